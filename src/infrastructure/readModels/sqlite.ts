@@ -1,0 +1,175 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { Query } from 'mingo';
+import type {
+  Document,
+  DocumentWrite,
+  Filter,
+  FindOptions,
+  IndexSpec,
+  ReadCollection,
+  ReadModelStore,
+} from '../../application/ports/readModelStore.ts';
+import { ConcurrencyError } from '../../domain/shared/errors.ts';
+import { transaction } from '../sqlite/database.ts';
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+function tableName(collection: string): string {
+  if (!NAME.test(collection)) throw new Error(`invalid collection name: ${collection}`);
+  return `rm_${collection}`;
+}
+
+/**
+ * Embedded read-model store: one SQLite table per collection, a JSON document per row. MongoDB filter semantics
+ * come from mingo; equality on indexed top-level fields is pushed down to SQLite so the declared indexes are used.
+ */
+export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
+  db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+  db.exec('CREATE TABLE IF NOT EXISTS rm_indexes (collection TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (collection, name))');
+  const known = new Set<string>();
+  const statements = new Map<string, StatementSync>();
+  const prepared = (sql: string): StatementSync => {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
+  const indexedFields = new Map<string, Set<string>>();
+
+  function ensureTable(collection: string): string {
+    const table = tableName(collection);
+    if (!known.has(collection)) {
+      db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, position INTEGER NOT NULL)`);
+      const fields = new Set<string>();
+      const rows = db.prepare('SELECT spec FROM rm_indexes WHERE collection = ?').all(collection) as { spec: string }[];
+      for (const row of rows) for (const key of Object.keys((JSON.parse(row.spec) as IndexSpec).keys)) fields.add(key);
+      indexedFields.set(collection, fields);
+      known.add(collection);
+    }
+    return table;
+  }
+
+  /** Rows narrowed by SQL on indexed equality fields (and `_id`); mingo applies the full filter afterwards. */
+  function candidates(collection: string, filter: Filter): Document[] {
+    const table = ensureTable(collection);
+    const indexed = indexedFields.get(collection) ?? new Set<string>();
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    for (const [field, value] of Object.entries(filter)) {
+      const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+      if (!scalar) continue;
+      if (field === '_id') {
+        where.push('id = ?');
+        params.push(value as string);
+      } else if (indexed.has(field)) {
+        where.push(`json_extract(doc, '$.${field}') = ?`);
+        params.push(typeof value === 'boolean' ? Number(value) : value);
+      }
+    }
+    const sql = `SELECT doc FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    return (prepared(sql).all(...params) as { doc: string }[]).map((row) => JSON.parse(row.doc) as Document);
+  }
+
+  function query<T extends Document>(collection: string, filter: Filter, options: FindOptions = {}): T[] {
+    let cursor = new Query(filter).find<T>(candidates(collection, filter));
+    if (options.sort) cursor = cursor.sort(options.sort);
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit !== undefined) cursor = cursor.limit(options.limit);
+    return cursor.all();
+  }
+
+  function applyWrites(writes: DocumentWrite[], checkpoint: { name: string; position: bigint }): void {
+    for (const write of writes) {
+      const table = ensureTable(write.collection);
+      if (write.doc === null) {
+        prepared(`DELETE FROM ${table} WHERE id = ?`).run(write.id);
+        continue;
+      }
+      prepared(
+        `INSERT INTO ${table} (id, doc, position) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, position = excluded.position`,
+      ).run(write.id, JSON.stringify(write.doc), write.position);
+    }
+    prepared(
+      `INSERT INTO checkpoints (name, position) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)`,
+    ).run(checkpoint.name, checkpoint.position);
+  }
+
+  return {
+    collection<T extends Document>(name: string): ReadCollection<T> {
+      return {
+        async findOne(filter) {
+          return query<T>(name, filter, { limit: 1 })[0] ?? null;
+        },
+        async find(filter, options) {
+          return query<T>(name, filter, options);
+        },
+        async count(filter) {
+          return query<T>(name, filter).length;
+        },
+      };
+    },
+
+    async loadForUpdate(collection, ids) {
+      const table = ensureTable(collection);
+      const found = new Map<string, { doc: Document; position: bigint }>();
+      const select = prepared(`SELECT doc, position FROM ${table} WHERE id = ?`);
+      for (const id of ids) {
+        const row = select.get(id) as { doc: string; position: number | bigint } | undefined;
+        if (row) found.set(id, { doc: JSON.parse(row.doc) as Document, position: BigInt(row.position) });
+      }
+      return found;
+    },
+
+    async ensureIndexes(collection, indexes: IndexSpec[]) {
+      const table = ensureTable(collection);
+      const fields = indexedFields.get(collection) ?? new Set<string>();
+      for (const index of indexes) {
+        const keys = Object.keys(index.keys);
+        if (!NAME.test(index.name) || !keys.every((key) => FIELD.test(key))) throw new Error(`invalid index ${index.name}`);
+        const columns = keys.map((key) => `json_extract(doc, '$.${key}')`).join(', ');
+        db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${table}_${index.name} ON ${table} (${columns})`);
+        db.prepare('INSERT OR REPLACE INTO rm_indexes (collection, name, spec) VALUES (?, ?, ?)').run(
+          collection,
+          index.name,
+          JSON.stringify(index),
+        );
+        for (const key of keys) fields.add(key);
+      }
+      indexedFields.set(collection, fields);
+    },
+
+    async commit(writes: DocumentWrite[], checkpoint) {
+      try {
+        transaction(db, () => applyWrites(writes, checkpoint));
+      } catch (error) {
+        if (error instanceof Error && error.message.includes('UNIQUE constraint failed')) {
+          throw new ConcurrencyError(checkpoint.name, 'unique index respected', error.message);
+        }
+        throw error;
+      }
+    },
+    async getCheckpoint(name) {
+      const row = db.prepare('SELECT position FROM checkpoints WHERE name = ?').get(name) as
+        | { position: number | bigint }
+        | undefined;
+      return row ? BigInt(row.position) : null;
+    },
+
+    async reset(checkpointName, collections) {
+      transaction(db, () => {
+        for (const collection of collections) {
+          db.exec(`DROP TABLE IF EXISTS ${tableName(collection)}`);
+          statements.clear();
+          db.prepare('DELETE FROM rm_indexes WHERE collection = ?').run(collection);
+          known.delete(collection);
+          indexedFields.delete(collection);
+        }
+        db.prepare('DELETE FROM checkpoints WHERE name = ?').run(checkpointName);
+      });
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Document, ReadModelStore } from '../../src/application/ports/readModelStore.ts';
+
+/** The read-model store contract: MongoDB query semantics, atomic commit + checkpoint, idempotent positions. */
+export function readModelStoreContract(name: string, factory: () => Promise<ReadModelStore>): void {
+  describe(`read-model store contract: ${name}`, () => {
+    let store: ReadModelStore;
+    beforeEach(async () => {
+      store = await factory();
+    });
+    afterEach(async () => store.close());
+
+    const doc = (id: string, fields: Record<string, unknown>): Document => ({ _id: id, ...fields });
+    const seed = async () => {
+      await store.ensureIndexes('items', [{ name: 'byOrg', keys: { organizationId: 1, code: 1 } }]);
+      await store.commit(
+        [
+          { collection: 'items', id: 'a', doc: doc('a', { organizationId: 'o1', code: 'a', n: 1, tags: ['x'], nested: { v: 'p' } }), position: 1n },
+          { collection: 'items', id: 'b', doc: doc('b', { organizationId: 'o1', code: 'b', n: 5, tags: ['y'], nested: { v: 'q' } }), position: 2n },
+          { collection: 'items', id: 'c', doc: doc('c', { organizationId: 'o2', code: 'c', n: 3, tags: ['x', 'y'], nested: { v: 'p' } }), position: 3n },
+        ],
+        { name: 'contract', position: 3n },
+      );
+    };
+
+    it('finds with MongoDB filter semantics ($in, $gt, dotted paths, array membership)', async () => {
+      await seed();
+      const items = store.collection('items');
+      const ids = async (filter: Record<string, unknown>) => (await items.find(filter, { sort: { _id: 1 } })).map((d) => d._id);
+      expect(await ids({ organizationId: 'o1' })).toEqual(['a', 'b']);
+      expect(await ids({ n: { $gt: 2 } })).toEqual(['b', 'c']);
+      expect(await ids({ code: { $in: ['a', 'c'] } })).toEqual(['a', 'c']);
+      expect(await ids({ 'nested.v': 'p' })).toEqual(['a', 'c']);
+      expect(await ids({ tags: 'y' })).toEqual(['b', 'c']);
+      expect(await ids({ organizationId: 'o1', code: 'b' })).toEqual(['b']);
+      expect(await items.count({ organizationId: 'o2' })).toBe(1);
+      expect(await items.findOne({ _id: 'c' })).toEqual(doc('c', { organizationId: 'o2', code: 'c', n: 3, tags: ['x', 'y'], nested: { v: 'p' } }));
+      expect(await items.findOne({ _id: 'zz' })).toBeNull();
+    });
+
+    it('sorts, skips and limits', async () => {
+      await seed();
+      const found = await store.collection('items').find({}, { sort: { n: -1 }, skip: 1, limit: 1 });
+      expect(found.map((d) => d._id)).toEqual(['c']);
+    });
+
+    it('commits documents with the checkpoint and reports stored positions', async () => {
+      await seed();
+      expect(await store.getCheckpoint('contract')).toBe(3n);
+      const loaded = await store.loadForUpdate('items', ['a', 'missing']);
+      expect(loaded.get('a')?.position).toBe(1n);
+      expect(loaded.has('missing')).toBe(false);
+    });
+
+    it('never moves a checkpoint backwards', async () => {
+      await seed();
+      await store.commit([], { name: 'contract', position: 2n });
+      expect(await store.getCheckpoint('contract')).toBe(3n);
+    });
+
+    it('deletes a document when its write is null', async () => {
+      await seed();
+      await store.commit([{ collection: 'items', id: 'a', doc: null, position: 4n }], { name: 'contract', position: 4n });
+      expect(await store.collection('items').findOne({ _id: 'a' })).toBeNull();
+    });
+
+    it('keeps declared indexes idempotent and queries through them', async () => {
+      await seed();
+      await store.ensureIndexes('items', [{ name: 'byOrg', keys: { organizationId: 1, code: 1 } }]);
+      expect((await store.collection('items').find({ organizationId: 'o2', code: 'c' })).map((d) => d._id)).toEqual(['c']);
+    });
+
+    it('resets collections and checkpoint for a rebuild', async () => {
+      await seed();
+      await store.reset('contract', ['items']);
+      expect(await store.getCheckpoint('contract')).toBeNull();
+      expect(await store.collection('items').count({})).toBe(0);
+    });
+  });
+}
