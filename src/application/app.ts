@@ -1,0 +1,20 @@
+import type { AppDeps } from './context.ts';
+import { createOrganizationService } from './organizations.ts';
+import type { ProjectionRunner } from '../../projections/runner.ts';
+
+export interface AppOptions {
+  adminApiKey?: string | undefined;
+  /** The in-process projection runner, when this process runs projections (embedded / `ROLE=all`). */
+  runner?: ProjectionRunner | undefined;
+}
+
+/** The application services the GraphQL edge calls. */
+export function createApp(deps: AppDeps, options: AppOptions = {}) {
+  return {
+    deps,
+    runner: options.runner,
+    organizations: createOrganizationService(deps, { adminApiKey: options.adminApiKey }),
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

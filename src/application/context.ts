@@ -1,0 +1,32 @@
+import type { Clock } from './ports/clock.ts';
+import type { EventMetadata, EventStore } from './ports/eventStore.ts';
+import type { ReadModelStore } from './ports/readModelStore.ts';
+import type { Logger } from './logger.ts';
+
+/** What every application service needs: the ports, a logger, and read-your-writes. */
+export interface AppDeps {
+  eventStore: EventStore;
+  readModels: ReadModelStore;
+  clock: Clock;
+  logger: Logger;
+  /** Resolves once the read models include every event up to `position`. */
+  waitForProjections(position: bigint): Promise<void>;
+  /** Id generator (UUIDs in production, predictable in tests). */
+  newId(): string;
+}
+
+/** Who is acting: the organization every stream and document is scoped to. */
+export interface Actor {
+  organizationId: string;
+  actor: string;
+  correlationId?: string;
+}
+
+export function eventMetadata(deps: AppDeps, actor: Actor): EventMetadata {
+  return {
+    organizationId: actor.organizationId,
+    actor: actor.actor,
+    recordedAt: deps.clock.now().toISOString(),
+    ...(actor.correlationId ? { correlationId: actor.correlationId } : {}),
+  };
+}

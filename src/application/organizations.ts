@@ -1,0 +1,109 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AppDeps } from './context.ts';
+import { eventMetadata } from './context.ts';
+import { handleCommand } from './handleCommand.ts';
+import { organizationDecider } from '../domain/organization/index.ts';
+import { streamName } from '../domain/shared/streams.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/shared/errors.ts';
+import type { ApiKeyDocument } from '../../projections/apiKeys.ts';
+import type { OrganizationDocument } from '../../projections/organizations.ts';
+
+const KEY_PREFIX = 'bk_';
+
+/** API keys are random 256-bit secrets; only their SHA-256 is stored (no slow hash needed at that entropy). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function generateApiKey(): string {
+  return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+export interface Principal {
+  kind: 'organization' | 'admin';
+  organizationId: string | null;
+  keyId: string | null;
+}
+
+export function organizationStream(organizationId: string): string {
+  return streamName('organization', organizationId);
+}
+
+export function createOrganizationService(deps: AppDeps, options: { adminApiKey?: string | undefined }) {
+  const adminHash = options.adminApiKey ? Buffer.from(hashApiKey(options.adminApiKey), 'hex') : null;
+  const organizations = () => deps.readModels.collection<OrganizationDocument>('organizations');
+  const apiKeys = () => deps.readModels.collection<ApiKeyDocument>('apiKeys');
+
+  async function run(organizationId: string, actor: string, command: Parameters<typeof organizationDecider.decide>[0]) {
+    const result = await handleCommand(
+      deps.eventStore,
+      organizationStream(organizationId),
+      organizationDecider,
+      command,
+      eventMetadata(deps, { organizationId, actor }),
+    );
+    if (result.position !== null) await deps.waitForProjections(result.position);
+    return result;
+  }
+
+  async function createApiKey(organizationId: string, name: string, actor: string, presetKey?: string) {
+    if (presetKey !== undefined && presetKey.length < 16) throw new ValidationError('key: must be at least 16 characters', 'key');
+    const key = presetKey ?? generateApiKey();
+    const keyId = deps.newId();
+    await run(organizationId, actor, {
+      type: 'CreateApiKey',
+      data: { keyId, name, keyHash: hashApiKey(key), keyPrefix: key.slice(0, 7) },
+      metadata: { now: deps.clock.now().toISOString() },
+    });
+    const document = await apiKeys().findOne({ _id: keyId });
+    if (!document) throw new NotFoundError(`API key ${keyId} not found`);
+    return { key, apiKey: document };
+  }
+
+  return {
+    async createOrganization(input: { name: string; timezone?: string; defaultCurrency?: string; apiKey?: string }, actor: string) {
+      const organizationId = deps.newId();
+      await run(organizationId, actor, {
+        type: 'CreateOrganization',
+        data: { organizationId, name: input.name, timezone: input.timezone ?? 'UTC', defaultCurrency: input.defaultCurrency ?? 'USD' },
+        metadata: { now: deps.clock.now().toISOString() },
+      });
+      const created = await createApiKey(organizationId, 'default', actor, input.apiKey);
+      const organization = await organizations().findOne({ _id: organizationId });
+      if (!organization) throw new NotFoundError(`organization ${organizationId} not found`);
+      return { organization, ...created };
+    },
+
+    createApiKey,
+
+    async revokeApiKey(organizationId: string, keyId: string, actor: string) {
+      const existing = await apiKeys().findOne({ _id: keyId, organizationId });
+      if (!existing) throw new NotFoundError(`API key ${keyId} not found`);
+      await run(organizationId, actor, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: deps.clock.now().toISOString() } });
+      return (await apiKeys().findOne({ _id: keyId })) ?? existing;
+    },
+
+    getOrganization: (organizationId: string) => organizations().findOne({ _id: organizationId }),
+    listApiKeys: (organizationId: string) => apiKeys().find({ organizationId }, { sort: { createdAt: 1, _id: 1 } }),
+    countOrganizations: () => organizations().count({}),
+    findApiKeyByKey: (key: string) => apiKeys().findOne({ keyHash: hashApiKey(key) }),
+
+    /** Resolves `Authorization: Bearer <key>` to a principal; a missing, unknown or revoked key is refused. */
+    async authenticate(authorization: string | null | undefined): Promise<Principal> {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
+      if (!match?.[1]) throw new UnauthenticatedError();
+      const hash = hashApiKey(match[1]);
+      if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { kind: 'admin', organizationId: null, keyId: null };
+      const key = await apiKeys().findOne({ keyHash: hash });
+      if (!key || key.revokedAt !== null) throw new UnauthenticatedError('the API key is unknown or revoked');
+      return { kind: 'organization', organizationId: key.organizationId, keyId: key._id };
+    },
+
+    requireAdmin(principal: Principal): void {
+      if (!adminHash) throw new ForbiddenError('admin operations are disabled: set ADMIN_API_KEY');
+      if (principal.kind !== 'admin') throw new ForbiddenError('this operation needs the ADMIN_API_KEY');
+    },
+  };
+}
+
+export type OrganizationService = ReturnType<typeof createOrganizationService>;

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isLogLevel, type LogLevel } from './application/logger.ts';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_PATH: z.string().optional(),
+  EVENTSTORE_URL: z.string().optional(),
+  MONGODB_URL: z.string().optional(),
+  MONGODB_DB: z.string().default('billing'),
+  CLOCK: z.enum(['system', 'manual']).default('system'),
+  API_KEY: z.string().min(16, 'API_KEY must be at least 16 characters').optional(),
+  ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
+  LOG_LEVEL: z.string().refine(isLogLevel, 'LOG_LEVEL must be debug, info, warn, error or silent').default('info'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databasePath: string;
+  eventStoreUrl: string | undefined;
+  mongodbUrl: string | undefined;
+  mongodbDb: string;
+  clock: 'system' | 'manual';
+  apiKey: string | undefined;
+  adminApiKey: string | undefined;
+  logLevel: LogLevel;
+  role: 'all' | 'api' | 'worker';
+}
+
+/** Reads the configuration from the environment; every setting is listed in the README. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(blankless);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`configuration: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, 'billing.db'),
+    eventStoreUrl: e.EVENTSTORE_URL,
+    mongodbUrl: e.MONGODB_URL,
+    mongodbDb: e.MONGODB_DB,
+    clock: e.CLOCK,
+    apiKey: e.API_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL as LogLevel,
+    role: e.ROLE,
+  };
+}

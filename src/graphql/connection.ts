@@ -1,0 +1,73 @@
+import type { ObjectRef } from '@pothos/core';
+import type { Document, Filter, ReadCollection } from '../application/ports/readModelStore.ts';
+import { ValidationError } from '../domain/shared/errors.ts';
+import { builder } from './builder.ts';
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+const PageInfo = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+/** Declares `<Name>Connection` and `<Name>Edge` for a node type. */
+// `any`: Pothos parameterises ObjectRef by the builder's own type map, which a generic helper cannot name.
+export function connectionOf<T>(name: string, node: ObjectRef<any, T>) {
+  const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
+    fields: (t) => ({
+      cursor: t.exposeString('cursor'),
+      node: t.field({ type: node, resolve: (edge) => edge.node as never }),
+    }),
+  });
+  return builder.objectRef<Connection<T>>(`${name}Connection`).implement({
+    fields: (t) => ({
+      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+      totalCount: t.exposeInt('totalCount'),
+    }),
+  });
+}
+
+const encodeCursor = (key: string, id: string) => Buffer.from(JSON.stringify([key, id])).toString('base64url');
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {
+    // fall through to the typed error
+  }
+  throw new ValidationError('after: not a cursor returned by this API', 'after');
+}
+
+/**
+ * Keyset pagination over a read-model collection, ordered by `sortKey` then `_id`: each page is one indexed
+ * query, whatever the page number.
+ */
+export async function paginate<T extends Document>(
+  collection: ReadCollection<T>,
+  filter: Filter,
+  args: { first?: number | null; after?: string | null },
+  sortKey = 'createdAt',
+): Promise<Connection<T>> {
+  const first = args.first ?? 50;
+  if (!Number.isInteger(first) || first < 1 || first > 500) throw new ValidationError('first: must be between 1 and 500', 'first');
+  let pageFilter = filter;
+  if (args.after) {
+    const [key, id] = decodeCursor(args.after);
+    pageFilter = { $and: [filter, { $or: [{ [sortKey]: { $gt: key } }, { [sortKey]: key, _id: { $gt: id } }] }] };
+  }
+  const [docs, totalCount] = await Promise.all([
+    collection.find(pageFilter, { sort: { [sortKey]: 1, _id: 1 }, limit: first + 1 }),
+    collection.count(filter),
+  ]);
+  const page = docs.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor(String(node[sortKey] ?? ''), node._id), node }));
+  return { edges, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+}

@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './organizations.ts';
+import './system.ts';
+
+/** The executable schema, assembled from one file per area. */
+export const schema = builder.toSchema();
+
+/** The committed `schema.graphql`: sorted so diffs show real changes only. */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,74 @@
+import { isManualClock } from '../application/ports/clockControl.ts';
+import type { RecordedEvent } from '../application/ports/eventStore.ts';
+import { ForbiddenError } from '../domain/shared/errors.ts';
+import { organizationOf } from './auth.ts';
+import { builder } from './builder.ts';
+
+const ClockInfo = builder.objectRef<{ mode: string; now: Date }>('Clock').implement({
+  fields: (t) => ({
+    mode: t.exposeString('mode', { description: 'SYSTEM or MANUAL (CLOCK=manual, for tests and demos).' }),
+    now: t.field({ type: 'DateTime', resolve: (c) => c.now }),
+  }),
+});
+
+const AuditEvent = builder.objectRef<RecordedEvent>('AuditEvent').implement({
+  description: 'A domain event as appended to the log, for auditors.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    type: t.exposeString('type'),
+    streamId: t.exposeString('streamId'),
+    position: t.string({ resolve: (e) => e.position.toString() }),
+    recordedAt: t.field({ type: 'DateTime', resolve: (e) => e.metadata.recordedAt }),
+    actor: t.string({ nullable: true, resolve: (e) => (typeof e.metadata.actor === 'string' ? e.metadata.actor : null) }),
+    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
+  }),
+});
+
+const AdvanceClockInput = builder.inputType('AdvanceClockInput', {
+  fields: (t) => ({ to: t.field({ type: 'DateTime', required: true }) }),
+});
+
+builder.queryFields((t) => ({
+  clock: t.field({
+    type: ClockInfo,
+    resolve: (_root, _args, ctx) => ({ mode: ctx.app.deps.clock.mode.toUpperCase(), now: ctx.app.deps.clock.now() }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  advanceClock: t.field({
+    type: ClockInfo,
+    description: 'Moves the manual clock forward. Refused with FORBIDDEN unless the server runs with CLOCK=manual.',
+    args: { input: t.arg({ type: AdvanceClockInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { clock } = ctx.app.deps;
+      if (!isManualClock(clock)) throw new ForbiddenError('advanceClock needs CLOCK=manual; this server runs on the system clock');
+      await clock.advance(input.to);
+      return { mode: 'MANUAL', now: clock.now() };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  auditEvents: t.field({
+    type: AuditEvent,
+    description: "Every domain event appended for the caller's organization from now on (an audit tail).",
+    subscribe: (_root, _args, ctx) => organizationEvents(ctx.app.deps.eventStore, organizationOf(ctx)),
+    resolve: (event) => event,
+  }),
+}));
+
+async function* organizationEvents(
+  eventStore: import('../application/ports/eventStore.ts').EventStore,
+  organizationId: string,
+): AsyncGenerator<RecordedEvent> {
+  const head = await eventStore.headPosition();
+  const subscription = eventStore.subscribeToAll(head === null ? {} : { after: head });
+  try {
+    for await (const event of subscription) {
+      if (event.metadata.organizationId === organizationId) yield event;
+    }
+  } finally {
+    await subscription.close();
+  }
+}

@@ -1,0 +1,30 @@
+import { ensureDefaultOrganization } from './bootstrap.ts';
+import { composeSystem } from './compose.ts';
+import { loadConfig } from './config.ts';
+import { createHttpServer } from './graphql/server.ts';
+
+const config = loadConfig();
+const system = await composeSystem(config);
+const { logger } = system;
+
+const shutdown = async (signal: string) => {
+  logger.info('shutting down', { signal });
+  await http?.close();
+  await system.close();
+  process.exit(0);
+};
+
+let http: ReturnType<typeof createHttpServer> | undefined;
+if (config.role === 'worker') {
+  logger.info('projection worker running', { projections: [...(system.runner?.checkpoints().keys() ?? [])] });
+} else {
+  const key = await ensureDefaultOrganization(system, config);
+  http = createHttpServer(system.app, () => system.health());
+  const port = await http.listen(config.port, config.host);
+  console.log(`GraphQL API: http://localhost:${port}/graphql (GraphiQL in a browser; websockets on the same path)`);
+  if (key) console.log(`API key: ${key}`);
+  console.log(`Clock: ${config.clock}; role: ${config.role}`);
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
