@@ -1,0 +1,49 @@
+import { DateTime, IANAZone } from 'luxon';
+import { ValidationError } from '../../domain/shared/errors.ts';
+import { fromEpochDay, toEpochDay } from './civilDate.ts';
+import type { Instant } from './types.ts';
+
+/** Milliseconds in a 24-hour day. */
+export const DAY_MS = 86_400_000;
+
+/** Throws a `ValidationError` unless `timezone` is a valid IANA zone name. */
+export function assertTimezone(timezone: string, field = 'timezone'): void {
+  if (!IANAZone.isValidZone(timezone)) throw new ValidationError(`unknown IANA timezone "${timezone}"`, field);
+}
+
+/** Epoch milliseconds of an instant; a string without offset is read as UTC so the result never depends on the host. */
+export function toMillis(instant: Instant, field = 'instant'): number {
+  const ms = instant instanceof Date ? instant.getTime() : DateTime.fromISO(instant, { zone: 'utc' }).toMillis();
+  if (!Number.isFinite(ms)) throw new ValidationError(`invalid ISO-8601 instant ${JSON.stringify(String(instant))}`, field);
+  return ms;
+}
+
+/** UTC ISO-8601 string with milliseconds (`2024-01-31T18:29:59.999Z`). */
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The epoch day of the calendar date that `ms` falls on in `timezone`. */
+export function localEpochDay(ms: number, timezone: string): number {
+  const local = DateTime.fromMillis(ms, { zone: timezone });
+  return toEpochDay({ year: local.year, month: local.month, day: local.day });
+}
+
+/**
+ * The instant local midnight begins on `epochDay` in `timezone` (Lago's `customer_timezone_shift`).
+ * Where a DST jump skips midnight, the day starts at the first wall-clock time that exists.
+ */
+export function startOfLocalDay(epochDay: number, timezone: string): number {
+  const { year, month, day } = fromEpochDay(epochDay);
+  return DateTime.fromObject({ year, month, day }, { zone: timezone }).toMillis();
+}
+
+/** UTC offset of `timezone` at `ms`, in milliseconds (positive east of Greenwich). */
+export function offsetMs(ms: number, timezone: string): number {
+  return DateTime.fromMillis(ms, { zone: timezone }).offset * 60_000;
+}
+
+/** Whether `ms` is exactly the start of a local day in `timezone`. */
+export function isStartOfLocalDay(ms: number, timezone: string): boolean {
+  return startOfLocalDay(localEpochDay(ms, timezone), timezone) === ms;
+}

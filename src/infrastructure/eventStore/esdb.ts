@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+} from '@eventstore/db-client';
+import type {
+  AllStreamResolvedEvent,
+  AppendExpectedRevision,
+  CurrentRevision,
+  JSONType,
+  ReadPosition,
+  ResolvedEvent,
+} from '@eventstore/db-client';
+import type {
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  Subscription,
+} from '../../application/ports/eventStore.ts';
+import { ConcurrencyError } from '../../domain/shared/errors.ts';
+
+/**
+ * Position reported for an event whose commit position the server did not send. Only stream reads on servers
+ * older than 22.6 lack it ($all reads and subscriptions always carry it); callers of `readStream` use `revision`.
+ */
+export const UNKNOWN_POSITION = -1n;
+
+/** Raw events read per round trip by `readAll` (system events are dropped client-side, so pages are refilled). */
+const READ_ALL_PAGE = 1_000;
+/** Raw events read per round trip by `headPosition` while walking back over trailing system events. */
+const HEAD_PAGE = 256;
+/** Largest commit position taken at face value: older servers send 2^64-1 (or 0) to mean "no position". */
+const MAX_POSITION = (1n << 63n) - 1n;
+
+type AnyResolved = ResolvedEvent | AllStreamResolvedEvent;
+
+/**
+ * EventStoreDB (gRPC, @eventstore/db-client v6) event store. Events are stored as JSON with our metadata object
+ * as the event's custom metadata. `position` is the event's commit position in `$all`: appends through gRPC are
+ * implicit transactions, so every event has its own commit position (commit == prepare) and the pair
+ * `{ commit: p, prepare: p }` addresses exactly that event. System events (`$`-prefixed types or streams) are
+ * invisible through this port.
+ */
+export async function createEsdbEventStore(url: string): Promise<EventStore> {
+  const client = EventStoreDBClient.connectionString(url);
+  let closed = false;
+
+  async function append(
+    streamId: string,
+    events: NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    const expected = options.expectedRevision ?? 'any';
+    try {
+      const result = await client.appendToStream(
+        streamId,
+        events.map((event) =>
+          jsonEvent({
+            id: event.id ?? randomUUID(),
+            type: event.type,
+            // JSON-serialisable by contract; the client JSON.stringifies it.
+            data: (event.data ?? null) as JSONType,
+            metadata: event.metadata,
+          }),
+        ),
+        { expectedRevision: toClientExpected(expected) },
+      );
+      // Only reachable with `throwOnAppendFailure=false` in the connection string.
+      if (!result.success) throw new ConcurrencyError(streamId, describe(expected), 'a different revision');
+      // The append's position is the commit position of the last event written.
+      const position = result.position?.commit ?? (await lastPositionOf(streamId));
+      return { nextExpectedRevision: result.nextExpectedRevision, position };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        throw new ConcurrencyError(streamId, describe(expected), describe(error.actualVersion));
+      }
+      throw error;
+    }
+  }
+
+  /** Fallback when a server does not report the append position: the stream's last event. */
+  async function lastPositionOf(streamId: string): Promise<bigint> {
+    try {
+      const read = client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+      for await (const resolved of read) return positionOf(resolved) ?? UNKNOWN_POSITION;
+    } catch {
+      // the append succeeded; a missing position must not turn it into a failure
+    }
+    return UNKNOWN_POSITION;
+  }
+
+  async function readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    if (options.maxCount !== undefined && options.maxCount <= 0) return [];
+    const events: RecordedEvent[] = [];
+    try {
+      const read = client.readStream(streamId, {
+        direction: FORWARDS,
+        fromRevision: options.fromRevision ?? START,
+        ...(options.maxCount === undefined ? {} : { maxCount: options.maxCount }),
+      });
+      for await (const resolved of read) {
+        const event = toRecorded(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      // Documented way to detect a missing stream: the read fails with StreamNotFoundError while iterating.
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  async function readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const events: RecordedEvent[] = [];
+    // `cursor` is exclusive. A forward read from {commit: p, prepare: p} is inclusive, so the event at p comes
+    // back first and is dropped; system events are dropped too, so keep paging until `limit` user events or the
+    // end of the log (a page shorter than asked for).
+    let cursor = options.after;
+    while (events.length < limit) {
+      const want = Math.min(READ_ALL_PAGE, limit - events.length) + 1;
+      let received = 0;
+      let lastRaw: bigint | undefined;
+      const read = client.readAll({ direction: FORWARDS, fromPosition: toReadPosition(cursor), maxCount: want });
+      for await (const resolved of read) {
+        received += 1;
+        const position = positionOf(resolved);
+        if (position !== undefined) lastRaw = position;
+        const event = toUserEvent(resolved);
+        if (!event || (cursor !== undefined && event.position <= cursor)) continue;
+        if (events.length < limit) events.push(event);
+      }
+      if (received < want || lastRaw === undefined || (cursor !== undefined && lastRaw <= cursor)) break;
+      cursor = lastRaw;
+    }
+    return events;
+  }
+
+  function subscribeToAll(options: { after?: bigint } = {}): Subscription {
+    const after = options.after;
+    // Server-side filter drops `$`-typed events; the stream-name check below catches the rest.
+    const source = client.subscribeToAll({ fromPosition: toReadPosition(after), filter: excludeSystemEvents() });
+    // Errors surface through iteration; this listener only keeps an un-iterated subscription from crashing the
+    // process with an unhandled 'error' event.
+    source.on('error', () => {});
+    let stopped: Promise<void> | undefined;
+    let cancelled = false;
+    const stop = (): Promise<void> => {
+      cancelled = true;
+      stopped ??= (async () => {
+        try {
+          await source.unsubscribe();
+        } catch {
+          // already gone (connection failed or client disposed)
+        }
+        source.destroy();
+      })();
+      return stopped;
+    };
+
+    async function* iterate(): AsyncGenerator<RecordedEvent> {
+      try {
+        // Async iteration pulls from the client's Readable on demand: while the consumer is busy, the Readable's
+        // buffer fills, the gRPC stream is paused and HTTP/2 flow control holds the server back.
+        for await (const resolved of source) {
+          const event = toUserEvent(resolved);
+          if (!event || (after !== undefined && event.position <= after)) continue;
+          yield event;
+        }
+      } catch (error) {
+        if (cancelled || closed) return;
+        throw error;
+      } finally {
+        await stop();
+      }
+    }
+
+    const iterator = iterate();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      async close() {
+        await stop();
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  async function headPosition(): Promise<bigint | null> {
+    // Walk backwards from the end of $all until the first user event; trailing system events are skipped.
+    let from: ReadPosition = END;
+    for (;;) {
+      let received = 0;
+      let lastRaw: bigint | undefined;
+      let found: bigint | undefined;
+      for await (const resolved of client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: HEAD_PAGE })) {
+        received += 1;
+        const position = positionOf(resolved);
+        if (position !== undefined) lastRaw = position;
+        if (found === undefined && toUserEvent(resolved)) found = position;
+      }
+      if (found !== undefined) return found;
+      if (received < HEAD_PAGE || lastRaw === undefined) return null;
+      from = { commit: lastRaw, prepare: lastRaw };
+    }
+  }
+
+  return {
+    append,
+    readStream,
+    readAll,
+    subscribeToAll,
+    headPosition,
+    async close() {
+      closed = true;
+      await client.dispose();
+    },
+  };
+}
+
+function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
+  switch (expected) {
+    case 'no_stream':
+      return NO_STREAM;
+    case 'stream_exists':
+      return STREAM_EXISTS;
+    case 'any':
+      return ANY;
+    default:
+      return expected;
+  }
+}
+
+function describe(revision: ExpectedRevision | CurrentRevision | AppendExpectedRevision): string {
+  if (typeof revision === 'bigint') return revision.toString();
+  return revision.replace('_', ' ');
+}
+
+function toReadPosition(after: bigint | undefined): ReadPosition {
+  return after === undefined ? START : { commit: after, prepare: after };
+}
+
+/** Commit position of a read or subscribed event, when the server sent a real one. */
+function positionOf(resolved: AnyResolved): bigint | undefined {
+  const candidates = [resolved.commitPosition, resolved.event?.position?.commit];
+  for (const position of candidates) {
+    if (position !== undefined && position > 0n && position <= MAX_POSITION) return position;
+  }
+  return undefined;
+}
+
+function toRecorded(resolved: AnyResolved): RecordedEvent | null {
+  const event = resolved.event;
+  if (!event) return null;
+  return {
+    id: event.id,
+    streamId: event.streamId,
+    type: event.type,
+    data: event.data,
+    metadata: (event.metadata ?? {}) as EventMetadata,
+    revision: event.revision,
+    position: positionOf(resolved) ?? UNKNOWN_POSITION,
+  };
+}
+
+/** A non-system event of $all, or null (system event, link to a deleted event, or no position). */
+function toUserEvent(resolved: AnyResolved): RecordedEvent | null {
+  const event = toRecorded(resolved);
+  if (!event || event.type.startsWith('$') || event.streamId.startsWith('$')) return null;
+  if (event.position === UNKNOWN_POSITION) return null;
+  return event;
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ADMIN = 'admin-key-for-crash-test-0123456789';
+const root = new URL('../..', import.meta.url).pathname;
+
+/** Starts `node src/main.ts` as `npm start` does and resolves with its port and printed key. */
+function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number; key: string }> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const port = /localhost:(\d+)\/graphql/.exec(out)?.[1];
+      const key = /^API key: (\S+)$/m.exec(out)?.[1];
+      if (port && key) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(port), key });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+  });
+}
+
+async function gql(port: number, key: string, query: string) {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query }),
+  });
+  return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
+}
+
+describe('crash recovery (kill -9)', () => {
+  let dataDir = '';
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged event and a consistent read model after SIGKILL', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'billing-crash-'));
+    const first = await startServer(dataDir);
+    child = first.child;
+    const org = (await gql(first.port, first.key, '{ organization { id } }')).data!.organization.id as string;
+
+    // Fire appends continuously; kill the process while requests are still in flight.
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; !stop; i += 1) {
+        try {
+          const result = await gql(first.port, ADMIN, `mutation { createApiKey(input: {organizationId: "${org}", name: "w${w}-${i}"}) { key } }`);
+          if (result.data?.createApiKey) acknowledged.push(result.data.createApiKey.key as string);
+        } catch {
+          return; // the connection died with the process
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    first.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    if (first.child.exitCode === null && first.child.signalCode === null) await new Promise((resolve) => first.child.once('exit', resolve));
+    expect(acknowledged.length).toBeGreaterThan(5);
+
+    const second = await startServer(dataDir);
+    child = second.child;
+    expect(second.key).toBe(first.key);
+    const listed = (await gql(second.port, first.key, '{ apiKeys(first: 500) { totalCount } }')).data!.apiKeys.totalCount as number;
+    expect(listed).toBeGreaterThanOrEqual(acknowledged.length + 1);
+    for (const key of acknowledged) {
+      const seen = await gql(second.port, key, '{ organization { id } }');
+      expect(seen.data?.organization.id).toBe(org);
+    }
+    const health = (await (await fetch(`http://127.0.0.1:${second.port}/ready`)).json()) as { ready: boolean };
+    expect(health.ready).toBe(true);
+  });
+});
