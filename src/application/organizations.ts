@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from './context.ts';
-import { eventMetadata } from './context.ts';
-import { handleCommand } from './handleCommand.ts';
+import { execute } from './execute.ts';
 import { organizationDecider } from '../domain/organization/index.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/shared/errors.ts';
@@ -34,17 +33,8 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
   const organizations = () => deps.readModels.collection<OrganizationDocument>('organizations');
   const apiKeys = () => deps.readModels.collection<ApiKeyDocument>('apiKeys');
 
-  async function run(organizationId: string, actor: string, command: Parameters<typeof organizationDecider.decide>[0]) {
-    const result = await handleCommand(
-      deps.eventStore,
-      organizationStream(organizationId),
-      organizationDecider,
-      command,
-      eventMetadata(deps, { organizationId, actor }),
-    );
-    if (result.position !== null) await deps.waitForProjections(result.position);
-    return result;
-  }
+  const run = (organizationId: string, actor: string, command: Parameters<typeof organizationDecider.decide>[0]) =>
+    execute(deps, { organizationId, actor }, organizationStream(organizationId), organizationDecider, command);
 
   async function createApiKey(organizationId: string, name: string, actor: string, presetKey?: string) {
     if (presetKey !== undefined && presetKey.length < 16) throw new ValidationError('key: must be at least 16 characters', 'key');

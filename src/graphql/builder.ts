@@ -2,12 +2,14 @@ import SchemaBuilder from '@pothos/core';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { App } from '../application/app.ts';
 import type { Principal } from '../application/organizations.ts';
+import type { Loaders } from './loaders.ts';
 
 /** Per-request context, shared by HTTP and websockets (both go through Yoga's envelop). */
 export interface GraphQLContext {
   app: App;
   principal: Principal;
   correlationId: string;
+  loaders: Loaders;
 }
 
 export const builder = new SchemaBuilder<{

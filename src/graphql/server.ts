@@ -8,6 +8,7 @@ import type { App } from '../application/app.ts';
 import { DomainError } from '../domain/shared/errors.ts';
 import type { GraphQLContext } from './builder.ts';
 import { maskError, useValidationCodes } from './errors.ts';
+import { createLoaders } from './loaders.ts';
 import { schema } from './schema.ts';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -36,11 +37,10 @@ export function createHttpServer(app: App, health: () => Promise<{ ready: boolea
     graphiql: { subscriptionsProtocol: 'WS', title: 'Billing engine' },
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
     plugins: [useValidationCodes()],
-    context: async (context) => ({
-      app,
-      principal: await app.organizations.authenticate(authorizationFrom(context)),
-      correlationId: randomUUID(),
-    }),
+    context: async (context) => {
+      const principal = await app.organizations.authenticate(authorizationFrom(context));
+      return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
+    },
     logging: false,
   });
 

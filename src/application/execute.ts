@@ -1,0 +1,20 @@
+import type { Actor, AppDeps } from './context.ts';
+import { eventMetadata } from './context.ts';
+import { handleCommand, type CommandResult } from './handleCommand.ts';
+import type { Decider, DomainEvent } from '../domain/shared/decider.ts';
+
+/**
+ * Runs a command against one aggregate stream for an actor, then waits until the read models include the new
+ * events, so the caller can answer from them (read-your-writes).
+ */
+export async function execute<Command, Event extends DomainEvent, State>(
+  deps: AppDeps,
+  actor: Actor,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+): Promise<CommandResult<Event, State>> {
+  const result = await handleCommand(deps.eventStore, streamId, decider, command, eventMetadata(deps, actor));
+  if (result.position !== null) await deps.waitForProjections(result.position);
+  return result;
+}
