@@ -49,7 +49,7 @@ function monthlyStepRange(step: number, anchor: CivilDate, day: number): DayRang
   const anchorMonth = monthIndex(anchor);
   let k = Math.floor((monthIndex(fromEpochDay(day)) - anchorMonth) / step);
   let first = clampedDayInMonth(anchorMonth + k * step, anchor.day);
-  if (first > day + 1) {
+  if (first > day) {
     k -= 1;
     first = clampedDayInMonth(anchorMonth + k * step, anchor.day);
   }

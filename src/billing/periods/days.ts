@@ -18,7 +18,12 @@ export interface DayCountOptions {
  * is first moved one second later so that its day is counted.
  * @example daysBetweenInclusive('2024-01-01T05:00:00Z', '2024-02-01T04:59:59.999Z', 'America/New_York') === 31
  */
-export function daysBetweenInclusive(from: Instant, to: Instant, timezone: string, options: DayCountOptions = {}): number {
+export function daysBetweenInclusive(
+  from: Instant,
+  to: Instant,
+  timezone: string,
+  options: DayCountOptions = {},
+): number {
   assertTimezone(timezone);
   const fromMs = toMillis(from, 'from');
   let toMs = toMillis(to, 'to');

@@ -14,7 +14,9 @@ export function assertTimezone(timezone: string, field = 'timezone'): void {
 /** Epoch milliseconds of an instant; a string without offset is read as UTC so the result never depends on the host. */
 export function toMillis(instant: Instant, field = 'instant'): number {
   const ms = instant instanceof Date ? instant.getTime() : DateTime.fromISO(instant, { zone: 'utc' }).toMillis();
-  if (!Number.isFinite(ms)) throw new ValidationError(`invalid ISO-8601 instant ${JSON.stringify(String(instant))}`, field);
+  if (!Number.isFinite(ms)) {
+    throw new ValidationError(`invalid ISO-8601 instant ${JSON.stringify(String(instant))}`, field);
+  }
   return ms;
 }
 

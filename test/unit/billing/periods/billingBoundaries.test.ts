@@ -79,7 +79,11 @@ describe('billing in the customer timezone', () => {
   });
 
   it('New York pay-in-advance run at local midnight on March 1: the fee period crosses the DST start', () => {
-    const ny = subscription({ subscriptionAt: '2021-02-02T00:00:00Z', timezone: 'America/New_York', payInAdvance: true });
+    const ny = subscription({
+      subscriptionAt: '2021-02-02T00:00:00Z',
+      timezone: 'America/New_York',
+      payInAdvance: true,
+    });
     expect(billingBoundaries(ny, '2024-03-01T05:00:00Z')).toMatchObject({
       billingDate: '2024-03-01',
       subscriptionFeeFrom: '2024-03-01T05:00:00.000Z',

@@ -20,7 +20,11 @@ describe('nextBillingDate', () => {
   });
 
   it('is Monday midnight in Kolkata for a calendar weekly plan', () => {
-    const weekly = subscription({ subscriptionAt: '2020-01-01T00:00:00Z', interval: 'WEEKLY', timezone: 'Asia/Kolkata' });
+    const weekly = subscription({
+      subscriptionAt: '2020-01-01T00:00:00Z',
+      interval: 'WEEKLY',
+      timezone: 'Asia/Kolkata',
+    });
     expect(nextBillingDate(weekly, '2024-01-10T00:00:00Z')).toBe('2024-01-14T18:30:00.000Z');
   });
 

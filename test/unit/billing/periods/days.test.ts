@@ -51,7 +51,10 @@ describe('daysBetweenInclusive (Lago date_diff_with_timezone)', () => {
 describe('prorationDays', () => {
   it('a calendar month started on the 10th bills 20 of 29 days (February 2024)', () => {
     const sub = subscription({ subscriptionAt: '2024-02-10T15:30:00Z' });
-    expect(prorationDays(sub, '2024-02-10T00:00:00Z', '2024-02-29T23:59:59.999Z')).toEqual({ days: 20, periodDays: 29 });
+    expect(prorationDays(sub, '2024-02-10T00:00:00Z', '2024-02-29T23:59:59.999Z')).toEqual({
+      days: 20,
+      periodDays: 29,
+    });
   });
 
   it.each([
@@ -85,7 +88,11 @@ describe('prorationDays', () => {
     ['2025-02-28', 365],
     ['2027-02-28', 366],
   ] as const)('leap-day yearly anniversary: the period starting %s has %i days', (date, periodDays) => {
-    const sub = subscription({ subscriptionAt: '2024-02-29T00:00:00Z', interval: 'YEARLY', billingTime: 'ANNIVERSARY' });
+    const sub = subscription({
+      subscriptionAt: '2024-02-29T00:00:00Z',
+      interval: 'YEARLY',
+      billingTime: 'ANNIVERSARY',
+    });
     expect(prorationDays(sub, `${date}T00:00:00Z`, `${date}T00:00:00.001Z`).periodDays).toBe(periodDays);
   });
 
