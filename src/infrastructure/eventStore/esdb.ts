@@ -179,6 +179,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
         // Async iteration pulls from the client's Readable on demand: while the consumer is busy, the Readable's
         // buffer fills, the gRPC stream is paused and HTTP/2 flow control holds the server back.
         for await (const resolved of source) {
+          if (cancelled) return;
           const event = toUserEvent(resolved);
           if (!event || (after !== undefined && event.position <= after)) continue;
           yield event;
@@ -251,8 +252,10 @@ function describe(revision: ExpectedRevision | CurrentRevision | AppendExpectedR
   return revision.replace('_', ' ');
 }
 
+/** `after` as a read position: the event at `after` itself comes back first (forward reads are inclusive). */
 function toReadPosition(after: bigint | undefined): ReadPosition {
-  return after === undefined ? START : { commit: after, prepare: after };
+  // 0 (the runner's "no checkpoint yet") is before every event: read from the start of $all.
+  return after === undefined || after <= 0n ? START : { commit: after, prepare: after };
 }
 
 /** Commit position of a read or subscribed event, when the server sent a real one. */

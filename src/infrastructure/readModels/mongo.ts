@@ -68,8 +68,15 @@ export async function createMongoReadModelStore(
   url: string,
   options: { dbName?: string } = {},
 ): Promise<MongoReadModelStore> {
-  const client = new MongoClient(url);
-  await client.connect();
+  // `ignoreUndefined`: an undefined field is omitted, as JSON.stringify does in the embedded store (the driver's
+  // default would store null).
+  const client = new MongoClient(url, { ignoreUndefined: true });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
   // Without a name, the database comes from the connection string (the driver defaults to "test").
   const db = client.db(options.dbName);
   const checkpoints = db.collection<StoredCheckpoint>(CHECKPOINTS);
