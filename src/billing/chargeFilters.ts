@@ -73,28 +73,30 @@ function isChild(own: Pattern, other: Pattern): boolean {
   return [...own].every(([key, values]) => [...values].some((v) => other.get(key)?.has(v) === true));
 }
 
+/** The events of `child` that filter `index` must leave to it, or `null` when it must keep them. */
+function ignoredPattern(index: number, childIndex: number, filter: ChargeFilter, own: Pattern, child: Pattern): Pattern | null {
+  if (!sameKeys(child, own)) return child;
+  const entries = [...child];
+  const identical = entries.every(([k, v]) => isSubset(v, own.get(k)) && isSubset(own.get(k) ?? new Set(), v));
+  if (identical) return childIndex < index ? child : null;
+  if (entries.every(([k, v]) => isSubset(v, own.get(k)))) return child;
+  return new Map(entries.map(([k, v]) => [k, isAllKey(filter, k) ? v : without(v, own.get(k))]));
+}
+
 /**
  * What filter `index` must not count because a child counts it (Lago's `MatchingAndIgnoredService`): a more
  * specific child whole; an identical child only if declared earlier (the first declared counts); a child
  * with the same keys but other values, minus this filter's values (keys where this filter is ALL kept whole).
  */
 function ignoredBy(index: number, filters: readonly ChargeFilter[], expanded: readonly Pattern[]): Pattern[] {
-  const own = expanded[index] ?? new Map<string, Set<string>>();
-  const ignored: Pattern[] = [];
-  expanded.forEach((child, i) => {
-    if (i === index || !isChild(own, child)) return;
-    if (!sameKeys(child, own)) return void ignored.push(child);
-    const entries = [...child];
-    if (entries.every(([k, v]) => isSubset(v, own.get(k)) && isSubset(own.get(k) ?? new Set(), v))) {
-      if (i < index) ignored.push(child);
-    } else if (entries.every(([k, v]) => isSubset(v, own.get(k)))) {
-      ignored.push(child);
-    } else {
-      const filter = filters[index] as ChargeFilter;
-      ignored.push(new Map(entries.map(([k, v]) => [k, isAllKey(filter, k) ? v : without(v, own.get(k))])));
-    }
+  const own = expanded[index];
+  const filter = filters[index];
+  if (own === undefined || filter === undefined) return [];
+  return expanded.flatMap((child, i) => {
+    if (i === index || !isChild(own, child)) return [];
+    const pattern = ignoredPattern(index, i, filter, own, child);
+    return pattern === null ? [] : [pattern];
   });
-  return ignored;
 }
 
 /**
@@ -110,12 +112,13 @@ export function compileFilterMatcher(filters: readonly ChargeFilter[], metricFil
   const compiled: CompiledFilter[] = expanded.map((matching, i) => ({ keyCount: matching.size, matching, ignored: ignoredBy(i, filters, expanded) }));
   return {
     bucketOf(properties) {
-      let best: number | null = null;
-      compiled.forEach((filter, i) => {
-        if (!matches(filter.matching, properties) || filter.ignored.some((p) => matches(p, properties))) return;
-        if (best === null || filter.keyCount > (compiled[best]?.keyCount ?? 0)) best = i;
-      });
-      return best;
+      let best: CompiledFilter | null = null;
+      let bestIndex: number | null = null;
+      for (const [i, filter] of compiled.entries()) {
+        if (!matches(filter.matching, properties) || filter.ignored.some((p) => matches(p, properties))) continue;
+        if (best === null || filter.keyCount > best.keyCount) [best, bestIndex] = [filter, i];
+      }
+      return bestIndex;
     },
   };
 }
