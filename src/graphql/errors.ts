@@ -28,10 +28,12 @@ export function maskError(log: (error: unknown) => void) {
     if (original instanceof DomainError) {
       return domainToGraphQL(original, error instanceof GraphQLError ? error.path : undefined);
     }
-    if (original instanceof GraphQLError && !(error instanceof GraphQLError && error.originalError)) {
-      return withCode(original, 'VALIDATION');
+    // A GraphQLError is about the request itself (parse, validation, variable or scalar coercion, possibly
+    // wrapping the scalar's own GraphQLError): bad input, never an internal failure.
+    if (original instanceof GraphQLError) {
+      if (original.extensions?.code && original.extensions.code !== 'BAD_USER_INPUT') return original;
+      return withCode(error instanceof GraphQLError ? error : original, 'VALIDATION');
     }
-    if (original instanceof GraphQLError && original.extensions?.code) return original;
     log(original);
     return new GraphQLError('Unexpected error.', {
       ...(error instanceof GraphQLError && error.path ? { path: error.path } : {}),

@@ -117,3 +117,17 @@ describe('admin operations without ADMIN_API_KEY', () => {
     }
   });
 });
+
+describe('bad variables', () => {
+  it('answer VALIDATION (not INTERNAL) when a variable does not coerce to its input type', async () => {
+    const server = await startTestServer({ CLOCK: 'manual' });
+    try {
+      const wrongType = await server.gql('mutation($to: DateTime!) { advanceClock(input: {to: $to}) { now } }', { to: 'yesterday-ish' });
+      expect(wrongType.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+      const wrongShape = await server.gql(CREATE_ORG, { input: { name: 3, extra: true } }, ADMIN_KEY);
+      expect(wrongShape.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    } finally {
+      await server.close();
+    }
+  });
+});
