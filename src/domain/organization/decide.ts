@@ -3,6 +3,7 @@ import cc from 'currency-codes';
 import { IllegalStateError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import type { OrganizationEvent } from './events.ts';
 import type { OrganizationState } from './state.ts';
+import { resolveSettings, type OrganizationSettingsFields } from './settings.ts';
 
 export type OrganizationCommand =
   | {
@@ -15,7 +16,8 @@ export type OrganizationCommand =
       data: { keyId: string; name: string; keyHash: string; keyPrefix: string };
       metadata: { now: string };
     }
-  | { type: 'RevokeApiKey'; data: { keyId: string }; metadata: { now: string } };
+  | { type: 'RevokeApiKey'; data: { keyId: string }; metadata: { now: string } }
+  | { type: 'UpdateOrganization'; data: OrganizationSettingsFields; metadata: { now: string } };
 
 /** Validates what every IANA-timezone input must be; shared by customers and organizations. */
 export function assertTimezone(timezone: string, field: string): void {
@@ -49,6 +51,15 @@ export function decide(command: OrganizationCommand, state: OrganizationState): 
       if (!key) throw new NotFoundError(`API key ${command.data.keyId} not found`);
       if (key.revoked) return [];
       return [{ type: 'ApiKeyRevoked', data: { organizationId: state.organizationId, keyId: command.data.keyId, revokedAt: command.metadata.now } }];
+    }
+    case 'UpdateOrganization': {
+      if (state.status !== 'active') throw new NotFoundError('organization not found');
+      const settings = resolveSettings(state.settings, command.data, {
+        timezone: (tz) => assertTimezone(tz, 'timezone'),
+        currency: (code) => assertCurrency(code, 'defaultCurrency'),
+      });
+      if (JSON.stringify(settings) === JSON.stringify(state.settings)) return [];
+      return [{ type: 'OrganizationUpdated', data: { organizationId: state.organizationId, ...settings, updatedAt: command.metadata.now } }];
     }
     default: {
       const unknownCommand: never = command;

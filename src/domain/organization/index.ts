@@ -7,6 +7,8 @@ export type { OrganizationCommand } from './decide.ts';
 export type * from './events.ts';
 export type { OrganizationState } from './state.ts';
 export { assertCurrency, assertTimezone } from './decide.ts';
+export type { OrganizationSettingsFields } from './settings.ts';
+export { defaultDocumentNumberPrefix, DOCUMENT_NUMBER_PREFIX_MAX, initialSettings } from './settings.ts';
 
 export const organizationDecider: Decider<OrganizationCommand, OrganizationEvent, OrganizationState> = {
   initialState,
