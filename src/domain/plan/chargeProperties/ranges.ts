@@ -1,0 +1,65 @@
+import type BigNumber from 'bignumber.js';
+import { z } from 'zod';
+import { amount, decimalOf, quantity } from './values.ts';
+
+type RawRange = { fromValue: number | string; toValue: number | string | null };
+type Convention = 'adjacent' | 'integer';
+type Issue = { path: (string | number)[]; message: string };
+
+/** Bound checks of one range: only the last is unbounded, a bounded range ends above where it starts. */
+function boundIssues(range: RawRange, i: number, last: boolean): Issue[] {
+  const from = decimalOf(range.fromValue);
+  const to = range.toValue === null ? null : decimalOf(range.toValue);
+  if (i === 0 && from !== null && !from.isZero()) return [{ path: [i, 'fromValue'], message: 'the first range must start at 0' }];
+  if (to === null && !last) return [{ path: [i, 'toValue'], message: 'only the last range may be unbounded (null)' }];
+  if (to !== null && last) return [{ path: [i, 'toValue'], message: 'the last range must be unbounded (null)' }];
+  if (to !== null && from !== null && !to.isGreaterThan(from)) return [{ path: [i, 'toValue'], message: 'must be greater than fromValue' }];
+  return [];
+}
+
+/** Which §2.2 convention joins a range to the previous one's end, or `null` when it is a gap or an overlap. */
+function conventionOf(from: BigNumber, previousTo: BigNumber): Convention | null {
+  if (from.isEqualTo(previousTo)) return 'adjacent';
+  if (previousTo.isInteger() && from.isEqualTo(previousTo.plus(1))) return 'integer';
+  return null;
+}
+
+/**
+ * Ranges are contiguous and ordered, in ONE of the two §2.2 conventions: each starts at the previous `toValue`
+ * (decimal, 0–0.1, 0.1–1) or at the previous `toValue + 1` (integer, 0–10, 11–20). Mixing them is refused: the
+ * graduated model detects "adjacent" only when every boundary is, so a mix silently misprices (§9.2).
+ */
+export function rangeIssues(ranges: readonly RawRange[]): Issue[] {
+  let convention: Convention | null = null;
+  for (const [i, range] of ranges.entries()) {
+    const issues = boundIssues(range, i, i === ranges.length - 1);
+    if (issues.length > 0) return issues;
+    const previous = i > 0 ? decimalOf(ranges[i - 1]?.toValue) : null;
+    const from = decimalOf(range.fromValue);
+    if (previous === null || from === null) continue;
+    const joined = conventionOf(from, previous);
+    const expected = previous.isInteger() ? `${previous.toFixed()} or ${previous.plus(1).toFixed()}` : previous.toFixed();
+    if (joined === null) return [{ path: [i, 'fromValue'], message: `must equal the previous toValue (${expected}): ranges are contiguous` }];
+    if (convention !== null && joined !== convention) {
+      return [{ path: [i, 'fromValue'], message: 'mixes the adjacent (from = previous to) and integer (from = previous to + 1) conventions' }];
+    }
+    convention = joined;
+  }
+  return [];
+}
+
+/** An array of tiers `{fromValue, toValue, <price field>, flatAmount}` with the contiguity rules above. */
+export function rangesOf<S extends z.ZodRawShape>(priceShape: S) {
+  const range = z.strictObject({
+    fromValue: quantity(),
+    toValue: quantity().nullish().transform((value) => value ?? null),
+    ...priceShape,
+    flatAmount: amount,
+  });
+  return z
+    .array(range, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of ranges') })
+    .min(1, 'must contain at least one range')
+    .superRefine((ranges, ctx) => {
+      for (const issue of rangeIssues(ranges as unknown as RawRange[])) ctx.addIssue({ code: 'custom', ...issue });
+    });
+}
