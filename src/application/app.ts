@@ -1,5 +1,8 @@
 import type { AppDeps } from './context.ts';
 import { createOrganizationService } from './organizations.ts';
+import { createCatalogServices } from './catalog.ts';
+import { createPlanService } from './plans.ts';
+import { createSubscriptionService } from './subscriptions.ts';
 import type { ProjectionRunner } from '../../projections/runner.ts';
 
 export interface AppOptions {
@@ -14,6 +17,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     deps,
     runner: options.runner,
     organizations: createOrganizationService(deps, { adminApiKey: options.adminApiKey }),
+    ...createCatalogServices(deps),
+    plans: createPlanService(deps),
+    subscriptions: createSubscriptionService(deps),
   };
 }
 

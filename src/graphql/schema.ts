@@ -1,6 +1,9 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './organizations.ts';
+import './catalog.ts';
+import './plans.ts';
+import './subscriptions.ts';
 import './system.ts';
 
 /** The executable schema, assembled from one file per area. */

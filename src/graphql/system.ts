@@ -44,6 +44,8 @@ builder.mutationFields((t) => ({
       const { clock } = ctx.app.deps;
       if (!isManualClock(clock)) throw new ForbiddenError('advanceClock needs CLOCK=manual; this server runs on the system clock');
       await clock.advance(input.to);
+      // The billing clock's step for subscriptions: start, switch and end what the new time has passed.
+      await ctx.app.subscriptions.activateDue(clock.now());
       return { mode: 'MANUAL', now: clock.now() };
     },
   }),
