@@ -15,6 +15,7 @@ const schema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, 'LOG_LEVEL must be debug, info, warn, error or silent').default('info'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  BILLING_CLOCK_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
 export interface Config {
@@ -30,6 +31,7 @@ export interface Config {
   adminApiKey: string | undefined;
   logLevel: LogLevel;
   role: 'all' | 'api' | 'worker';
+  billingClockIntervalMs: number;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -54,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL as LogLevel,
     role: e.ROLE,
+    billingClockIntervalMs: e.BILLING_CLOCK_INTERVAL_MS,
   };
 }

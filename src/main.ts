@@ -1,3 +1,4 @@
+import { startBillingClock } from './application/billingClock.ts';
 import { ensureDefaultOrganization } from './bootstrap.ts';
 import { composeSystem } from './compose.ts';
 import { loadConfig } from './config.ts';
@@ -7,8 +8,12 @@ const config = loadConfig();
 const system = await composeSystem(config);
 const { logger } = system;
 
+// The billing clock runs where projections run (one process embedded; the worker in a server deployment).
+const billingClock = config.role === 'api' ? undefined : startBillingClock(system.app, config.billingClockIntervalMs);
+
 const shutdown = async (signal: string) => {
   logger.info('shutting down', { signal });
+  billingClock?.stop();
   await http?.close();
   await system.close();
   process.exit(0);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allPages, createOtherOrganization, expectRefusal, expectValidation, organizationIdOf, putPlanDocument } from '../support/catalog.ts';
+import { allPages, createOtherOrganization, expectRefusal, expectValidation, createPlanWith, deletePlan } from '../support/catalog.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 const FIELDS = 'id code name description aggregationType fieldName recurring weightedInterval roundingFunction roundingPrecision filters { key values } createdAt updatedAt';
@@ -112,14 +112,12 @@ describe('billable metrics over GraphQL', () => {
 
   it('refuses to delete a metric a live plan charges (CONFLICT), then deletes it once the plan is deleted', async () => {
     await create(storage);
-    const organizationId = await organizationIdOf(server);
-    const plan = { _id: 'plan-1', organizationId, code: 'pro', deletedAt: null, charges: [{ billableMetricCode: 'storage_gb' }] };
-    await putPlanDocument(server, plan);
+    await createPlanWith(server, 'pro', [{ billableMetricCode: 'storage_gb' }]);
     const refused = await server.gql(DELETE, { input: { code: 'storage_gb' } });
     expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
     expect(refused.errors?.[0]?.message).toMatch(/pro/);
 
-    await putPlanDocument(server, { ...plan, deletedAt: '2026-01-01T00:00:00.000Z' });
+    await deletePlan(server, 'pro');
     const deleted = await server.gql<{ deleteBillableMetric: { billableMetric: { code: string } } }>(DELETE, { input: { code: 'storage_gb' } });
     expect(deleted.data?.deleteBillableMetric.billableMetric.code).toBe('storage_gb');
     expect((await get('storage_gb')).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -128,7 +126,9 @@ describe('billable metrics over GraphQL', () => {
 
   it('ignores plans of another organization when deleting', async () => {
     await create(storage);
-    await putPlanDocument(server, { _id: 'plan-x', organizationId: 'someone-else', code: 'pro', deletedAt: null, charges: [{ billableMetricCode: 'storage_gb' }] });
+    const other = await createOtherOrganization(server);
+    await create(storage, other.key);
+    await createPlanWith(server, 'pro', [{ billableMetricCode: 'storage_gb' }], other.key);
     expect((await server.gql(DELETE, { input: { code: 'storage_gb' } })).errors).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allPages, createOtherOrganization, expectRefusal, expectValidation, organizationIdOf, putPlanDocument } from '../support/catalog.ts';
+import { allPages, createOtherOrganization, expectRefusal, expectValidation, createPlanWith } from '../support/catalog.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const FIELDS = 'id code name rate description appliedToOrganization createdAt updatedAt';
@@ -75,8 +75,8 @@ describe('taxes over GraphQL', () => {
 
   it('refuses to delete a tax a live plan carries at charge level (CONFLICT)', async () => {
     await create({ code: 'vat_20', name: 'VAT', rate: '20' });
-    const organizationId = await organizationIdOf(server);
-    await putPlanDocument(server, { _id: 'plan-1', organizationId, code: 'pro', deletedAt: null, taxCodes: [], charges: [{ billableMetricCode: 'x', taxCodes: ['vat_20'] }] });
+    await server.gql('mutation { createBillableMetric(input: {code: "x", name: "X", aggregationType: COUNT}) { billableMetric { code } } }');
+    await createPlanWith(server, 'pro', [{ billableMetricCode: 'x', taxCodes: ['vat_20'] }]);
     await expectRefusal(server, DELETE, { input: { code: 'vat_20' } }, 'CONFLICT');
   });
 

@@ -34,19 +34,29 @@ export async function organizationIdOf(server: TestServer, key?: string): Promis
   return result.data!.organization.id;
 }
 
-let fixturePosition = 1n;
-
-/**
- * Writes a `plans` read-model document directly — the contract this area relies on (`organizationId`,
- * `deletedAt`, `code`, `taxCodes`, `charges[].billableMetricCode`, `charges[].taxCodes`) — so these tests do
- * not depend on the plans area's commands.
- */
-export async function putPlanDocument(server: TestServer, doc: { _id: string; organizationId: string; code: string; deletedAt: string | null } & Record<string, unknown>): Promise<void> {
-  fixturePosition += 1n;
-  await server.system.app.deps.readModels.commit(
-    [{ collection: 'plans', id: doc._id, doc, position: fixturePosition }],
-    { name: 'test-fixture-plans', position: fixturePosition },
+/** Creates a monthly plan through the real `createPlan` mutation, with one STANDARD charge per metric code. */
+export async function createPlanWith(
+  server: TestServer,
+  code: string,
+  charges: { billableMetricCode: string; taxCodes?: string[] }[],
+  key?: string,
+): Promise<void> {
+  const result = await server.gql(
+    'mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { code } } }',
+    {
+      input: {
+        code, name: code, interval: 'MONTHLY', amountCents: '1000', amountCurrency: 'EUR',
+        charges: charges.map((charge) => ({ chargeModel: 'STANDARD', properties: { amount: '1' }, ...charge })),
+      },
+    },
+    key,
   );
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+}
+
+export async function deletePlan(server: TestServer, code: string, key?: string): Promise<void> {
+  const result = await server.gql('mutation($input: DeletePlanInput!) { deletePlan(input: $input) { plan { code } } }', { input: { code } }, key);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
 }
 
 /** Collects every node of a connection query, page by page (`$after` variable, `first` in the query). */
