@@ -1,0 +1,48 @@
+import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
+import { defineProjection } from './projection.ts';
+
+/** A catalog document that is created, updated and soft-deleted (kept for history, hidden by `deletedAt`). */
+export type CatalogItemDocument<Definition> = {
+  _id: string;
+  organizationId: string;
+  code: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+} & Definition;
+
+/**
+ * One projection for the create / update / soft-delete lifecycle shared by billable metrics and taxes. Events
+ * carry the document id in `idField`; created/updated events carry the fields, deleted ones `deletedAt`.
+ */
+export function catalogItemProjection<Definition>(options: {
+  name: string;
+  idField: string;
+  events: { created: string; updated: string; deleted: string };
+}) {
+  const { idField, events } = options;
+  return defineProjection<CatalogItemDocument<Definition>>({
+    name: options.name,
+    collection: options.name,
+    indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }],
+    handles: [events.created, events.updated, events.deleted],
+    documentIds: (event: RecordedEvent) => [String((event.data as Record<string, unknown>)[idField])],
+    fold(doc, event, id) {
+      const { [idField]: _id, ...fields } = event.data as Record<string, unknown>;
+      switch (event.type) {
+        case events.created: {
+          const createdAt = String(fields.createdAt);
+          return { ...fields, _id: id, createdAt, updatedAt: createdAt, deletedAt: null } as CatalogItemDocument<Definition>;
+        }
+        case events.updated:
+          return doc ? { ...doc, ...fields } : doc;
+        case events.deleted: {
+          const deletedAt = String(fields.deletedAt);
+          return doc ? { ...doc, deletedAt, updatedAt: deletedAt } : doc;
+        }
+        default:
+          return doc;
+      }
+    },
+  });
+}
