@@ -37,6 +37,23 @@ async function appends(total: number, batch: number) {
   return { db, store };
 }
 
+async function dedupedAppends(total: number, batch: number) {
+  const store = createSqliteEventStore(openDatabase(join(dir, 'dedup.db')));
+  const item = (i: number) => ({
+    streamId: `usage-bench_sub${i % 100}`,
+    dedupKey: `bench/sub${i % 100}/tx${i}`,
+    event: { type: 'UsageEventIngested', data: { transactionId: `tx${i}`, value: String(i) }, metadata: meta },
+  });
+  const started = performance.now();
+  for (let b = 0; b < total / batch; b += 1) await store.appendDeduplicated(Array.from({ length: batch }, (_, j) => item(b * batch + j)));
+  const seconds = (performance.now() - started) / 1000;
+  const resend = performance.now();
+  const outcomes = await store.appendDeduplicated(Array.from({ length: batch }, (_, j) => item(j)));
+  const resendMs = performance.now() - resend;
+  if (outcomes.some((o) => o.status !== 'duplicate')) throw new Error('re-sent batch was not deduplicated');
+  console.log(`deduplicated appends: ${total} events in batches of ${batch} over 100 streams: ${Math.round(total / seconds)} events/s; re-sending a batch of ${batch}: ${resendMs.toFixed(1)} ms, all duplicates`);
+}
+
 async function projection(db: ReturnType<typeof openDatabase>, store: ReturnType<typeof createSqliteEventStore>, total: number) {
   const readModels = createSqliteReadModelStore(db);
   const sums = defineProjection<{ _id: string; total: number }>({
@@ -79,5 +96,6 @@ async function graphql(requests: number) {
 const total = Number(process.env.BENCH_EVENTS ?? 200_000);
 const { db, store } = await appends(total, 1000);
 await projection(db, store, total);
+await dedupedAppends(total, 1000);
 await graphql(Number(process.env.BENCH_REQUESTS ?? 2000));
 rmSync(dir, { recursive: true, force: true });

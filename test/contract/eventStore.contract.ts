@@ -133,5 +133,33 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       await subscription.close();
       expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
     });
+
+    describe('deduplicated appends', () => {
+      const usage = (key: string, n: number) => ({ streamId: `${prefix}_usage`, dedupKey: `${prefix}/${key}`, event: event('Metered', n) });
+
+      it('appends new keys and reports keys seen in an earlier batch or earlier in the batch as duplicates', async () => {
+        const first = await store.appendDeduplicated([usage('a', 1), usage('b', 2), usage('a', 3)]);
+        expect(first.map((o) => o.status)).toEqual(['appended', 'appended', 'duplicate']);
+        const second = await store.appendDeduplicated([usage('b', 4), usage('c', 5)]);
+        expect(second.map((o) => o.status)).toEqual(['duplicate', 'appended']);
+        const logged = mine(await store.readAll()).map((e) => (e.data as { n: number }).n);
+        expect(logged).toEqual([1, 2, 5]);
+      });
+
+      it('reports the log position of each appended event', async () => {
+        const [outcome] = await store.appendDeduplicated([usage('p', 7)]);
+        expect(outcome?.status).toBe('appended');
+        const found = mine(await store.readAll()).find((e) => (e.data as { n: number }).n === 7);
+        expect(outcome?.status === 'appended' && outcome.position).toBe(found?.position);
+      });
+
+      it('appends each key exactly once when concurrent callers send overlapping batches', async () => {
+        const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => usage(`k${(b * 17 + i) % 60}`, b * 100 + i)));
+        const outcomes = (await Promise.all(batches.map((batch) => store.appendDeduplicated(batch)))).flat();
+        const appended = outcomes.filter((o) => o.status === 'appended').length;
+        expect(appended).toBe(new Set(batches.flat().map((item) => item.dedupKey)).size);
+        expect(mine(await store.readAll())).toHaveLength(appended);
+      });
+    });
   });
 }

@@ -58,6 +58,16 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
+/** One event of a deduplicated batch: appended to `streamId` unless `dedupKey` was ever appended before. */
+export interface DedupedEvent {
+  streamId: string;
+  /** Permanent idempotency key, e.g. organization + external subscription + transaction id. */
+  dedupKey: string;
+  event: NewEvent;
+}
+
+export type DedupedOutcome = { status: 'appended'; position: bigint } | { status: 'duplicate' };
+
 /** A live subscription: iterate it; pulling slowly slows reading (back-pressure), nothing is dropped. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
@@ -69,6 +79,14 @@ export interface EventStore {
    * Resolves only once the events are durable.
    */
   append(streamId: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Appends a batch of independent events (no expected revision: no read before write), each unless its
+   * `dedupKey` has ever been appended — across batches, restarts and concurrent callers, permanently. Outcomes
+   * are in input order; a key repeated inside the batch is appended once, then `duplicate`. Resolves once every
+   * appended event is durable. Consume these events from the log (`readAll` / `subscribeToAll`): an adapter may
+   * keep each one in a stream derived from `streamId` and the key.
+   */
+  appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]>;
   /** Events of one stream in revision order; an unknown stream reads as `[]`. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of the whole log in position order. */

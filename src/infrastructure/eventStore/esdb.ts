@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ANY,
   BACKWARDS,
@@ -23,6 +23,8 @@ import type {
 } from '@eventstore/db-client';
 import type {
   AppendResult,
+  DedupedEvent,
+  DedupedOutcome,
   EventMetadata,
   EventStore,
   ExpectedRevision,
@@ -46,6 +48,9 @@ const READ_ALL_PAGE = 1_000;
 const HEAD_PAGE = 256;
 /** Largest commit position taken at face value: older servers send 2^64-1 (or 0) to mean "no position". */
 const MAX_POSITION = (1n << 63n) - 1n;
+
+/** Deduplicated appends in flight at once (each is its own stream on the server). */
+const DEDUP_CONCURRENCY = 64;
 
 type AnyResolved = ResolvedEvent | AllStreamResolvedEvent;
 
@@ -92,6 +97,34 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       }
       throw error;
     }
+  }
+
+  /**
+   * EventStoreDB has no side table to remember keys in, so each deduplicated event gets a stream of its own,
+   * named from its key and appended with NO_STREAM: the server refuses a second one forever, with no race.
+   * The stream keeps the category of `streamId` (`usage-…`), so `$ce-usage` still sees every usage event.
+   * Not atomic per batch: after a crash mid-batch, re-sending it reports the written part as duplicates.
+   */
+  async function appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
+    const first = new Map<string, number>();
+    events.forEach((item, index) => first.has(item.dedupKey) || first.set(item.dedupKey, index));
+    const outcomes: DedupedOutcome[] = events.map(() => ({ status: 'duplicate' }));
+    const indexes = [...first.values()];
+    for (let start = 0; start < indexes.length; start += DEDUP_CONCURRENCY) {
+      await Promise.all(
+        indexes.slice(start, start + DEDUP_CONCURRENCY).map(async (index) => {
+          const { streamId, dedupKey, event } = events[index]!;
+          const keyStream = `${streamId}~${createHash('sha256').update(dedupKey).digest('hex').slice(0, 40)}`;
+          try {
+            const result = await append(keyStream, [event], { expectedRevision: 'no_stream' });
+            outcomes[index] = { status: 'appended', position: result.position };
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          }
+        }),
+      );
+    }
+    return outcomes;
   }
 
   /** Fallback when a server does not report the append position: the stream's last event. */
@@ -223,6 +256,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
 
   return {
     append,
+    appendDeduplicated,
     readStream,
     readAll,
     subscribeToAll,

@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import type {
   AppendResult,
+  DedupedEvent,
+  DedupedOutcome,
   EventStore,
   ExpectedRevision,
   NewEvent,
@@ -26,6 +28,7 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream_id, revision)
 );
 CREATE TABLE IF NOT EXISTS streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_keys (dedup_key TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 interface Row {
@@ -90,6 +93,32 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       });
       appended.emit('append');
       return result;
+    },
+
+    async appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
+      if (events.length === 0) return [];
+      // One transaction for the batch: the key and its event become durable together, or neither does.
+      const outcomes = transaction(db, () => {
+        const revisions = new Map<string, bigint>();
+        const results = events.map(({ streamId, dedupKey, event }): DedupedOutcome => {
+          if (q.dedupExists.get(dedupKey)) return { status: 'duplicate' };
+          let revision = revisions.get(streamId);
+          if (revision === undefined) {
+            const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
+            revision = row ? BigInt(row.revision) : -1n;
+          }
+          revision += 1n;
+          revisions.set(streamId, revision);
+          const info = q.insert.run(event.id ?? randomUUID(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+          const position = BigInt(info.lastInsertRowid);
+          q.insertDedup.run(dedupKey, position);
+          return { status: 'appended', position };
+        });
+        for (const [streamId, revision] of revisions) q.upsertStream.run(streamId, revision);
+        return results;
+      });
+      if (outcomes.some((outcome) => outcome.status === 'appended')) appended.emit('append');
+      return outcomes;
     },
 
     async readStream(streamId, opts: ReadStreamOptions = {}) {
@@ -172,6 +201,8 @@ function prepareStatements(db: DatabaseSync) {
     ),
     readAll: db.prepare(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
     head: db.prepare('SELECT MAX(position) AS position FROM events'),
+    dedupExists: db.prepare('SELECT 1 AS found FROM dedup_keys WHERE dedup_key = ?'),
+    insertDedup: db.prepare('INSERT INTO dedup_keys (dedup_key, position) VALUES (?, ?)'),
   };
 }
 
