@@ -77,7 +77,11 @@ export async function composeSystem(config: Config, overrides: { clock?: Clock; 
       : pollCheckpoints(readModels, allProjections.map((p) => p.name)),
   };
   await runner?.start();
-  const app = createApp(deps, { adminApiKey: config.adminApiKey, runner });
+  const app = createApp(deps, {
+    adminApiKey: config.adminApiKey,
+    runner,
+    ingestion: { lateWindowDays: config.eventsLateWindowDays, futureToleranceMs: 5 * 60_000 },
+  });
 
   return {
     app,

@@ -16,6 +16,7 @@ const schema = z.object({
   LOG_LEVEL: z.string().refine(isLogLevel, 'LOG_LEVEL must be debug, info, warn, error or silent').default('info'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   BILLING_CLOCK_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  EVENTS_LATE_WINDOW_DAYS: z.coerce.number().int().min(0).max(3650).default(35),
 });
 
 export interface Config {
@@ -32,6 +33,7 @@ export interface Config {
   logLevel: LogLevel;
   role: 'all' | 'api' | 'worker';
   billingClockIntervalMs: number;
+  eventsLateWindowDays: number;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -57,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL as LogLevel,
     role: e.ROLE,
     billingClockIntervalMs: e.BILLING_CLOCK_INTERVAL_MS,
+    eventsLateWindowDays: e.EVENTS_LATE_WINDOW_DAYS,
   };
 }

@@ -3,13 +3,17 @@ import { createOrganizationService } from './organizations.ts';
 import { createCatalogServices } from './catalog.ts';
 import { createPlanService } from './plans.ts';
 import { createSubscriptionService } from './subscriptions.ts';
+import { createIngestionService, type IngestionOptions } from './ingestion.ts';
 import type { ProjectionRunner } from '../../projections/runner.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
   /** The in-process projection runner, when this process runs projections (embedded / `ROLE=all`). */
   runner?: ProjectionRunner | undefined;
+  ingestion?: IngestionOptions;
 }
+
+const DEFAULT_INGESTION: IngestionOptions = { lateWindowDays: 35, futureToleranceMs: 5 * 60_000 };
 
 /** The application services the GraphQL edge calls. */
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
@@ -20,6 +24,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     ...createCatalogServices(deps),
     plans: createPlanService(deps),
     subscriptions: createSubscriptionService(deps),
+    ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
   };
 }
 

@@ -19,6 +19,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: string | Date };
     JSON: { Input: unknown; Output: unknown };
+    Timestamp: { Input: unknown; Output: string };
   };
 }>({ defaultFieldNullability: false });
 
@@ -63,6 +64,14 @@ builder.scalarType('JSON', {
   serialize: (value) => value,
   parseValue: (value) => value,
   parseLiteral: literalToJson,
+});
+
+builder.scalarType('Timestamp', {
+  description:
+    'A usage event time: Unix seconds (number or string, fractional allowed) or ISO-8601. Checked per event at ingestion, so one bad value rejects only its own event.',
+  serialize: (value) => String(value),
+  parseValue: (value) => value,
+  parseLiteral: (ast: ValueNode) => (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : null),
 });
 
 builder.queryType({});

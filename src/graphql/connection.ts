@@ -47,24 +47,26 @@ function decodeCursor(cursor: string): [string, string] {
 }
 
 /**
- * Keyset pagination over a read-model collection, ordered by `sortKey` then `_id`: each page is one indexed
- * query, whatever the page number.
+ * Keyset pagination over a read-model collection, ordered by `sortKey` then `_id` (ascending, or descending for
+ * "most recent first"): each page is one indexed query, whatever the page number.
  */
 export async function paginate<T extends Document>(
   collection: ReadCollection<T>,
   filter: Filter,
   args: { first?: number | null; after?: string | null },
   sortKey = 'createdAt',
+  direction: 1 | -1 = 1,
 ): Promise<Connection<T>> {
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > 500) throw new ValidationError('first: must be between 1 and 500', 'first');
   let pageFilter = filter;
   if (args.after) {
     const [key, id] = decodeCursor(args.after);
-    pageFilter = { $and: [filter, { $or: [{ [sortKey]: { $gt: key } }, { [sortKey]: key, _id: { $gt: id } }] }] };
+    const beyond = direction === 1 ? '$gt' : '$lt';
+    pageFilter = { $and: [filter, { $or: [{ [sortKey]: { [beyond]: key } }, { [sortKey]: key, _id: { [beyond]: id } }] }] };
   }
   const [docs, totalCount] = await Promise.all([
-    collection.find(pageFilter, { sort: { [sortKey]: 1, _id: 1 }, limit: first + 1 }),
+    collection.find(pageFilter, { sort: { [sortKey]: direction, _id: direction }, limit: first + 1 }),
     collection.count(filter),
   ]);
   const page = docs.slice(0, first);

@@ -7,6 +7,7 @@ import type { Document, ReadModelStore } from '../application/ports/readModelSto
  */
 export function createLoaders(readModels: ReadModelStore, organizationId: string | null) {
   const cache = new Map<string, DataLoader<string, Document | null>>();
+  const manyCache = new Map<string, DataLoader<string, Document[]>>();
   return {
     byId<T extends Document>(collection: string, field = '_id'): DataLoader<string, T | null> {
       const name = `${collection}:${field}`;
@@ -20,6 +21,19 @@ export function createLoaders(readModels: ReadModelStore, organizationId: string
         cache.set(name, loader);
       }
       return loader as unknown as DataLoader<string, T | null>;
+    },
+    /** Every document whose `field` equals the key (e.g. all subscriptions ever created under one external id). */
+    allBy<T extends Document>(collection: string, field: string): DataLoader<string, T[]> {
+      const name = `${collection}:${field}`;
+      let loader = manyCache.get(name);
+      if (!loader) {
+        loader = new DataLoader<string, Document[]>(async (keys) => {
+          const docs = await readModels.collection(collection).find({ [field]: { $in: [...keys] }, organizationId });
+          return keys.map((key) => docs.filter((doc) => String(doc[field]) === key));
+        });
+        manyCache.set(name, loader);
+      }
+      return loader as unknown as DataLoader<string, T[]>;
     },
   };
 }

@@ -4,6 +4,7 @@ import './organizations.ts';
 import './catalog.ts';
 import './plans.ts';
 import './subscriptions.ts';
+import './events.ts';
 import './system.ts';
 
 /** The executable schema, assembled from one file per area. */

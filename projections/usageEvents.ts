@@ -1,0 +1,24 @@
+import { usageDedupKey } from '../src/domain/usage/keys.ts';
+import type { ValidUsageEvent } from '../src/domain/usage/validateEvent.ts';
+import { defineProjection } from './projection.ts';
+
+type UsageEventData = ValidUsageEvent & { organizationId: string; ingestedAt: string };
+
+/** One document per accepted usage event: what the event debugger (`events`, `event`) lists. */
+export type UsageEventDocument = UsageEventData & { _id: string; position: string };
+
+export const usageEventsProjection = defineProjection<UsageEventDocument>({
+  name: 'usageEvents',
+  collection: 'usageEvents',
+  indexes: [
+    { name: 'byOrganizationIngestedAt', keys: { organizationId: 1, ingestedAt: 1 } },
+    { name: 'byTransaction', keys: { organizationId: 1, transactionId: 1 } },
+  ],
+  handles: ['UsageEventIngested'],
+  documentIds: (event) => {
+    const data = event.data as UsageEventData;
+    return [usageDedupKey(data.organizationId, data.externalSubscriptionId, data.transactionId)];
+  },
+  // A key is appended once (the store deduplicates), so the first fold wins and a replay changes nothing.
+  fold: (doc, event, id) => doc ?? { ...(event.data as UsageEventData), _id: id, position: event.position.toString() },
+});

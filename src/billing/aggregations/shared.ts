@@ -1,0 +1,63 @@
+import BigNumber from 'bignumber.js';
+import { applyAggregationRounding } from '../aggregationRounding.ts';
+import type { AggregationRounding } from '../aggregationRounding.ts';
+
+// Lago's `numeric_condition` (§1.2): anything else is silently dropped by SUM/MAX/LATEST/WEIGHTED_SUM.
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+
+/** The value as a BigNumber when it matches `^-?\d+(\.\d+)?$`, else null (the event is dropped). */
+export function numericValue(value: string | null | undefined): BigNumber | null {
+  return typeof value === 'string' && NUMERIC.test(value) ? new BigNumber(value) : null;
+}
+
+const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Seconds since the epoch as an exact decimal (`2024-01-01T00:00:00.25Z` → 1704067200.25). Fractional seconds
+ * beyond milliseconds are kept. Throws a RangeError for anything Date cannot read.
+ */
+export function epochSeconds(iso: string): BigNumber {
+  const match = ISO.exec(iso);
+  if (match !== null) {
+    const whole = Date.parse(`${match[1]}${match[3]}`);
+    if (!Number.isNaN(whole)) return new BigNumber(whole).shiftedBy(-3).plus(`0.${match[2] ?? '0'}`);
+  } else {
+    const ms = Date.parse(iso);
+    if (!Number.isNaN(ms)) return new BigNumber(ms).shiftedBy(-3);
+  }
+  throw new RangeError(`invalid timestamp ${JSON.stringify(iso)}`);
+}
+
+/** An event's position in time: timestamp, then transactionId (deterministic stand-in for arrival order). */
+export interface EventKey {
+  /** Epoch seconds, decimal string. */
+  readonly ts: string;
+  readonly transactionId: string;
+}
+
+/** Orders keys by timestamp, then by transactionId (UTF-16 code units). */
+export function compareKeys(a: EventKey, b: EventKey): number {
+  const byTime = new BigNumber(a.ts).comparedTo(b.ts) ?? 0;
+  if (byTime !== 0) return byTime;
+  return a.transactionId < b.transactionId ? -1 : a.transactionId > b.transactionId ? 1 : 0;
+}
+
+export function plus(a: string, b: BigNumber.Value): string {
+  return new BigNumber(a).plus(b).toFixed();
+}
+
+/** Applies the metric's rounding when one is given. */
+export function rounded(units: BigNumber, rounding: AggregationRounding | undefined): BigNumber {
+  return rounding === undefined ? units : applyAggregationRounding(units, rounding);
+}
+
+/** `a / b` rounded toward +∞ at `places` decimals (Lago's `.ceil(n)` of the exact quotient). */
+export function divideCeil(a: BigNumber, b: BigNumber, places: number): BigNumber {
+  const Ceil = BigNumber.clone({ DECIMAL_PLACES: places, ROUNDING_MODE: BigNumber.ROUND_CEIL });
+  return new BigNumber(new Ceil(a).div(b).toFixed());
+}
+
+/** Non-recurring metrics (COUNT, MAX, LATEST) have no initial value. */
+export function rejectInitial(name: string, initial: unknown): void {
+  if (initial !== undefined) throw new TypeError(`${name} cannot be recurring: no initial value`);
+}

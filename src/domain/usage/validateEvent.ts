@@ -1,0 +1,109 @@
+/**
+ * Validation of one ingested usage event (pure: `now` and the matched metric arrive as arguments). A bad event
+ * is REJECTED with a code and a message; it never fails the rest of its batch.
+ */
+
+export type UsageEventInput = {
+  transactionId?: unknown;
+  externalSubscriptionId?: unknown;
+  code?: unknown;
+  timestamp?: unknown;
+  properties?: unknown;
+  preciseTotalAmountCents?: unknown;
+};
+
+export type ValidUsageEvent = {
+  transactionId: string;
+  externalSubscriptionId: string;
+  code: string;
+  /** ISO-8601 UTC with milliseconds. */
+  timestamp: string;
+  properties: Record<string, unknown>;
+  preciseTotalAmountCents: string | null;
+};
+
+export type Rejection = { code: RejectionCode; message: string };
+export type RejectionCode =
+  | 'MISSING_FIELD'
+  | 'INVALID_FIELD'
+  | 'INVALID_TIMESTAMP'
+  | 'TIMESTAMP_OUT_OF_RANGE'
+  | 'INVALID_PROPERTIES'
+  | 'VALUE_NOT_DECIMAL'
+  | 'TOO_LARGE';
+
+/** The metric an event's code matched, as far as validation needs it. */
+export type MetricForValidation = { aggregationType: string; fieldName: string | null };
+
+export type IngestionWindow = { now: Date; lateWindowDays: number; futureToleranceMs: number };
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+const UNIX_SECONDS = /^\d{1,12}(\.\d+)?$/;
+const MAX_ID_LENGTH = 255;
+const MAX_PROPERTIES_BYTES = 16_384;
+const NUMERIC_AGGREGATIONS = new Set(['SUM', 'MAX', 'LATEST', 'WEIGHTED_SUM']);
+
+function requiredId(input: UsageEventInput, field: 'transactionId' | 'externalSubscriptionId' | 'code'): string | Rejection {
+  const value = input[field];
+  if (value === undefined || value === null || value === '') return { code: 'MISSING_FIELD', message: `${field} is required` };
+  if (typeof value !== 'string' || value.trim() !== value) return { code: 'INVALID_FIELD', message: `${field} must be a string without surrounding spaces` };
+  if (value.length > MAX_ID_LENGTH) return { code: 'TOO_LARGE', message: `${field} is longer than ${MAX_ID_LENGTH} characters` };
+  return value;
+}
+
+/** Unix seconds (number or string, fractional allowed, as Lago) or ISO-8601; absent → now. */
+export function parseTimestamp(value: unknown, now: Date): Date | null {
+  if (value === undefined || value === null || value === '') return now;
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(6) : '') : typeof value === 'string' ? value : '';
+  if (UNIX_SECONDS.test(text)) {
+    const [seconds, fraction = ''] = text.split('.');
+    // Integer arithmetic on the text keeps millisecond precision without a float of the whole instant.
+    return new Date(Number(seconds) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3)));
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return null;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function checkProperties(value: unknown, metric: MetricForValidation | null): Record<string, unknown> | Rejection {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) return { code: 'INVALID_PROPERTIES', message: 'properties must be a JSON object' };
+  if (JSON.stringify(value).length > MAX_PROPERTIES_BYTES) return { code: 'TOO_LARGE', message: `properties exceed ${MAX_PROPERTIES_BYTES} bytes` };
+  const properties = value as Record<string, unknown>;
+  if (metric?.fieldName && NUMERIC_AGGREGATIONS.has(metric.aggregationType)) {
+    const field = properties[metric.fieldName];
+    const text = typeof field === 'number' && Number.isFinite(field) ? String(field) : field;
+    if (field !== undefined && field !== null && !(typeof text === 'string' && DECIMAL.test(text))) {
+      return { code: 'VALUE_NOT_DECIMAL', message: `properties.${metric.fieldName} must be a decimal for a ${metric.aggregationType} metric` };
+    }
+  }
+  return properties;
+}
+
+const isRejection = (value: unknown): value is Rejection => typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
+
+/** Validates one event against the ingestion window and its metric (when the code matched one). */
+export function validateUsageEvent(input: UsageEventInput, metric: MetricForValidation | null, window: IngestionWindow): ValidUsageEvent | Rejection {
+  const transactionId = requiredId(input, 'transactionId');
+  if (isRejection(transactionId)) return transactionId;
+  const externalSubscriptionId = requiredId(input, 'externalSubscriptionId');
+  if (isRejection(externalSubscriptionId)) return externalSubscriptionId;
+  const code = requiredId(input, 'code');
+  if (isRejection(code)) return code;
+  const timestamp = parseTimestamp(input.timestamp, window.now);
+  if (timestamp === null) return { code: 'INVALID_TIMESTAMP', message: 'timestamp must be Unix seconds (fractional allowed) or ISO-8601' };
+  const earliest = window.now.getTime() - window.lateWindowDays * 86_400_000;
+  const latest = window.now.getTime() + window.futureToleranceMs;
+  if (timestamp.getTime() < earliest || timestamp.getTime() > latest) {
+    return { code: 'TIMESTAMP_OUT_OF_RANGE', message: `timestamp must be within the last ${window.lateWindowDays} days and at most ${window.futureToleranceMs / 60_000} minutes ahead` };
+  }
+  const properties = checkProperties(input.properties, metric);
+  if (isRejection(properties)) return properties;
+  const precise = input.preciseTotalAmountCents;
+  if (precise !== undefined && precise !== null && !(typeof precise === 'string' && DECIMAL.test(precise))) {
+    return { code: 'VALUE_NOT_DECIMAL', message: 'preciseTotalAmountCents must be a decimal string' };
+  }
+  return { transactionId, externalSubscriptionId, code, timestamp: timestamp.toISOString(), properties, preciseTotalAmountCents: (precise as string | null | undefined) ?? null };
+}
+
+export { isRejection };
