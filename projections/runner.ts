@@ -20,14 +20,16 @@ const IDLE = Symbol('idle');
 const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
 
 /**
- * Runs projections: each catches up from its checkpoint, then follows the live log, folding in batches. Documents
- * and checkpoint are committed together; an event at or below a document's stored position is skipped, so a
+ * Runs projections over one shared read of the log: catch up from the lowest checkpoint, then follow live appends,
+ * folding in batches. Each event is read and parsed once, whatever the number of projections; every batch commits
+ * all projections' documents and checkpoints together (one transaction on the embedded store). A projection skips
+ * events at or below its own checkpoint, and a document skips events at or below the position it stores, so a
  * replay never applies an event twice.
  */
 export class ProjectionRunner {
   readonly changes = new EventEmitter<{ change: [ProjectionChange] }>();
   private readonly positions = new Map<string, bigint>();
-  private readonly stops: (() => Promise<void>)[] = [];
+  private stopFollowing: (() => Promise<void>) | null = null;
   private readonly eventStore: EventStore;
   private readonly readModels: ReadModelStore;
   private readonly projections: Projection[];
@@ -38,23 +40,24 @@ export class ProjectionRunner {
     this.eventStore = eventStore;
     this.readModels = readModels;
     this.projections = projections;
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 1000;
     this.logger = options.logger;
     this.changes.setMaxListeners(0);
   }
 
-  /** Starts every projection; resolves once each has loaded its checkpoint (catch-up continues in background). */
+  /** Loads every checkpoint and starts following the log (catch-up continues in the background). */
   async start(): Promise<void> {
     for (const projection of this.projections) {
       await this.readModels.ensureIndexes(projection.collection, projection.indexes);
-      const checkpoint = await this.readModels.getCheckpoint(projection.name);
-      this.positions.set(projection.name, checkpoint ?? 0n);
-      this.follow(projection, checkpoint ?? 0n);
+      this.positions.set(projection.name, (await this.readModels.getCheckpoint(projection.name)) ?? 0n);
     }
+    const checkpoints = [...this.positions.values()];
+    this.follow(checkpoints.reduce((min, p) => (p < min ? p : min), checkpoints[0] ?? 0n));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.stops.splice(0).map((stop) => stop()));
+    await this.stopFollowing?.();
+    this.stopFollowing = null;
   }
 
   /** Checkpoint of each projection (0 before the first event). */
@@ -81,7 +84,7 @@ export class ProjectionRunner {
     });
   }
 
-  private follow(projection: Projection, from: bigint): void {
+  private follow(from: bigint): void {
     const subscription = this.eventStore.subscribeToAll({ after: from });
     const iterator = subscription[Symbol.asyncIterator]();
     let running = true;
@@ -99,29 +102,52 @@ export class ProjectionRunner {
           batch.push(next.value);
           pending = iterator.next();
         }
-        await this.apply(projection, batch);
+        await this.applyAll(this.projections, batch);
       }
-    })().catch((error: unknown) => this.logger?.error('projection stopped', { projection: projection.name, error: String(error) }));
-    this.stops.push(async () => {
+    })().catch((error: unknown) => this.logger?.error('projections stopped', { error: String(error) }));
+    this.stopFollowing = async () => {
       running = false;
       await subscription.close();
       await loop;
-    });
+    };
   }
 
-  /** Folds one batch and commits documents + checkpoint. Exposed for tests and the rebuild script. */
+  /** Folds one batch into one projection and commits. Exposed for tests and the rebuild script. */
   async apply(projection: Projection, batch: RecordedEvent[]): Promise<void> {
+    if (!this.positions.has(projection.name)) this.positions.set(projection.name, 0n);
+    await this.applyAll([projection], batch);
+  }
+
+  private async applyAll(projections: Projection[], batch: RecordedEvent[]): Promise<void> {
     const last = batch.at(-1);
     if (!last) return;
-    const handled = batch.filter((event) => projection.handles.includes(event.type));
-    const ids = [...new Set(handled.flatMap((event) => projection.documentIds(event)))];
+    const writes: DocumentWrite[] = [];
+    const changed: ProjectionChange[] = [];
+    for (const projection of projections) {
+      const after = this.positions.get(projection.name) ?? 0n;
+      const events = batch.filter((event) => event.position > after && projection.handles.includes(event.type));
+      const own = await this.fold(projection, events);
+      writes.push(...own);
+      changed.push({ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position });
+    }
+    await this.readModels.commit(writes, projections.map((p) => ({ name: p.name, position: last.position })));
+    for (const change of changed) {
+      const current = this.positions.get(change.projection) ?? 0n;
+      if (last.position > current) this.positions.set(change.projection, last.position);
+      this.changes.emit('change', change);
+    }
+  }
+
+  private async fold(projection: Projection, events: RecordedEvent[]): Promise<DocumentWrite[]> {
+    if (events.length === 0) return [];
+    const ids = [...new Set(events.flatMap((event) => projection.documentIds(event)))];
     const stored = await this.readModels.loadForUpdate(projection.collection, ids);
     const working = new Map<string, { doc: Document | null; position: bigint; dirty: boolean }>();
     for (const id of ids) {
       const found = stored.get(id);
       working.set(id, { doc: found?.doc ?? null, position: found?.position ?? 0n, dirty: false });
     }
-    for (const event of handled) {
+    for (const event of events) {
       for (const id of projection.documentIds(event)) {
         const entry = working.get(id)!;
         if (event.position <= entry.position) continue;
@@ -130,18 +156,7 @@ export class ProjectionRunner {
         entry.dirty = true;
       }
     }
-    const writes: DocumentWrite[] = [];
-    for (const [id, entry] of working) {
-      if (entry.dirty) writes.push({ collection: projection.collection, id, doc: entry.doc, position: entry.position });
-    }
-    await this.readModels.commit(writes, { name: projection.name, position: last.position });
-    this.positions.set(projection.name, last.position);
-    this.changes.emit('change', {
-      projection: projection.name,
-      collection: projection.collection,
-      ids: writes.map((w) => w.id),
-      position: last.position,
-    });
+    return [...working].filter(([, e]) => e.dirty).map(([id, e]) => ({ collection: projection.collection, id, doc: e.doc, position: e.position }));
   }
 
   private safeFold(projection: Projection, doc: Document | null, event: RecordedEvent, id: string): Document | null {

@@ -72,13 +72,11 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
         });
       });
       const appended = await deps.eventStore.appendDeduplicated(batch);
-      let last: bigint | null = null;
+      // Acknowledged = durably appended. Read models catch up asynchronously: the hot path never waits on them.
       appended.forEach((result, i) => {
-        const outcome = outcomes[batchIndex[i]!]!;
-        if (result.status === 'duplicate') Object.assign(outcome, { status: 'DUPLICATE', warnings: [], message: 'this transactionId was already ingested for this subscription; not counted again' });
-        else last = result.position;
+        if (result.status !== 'duplicate') return;
+        Object.assign(outcomes[batchIndex[i]!]!, { status: 'DUPLICATE', warnings: [], message: 'this transactionId was already ingested for this subscription; not counted again' });
       });
-      if (last !== null) await deps.waitForProjections(last);
       return outcomes;
     },
   };

@@ -19,7 +19,7 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
           { collection: 'items', id: 'b', doc: doc('b', { organizationId: 'o1', code: 'b', n: 5, tags: ['y'], nested: { v: 'q' } }), position: 2n },
           { collection: 'items', id: 'c', doc: doc('c', { organizationId: 'o2', code: 'c', n: 3, tags: ['x', 'y'], nested: { v: 'p' } }), position: 3n },
         ],
-        { name: 'contract', position: 3n },
+        [{ name: 'contract', position: 3n }],
       );
     };
 
@@ -54,13 +54,13 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
 
     it('never moves a checkpoint backwards', async () => {
       await seed();
-      await store.commit([], { name: 'contract', position: 2n });
+      await store.commit([], [{ name: 'contract', position: 2n }]);
       expect(await store.getCheckpoint('contract')).toBe(3n);
     });
 
     it('deletes a document when its write is null', async () => {
       await seed();
-      await store.commit([{ collection: 'items', id: 'a', doc: null, position: 4n }], { name: 'contract', position: 4n });
+      await store.commit([{ collection: 'items', id: 'a', doc: null, position: 4n }], [{ name: 'contract', position: 4n }]);
       expect(await store.collection('items').findOne({ _id: 'a' })).toBeNull();
     });
 

@@ -20,7 +20,10 @@ describe('event ingestion over GraphQL', () => {
     expect(result.errors).toBeUndefined();
     return result.data!.createEvents;
   };
-  const listed = async (sub = 'sub1', key?: string) => (await server.gql<Listed>(EVENTS, { sub, first: 500 }, key)).data!.events;
+  const listed = async (sub = 'sub1', key?: string) => {
+    await server.settle();
+    return (await server.gql<Listed>(EVENTS, { sub, first: 500 }, key)).data!.events;
+  };
 
   beforeEach(async () => {
     server = await startTestServer({ CLOCK: 'manual' });

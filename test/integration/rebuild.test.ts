@@ -21,6 +21,8 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "basic"}) { subscription { status } } }');
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "pro"}) { subscription { status } } }');
     await ok('mutation { createOrganization(input: {name: "Other"}) { organization { id } } }', ADMIN_KEY);
+    await ok('mutation { createEvents(input: {events: [{transactionId: "t1", externalSubscriptionId: "s1", code: "calls"}, {transactionId: "t2", externalSubscriptionId: "s1", code: "calls"}]}) { acceptedCount } }');
+    await server.settle();
 
     const { eventStore, readModels } = server.system.app.deps;
     const snapshot = async () =>

@@ -18,6 +18,8 @@ export interface TestServer {
   apiKey: string;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>;
   ws(key: string | null): Client;
+  /** Waits until every read model has folded the whole log (ingestion acknowledges before projections run). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,10 @@ export async function startTestServer(env: Record<string, string> = {}, override
       });
       const body = (await response.json()) as { data?: never; errors?: never };
       return { status: response.status, data: body.data, errors: body.errors };
+    },
+    async settle() {
+      const head = await system.app.deps.eventStore.headPosition();
+      if (head !== null) await system.app.deps.waitForProjections(head);
     },
     ws(key) {
       const client = createClient({

@@ -29,6 +29,12 @@ export interface DocumentWrite {
   position: bigint;
 }
 
+/** How far one projection has folded the log. */
+export interface Checkpoint {
+  name: string;
+  position: bigint;
+}
+
 export interface ReadCollection<T extends Document = Document> {
   findOne(filter: Filter): Promise<T | null>;
   find(filter: Filter, options?: FindOptions): Promise<T[]>;
@@ -42,10 +48,11 @@ export interface ReadModelStore {
   /** Creates the declared indexes if missing. */
   ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void>;
   /**
-   * Writes documents and advances the named checkpoint. Embedded: one transaction. MongoDB: idempotent — a write
-   * whose position is not greater than the stored document's is skipped — then the checkpoint.
+   * Writes documents and advances the named checkpoints (never backwards). Embedded: one transaction. MongoDB:
+   * idempotent — a write whose position is not greater than the stored document's is skipped — then the
+   * checkpoints.
    */
-  commit(writes: DocumentWrite[], checkpoint: { name: string; position: bigint }): Promise<void>;
+  commit(writes: DocumentWrite[], checkpoints: Checkpoint[]): Promise<void>;
   getCheckpoint(name: string): Promise<bigint | null>;
   /** Drops collections and the checkpoint: a rebuild starts from zero. */
   reset(checkpointName: string, collections: string[]): Promise<void>;

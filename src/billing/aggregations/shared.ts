@@ -51,9 +51,16 @@ export function rounded(units: BigNumber, rounding: AggregationRounding | undefi
   return rounding === undefined ? units : applyAggregationRounding(units, rounding);
 }
 
+const CEILED = new Map<number, typeof BigNumber>();
+
 /** `a / b` rounded toward +∞ at `places` decimals (Lago's `.ceil(n)` of the exact quotient). */
 export function divideCeil(a: BigNumber, b: BigNumber, places: number): BigNumber {
-  const Ceil = BigNumber.clone({ DECIMAL_PLACES: places, ROUNDING_MODE: BigNumber.ROUND_CEIL });
+  let Ceil = CEILED.get(places);
+  if (Ceil === undefined) {
+    Ceil = BigNumber.clone({ DECIMAL_PLACES: places, ROUNDING_MODE: BigNumber.ROUND_CEIL });
+    CEILED.set(places, Ceil);
+  }
+  // NOTE: hand back a default-configured BigNumber: a clone's instances keep dividing with ROUND_CEIL.
   return new BigNumber(new Ceil(a).div(b).toFixed());
 }
 

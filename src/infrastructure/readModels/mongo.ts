@@ -204,7 +204,8 @@ export async function createMongoReadModelStore(
       }
     },
 
-    async commit(writes, checkpoint) {
+    async commit(writes, checkpointList) {
+      const conflictName = checkpointList.map((c) => c.name).join(',');
       // One write per document: the last one in batch order (the highest position) wins.
       const latest = new Map<string, DocumentWrite>();
       for (const write of writes) {
@@ -218,15 +219,17 @@ export async function createMongoReadModelStore(
         group.push(write);
         byCollection.set(write.collection, group);
       }
-      await Promise.all([...byCollection].map(([name, group]) => applyWrites(name, group, checkpoint.name)));
+      await Promise.all([...byCollection].map(([name, group]) => applyWrites(name, group, conflictName)));
       // `$max` compares the padded strings, which is numeric order: the checkpoint never moves backwards.
-      await upsertWithRetry(() =>
-        checkpoints.updateOne(
-          { _id: checkpoint.name },
-          { $max: { position: encodePosition(checkpoint.position) } },
-          { upsert: true },
-        ),
-      );
+      for (const checkpoint of checkpointList) {
+        await upsertWithRetry(() =>
+          checkpoints.updateOne(
+            { _id: checkpoint.name },
+            { $max: { position: encodePosition(checkpoint.position) } },
+            { upsert: true },
+          ),
+        );
+      }
     },
 
     async getCheckpoint(name) {

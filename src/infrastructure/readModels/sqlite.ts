@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Query } from 'mingo';
 import type {
+  Checkpoint,
   Document,
   DocumentWrite,
   Filter,
@@ -14,6 +15,7 @@ import { transaction } from '../sqlite/database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const LOAD_CHUNK = 500;
 
 function tableName(collection: string): string {
   if (!NAME.test(collection)) throw new Error(`invalid collection name: ${collection}`);
@@ -78,7 +80,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     return cursor.all();
   }
 
-  function applyWrites(writes: DocumentWrite[], checkpoint: { name: string; position: bigint }): void {
+  function applyWrites(writes: DocumentWrite[], checkpoints: Checkpoint[]): void {
     for (const write of writes) {
       const table = ensureTable(write.collection);
       if (write.doc === null) {
@@ -90,10 +92,11 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
          ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, position = excluded.position`,
       ).run(write.id, JSON.stringify(write.doc), write.position);
     }
-    prepared(
+    const advance = prepared(
       `INSERT INTO checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)`,
-    ).run(checkpoint.name, checkpoint.position);
+    );
+    for (const checkpoint of checkpoints) advance.run(checkpoint.name, checkpoint.position);
   }
 
   return {
@@ -114,10 +117,13 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     async loadForUpdate(collection, ids) {
       const table = ensureTable(collection);
       const found = new Map<string, { doc: Document; position: bigint }>();
-      const select = prepared(`SELECT doc, position FROM ${table} WHERE id = ?`);
-      for (const id of ids) {
-        const row = select.get(id) as { doc: string; position: number | bigint } | undefined;
-        if (row) found.set(id, { doc: JSON.parse(row.doc) as Document, position: BigInt(row.position) });
+      // One query per chunk rather than one per id: a projection batch loads hundreds of documents.
+      for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
+        const chunk = ids.slice(start, start + LOAD_CHUNK);
+        const select = prepared(`SELECT id, doc, position FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`);
+        for (const row of select.all(...chunk) as { id: string; doc: string; position: number | bigint }[]) {
+          found.set(row.id, { doc: JSON.parse(row.doc) as Document, position: BigInt(row.position) });
+        }
       }
       return found;
     },
@@ -140,12 +146,12 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
       indexedFields.set(collection, fields);
     },
 
-    async commit(writes: DocumentWrite[], checkpoint) {
+    async commit(writes: DocumentWrite[], checkpoints) {
       try {
-        transaction(db, () => applyWrites(writes, checkpoint));
+        transaction(db, () => applyWrites(writes, checkpoints));
       } catch (error) {
         if (error instanceof Error && error.message.includes('UNIQUE constraint failed')) {
-          throw new ConcurrencyError(checkpoint.name, 'unique index respected', error.message);
+          throw new ConcurrencyError(checkpoints.map((c) => c.name).join(','), 'unique index respected', error.message);
         }
         throw error;
       }
