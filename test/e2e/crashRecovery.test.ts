@@ -86,4 +86,48 @@ describe('crash recovery (kill -9)', () => {
     const health = (await (await fetch(`http://127.0.0.1:${second.port}/ready`)).json()) as { ready: boolean };
     expect(health.ready).toBe(true);
   });
+
+  it('loses no acknowledged usage event and counts none twice after SIGKILL during ingestion', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'billing-crash-'));
+    const first = await startServer(dataDir);
+    child = first.child;
+    const mutation = (ids: string[]) =>
+      `mutation { createEvents(input: {events: [${ids.map((id) => `{transactionId: "${id}", externalSubscriptionId: "sub1", code: "calls"}`).join(', ')}]}) { outcomes { transactionId status } } }`;
+
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; !stop; i += 1) {
+        const ids = Array.from({ length: 50 }, (_, j) => `w${w}-${i}-${j}`);
+        try {
+          const result = await gql(first.port, first.key, mutation(ids));
+          for (const outcome of result.data?.createEvents.outcomes ?? []) if (outcome.status === 'ACCEPTED') acknowledged.push(outcome.transactionId);
+        } catch {
+          return;
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    first.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    if (first.child.exitCode === null && first.child.signalCode === null) await new Promise((resolve) => first.child.once('exit', resolve));
+    expect(acknowledged.length).toBeGreaterThan(100);
+
+    const second = await startServer(dataDir);
+    child = second.child;
+    for (let tries = 0; tries < 100; tries += 1) {
+      if ((await fetch(`http://127.0.0.1:${second.port}/ready`)).status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const count = async () => (await gql(second.port, first.key, '{ events(first: 1) { totalCount } }')).data!.events.totalCount as number;
+    const stored = await count();
+    expect(stored).toBeGreaterThanOrEqual(acknowledged.length);
+    // Every acknowledged event survived: re-sending each one is recognised as a duplicate, and adds nothing.
+    for (let start = 0; start < acknowledged.length; start += 500) {
+      const result = await gql(second.port, first.key, mutation(acknowledged.slice(start, start + 500)));
+      expect(new Set(result.data!.createEvents.outcomes.map((o: { status: string }) => o.status))).toEqual(new Set(['DUPLICATE']));
+    }
+    expect(await count()).toBe(stored);
+  });
 });
