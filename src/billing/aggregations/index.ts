@@ -13,6 +13,8 @@ export type { MaxState } from './max.ts';
 export type { LatestEntry, LatestState } from './latest.ts';
 export type { UniqueCountState, UniqueEntry } from './uniqueCount.ts';
 export type { WeightedSumResult, WeightedSumState } from './weightedSum.ts';
+export type { RunningTotalEntry, RunningTotalFold, RunningTotalOptions, RunningTotalState } from './runningTotal.ts';
+export { runningTotal } from './runningTotal.ts';
 export { countAggregation, latestAggregation, maxAggregation, sumAggregation, uniqueCountAggregation, weightedSumAggregation };
 
 /** The aggregation types with a pre-aggregated fold (CUSTOM is not one: it runs user code over events). */
