@@ -51,33 +51,59 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     return table;
   }
 
-  /** Rows narrowed by SQL on indexed equality fields (and `_id`); mingo applies the full filter afterwards. */
-  function candidates(collection: string, filter: Filter): Document[] {
-    const table = ensureTable(collection);
+  /**
+   * The SQL conditions for a filter's equality tests on `_id` and indexed fields. `complete` says SQL alone
+   * decides the filter, so sort, limit and count can run in SQLite too; otherwise mingo applies the full filter to
+   * the narrowed rows.
+   */
+  function pushdown(collection: string, filter: Filter) {
     const indexed = indexedFields.get(collection) ?? new Set<string>();
     const where: string[] = [];
     const params: SQLInputValue[] = [];
+    let complete = true;
     for (const [field, value] of Object.entries(filter)) {
       const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-      if (!scalar) continue;
-      if (field === '_id') {
+      if (scalar && field === '_id') {
         where.push('id = ?');
         params.push(value as string);
-      } else if (indexed.has(field)) {
+      } else if (scalar && indexed.has(field)) {
         where.push(`json_extract(doc, '$.${field}') = ?`);
         params.push(typeof value === 'boolean' ? Number(value) : value);
+      } else {
+        complete = false;
       }
     }
-    const sql = `SELECT doc FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-    return (prepared(sql).all(...params) as { doc: string }[]).map((row) => JSON.parse(row.doc) as Document);
+    return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', params, complete };
+  }
+
+  function orderBy(sort: FindOptions['sort']): string | null {
+    const keys = Object.entries(sort ?? {});
+    if (!keys.every(([field]) => FIELD.test(field))) return null;
+    const terms = keys.map(([field, direction]) => `${field === '_id' ? 'id' : `json_extract(doc, '$.${field}')`} ${direction === -1 ? 'DESC' : 'ASC'}`);
+    return terms.length ? ` ORDER BY ${terms.join(', ')}` : '';
   }
 
   function query<T extends Document>(collection: string, filter: Filter, options: FindOptions = {}): T[] {
-    let cursor = new Query(filter).find<T>(candidates(collection, filter));
+    const table = ensureTable(collection);
+    const { where, params, complete } = pushdown(collection, filter);
+    const order = orderBy(options.sort);
+    const parse = (rows: unknown[]) => (rows as { doc: string }[]).map((row) => JSON.parse(row.doc) as T);
+    if (complete && order !== null) {
+      const page = ` LIMIT ${options.limit ?? -1} OFFSET ${options.skip ?? 0}`;
+      return parse(prepared(`SELECT doc FROM ${table}${where}${order}${page}`).all(...params));
+    }
+    let cursor = new Query(filter).find<T>(parse(prepared(`SELECT doc FROM ${table}${where}`).all(...params)));
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
     return cursor.all();
+  }
+
+  function count(collection: string, filter: Filter): number {
+    const table = ensureTable(collection);
+    const { where, params, complete } = pushdown(collection, filter);
+    if (!complete) return query(collection, filter).length;
+    return Number((prepared(`SELECT COUNT(*) AS n FROM ${table}${where}`).get(...params) as { n: number | bigint }).n);
   }
 
   function applyWrites(writes: DocumentWrite[], checkpoints: Checkpoint[]): void {
@@ -109,7 +135,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
           return query<T>(name, filter, options);
         },
         async count(filter) {
-          return query<T>(name, filter).length;
+          return count(name, filter);
         },
       };
     },
