@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'vitest';
 import type { ReadModelStore } from '../../src/application/ports/readModelStore.ts';
 import { createMongoReadModelStore } from '../../src/infrastructure/readModels/mongo.ts';
+import { projectionRunnerContract } from './projectionRunner.contract.ts';
 import { readModelStoreContract } from './readModelStore.contract.ts';
 
 const url = process.env.MONGODB_URL;
@@ -24,6 +25,7 @@ async function freshStore(url: string): Promise<ReadModelStore> {
 
 if (url) {
   readModelStoreContract('MongoDB', () => freshStore(url));
+  projectionRunnerContract('MongoDB', () => freshStore(url));
 } else {
   // No MongoDB server can run where this suite usually runs (no Docker), so the contract is skipped unless
   // MONGODB_URL points at a real server, e.g. MONGODB_URL='mongodb://localhost:27017'. The skipped block is
