@@ -72,8 +72,9 @@ export function fromCents(cents: BigNumber, currency: string): BigNumber {
 
 /**
  * Splits integer `totalCents` in proportion to `ratios` without losing a cent: each share is floored, then the
- * leftover cents go one by one to the first shares (1003 split 50/50 → 502 + 501). Negative totals split the
- * same way with the sign kept. Ratios must be non-negative and not all zero.
+ * leftover cents go to the shares with the largest remainders, first share on ties (1003 split 50/50 → 502 + 501),
+ * so every share is within one cent of its exact part. Negative totals split the same way with the sign kept.
+ * Ratios must be non-negative and not all zero.
  */
 export function allocate(totalCents: BigNumber, ratios: readonly DecimalInput[]): BigNumber[] {
   if (!totalCents.isInteger()) throw new RangeError(`allocate needs integer cents, got ${totalCents.toFixed()}`);
@@ -83,11 +84,13 @@ export function allocate(totalCents: BigNumber, ratios: readonly DecimalInput[])
   if (sum.isZero()) throw new RangeError('allocate needs at least one positive ratio');
   const total = totalCents.abs();
   const shares = weights.map((w) => total.times(w).idiv(sum));
-  let leftover = total.minus(BigNumber.sum(0, ...shares));
-  for (let i = 0; leftover.isGreaterThan(0); i = (i + 1) % shares.length) {
-    if (weights[i]?.isZero()) continue;
-    shares[i] = (shares[i] ?? new BigNumber(0)).plus(1);
-    leftover = leftover.minus(1);
-  }
+  const leftover = total.minus(BigNumber.sum(0, ...shares)).toNumber(); // < number of shares: a small count
+  // Largest remainder: the leftover cents go to the shares that lost the most to truncation (ties: first share),
+  // so every share stays within one cent of its exact part and 1003 split 50/50 is 502 + 501.
+  const byRemainder = weights
+    .map((w, i) => ({ i, remainder: total.times(w).mod(sum) }))
+    .filter(({ i }) => !weights[i]!.isZero())
+    .sort((a, b) => b.remainder.comparedTo(a.remainder) || a.i - b.i);
+  for (const { i } of byRemainder.slice(0, leftover)) shares[i] = shares[i]!.plus(1);
   return totalCents.isNegative() ? shares.map((s) => (s.isZero() ? s : s.negated())) : shares;
 }

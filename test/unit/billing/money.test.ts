@@ -104,3 +104,10 @@ describe('allocate', () => {
     );
   });
 });
+
+describe('allocate (regressions)', () => {
+  it('never gives the leftover cent to a share whose exact part is whole (fast-check counterexample)', () => {
+    const shares = allocate(d('-6247940804991578'), [225, 2, 223]).map(formatDecimal);
+    expect(shares).toEqual(['-3123970402495789', '-27768625799963', '-3096201776695826']);
+  });
+});
