@@ -1,5 +1,5 @@
 import { isManualClock } from '../application/ports/clockControl.ts';
-import type { RecordedEvent } from '../application/ports/eventStore.ts';
+import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import { ForbiddenError } from '../domain/shared/errors.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
@@ -60,10 +60,7 @@ builder.subscriptionFields((t) => ({
   }),
 }));
 
-async function* organizationEvents(
-  eventStore: import('../application/ports/eventStore.ts').EventStore,
-  organizationId: string,
-): AsyncGenerator<RecordedEvent> {
+async function* organizationEvents(eventStore: EventStore, organizationId: string): AsyncGenerator<RecordedEvent> {
   const head = await eventStore.headPosition();
   const subscription = eventStore.subscribeToAll(head === null ? {} : { after: head });
   try {

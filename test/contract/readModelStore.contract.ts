@@ -33,6 +33,9 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       expect(await ids({ 'nested.v': 'p' })).toEqual(['a', 'c']);
       expect(await ids({ tags: 'y' })).toEqual(['b', 'c']);
       expect(await ids({ organizationId: 'o1', code: 'b' })).toEqual(['b']);
+      expect(await ids({ organizationId: 'o1', code: { $in: ['b', 'c', 'zz'] } })).toEqual(['b']);
+      expect(await ids({ _id: { $in: [] } })).toEqual([]);
+      expect(await items.count({ organizationId: { $in: ['o1', 'o2'] } })).toBe(3);
       expect(await items.count({ organizationId: 'o2' })).toBe(1);
       expect(await items.findOne({ _id: 'c' })).toEqual(doc('c', { organizationId: 'o2', code: 'c', n: 3, tags: ['x', 'y'], nested: { v: 'p' } }));
       expect(await items.findOne({ _id: 'zz' })).toBeNull();

@@ -17,6 +17,18 @@ const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const LOAD_CHUNK = 500;
 
+type Scalar = string | number | boolean;
+const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const isInOperator = (value: unknown): value is { $in: unknown[] } =>
+  typeof value === 'object' && value !== null && Object.keys(value).length === 1 && Array.isArray((value as { $in?: unknown }).$in);
+
+/** The SQL parameters for an equality or `$in` of scalars (booleans as SQLite stores them); null when neither. */
+function scalarsOf(value: unknown): SQLInputValue[] | null {
+  const list = isInOperator(value) ? value.$in : [value];
+  if (!list.every(isScalar)) return null;
+  return list.map((item) => (typeof item === 'boolean' ? Number(item) : item));
+}
+
 function tableName(collection: string): string {
   if (!NAME.test(collection)) throw new Error(`invalid collection name: ${collection}`);
   return `rm_${collection}`;
@@ -52,7 +64,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   }
 
   /**
-   * The SQL conditions for a filter's equality tests on `_id` and indexed fields. `complete` says SQL alone
+   * The SQL conditions for a filter's equality and `$in` tests on `_id` and indexed fields. `complete` says SQL alone
    * decides the filter, so sort, limit and count can run in SQLite too; otherwise mingo applies the full filter to
    * the narrowed rows.
    */
@@ -62,15 +74,16 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     const params: SQLInputValue[] = [];
     let complete = true;
     for (const [field, value] of Object.entries(filter)) {
-      const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-      if (scalar && field === '_id') {
-        where.push('id = ?');
-        params.push(value as string);
-      } else if (scalar && indexed.has(field)) {
-        where.push(`json_extract(doc, '$.${field}') = ?`);
-        params.push(typeof value === 'boolean' ? Number(value) : value);
-      } else {
+      const column = field === '_id' ? 'id' : indexed.has(field) ? `json_extract(doc, '$.${field}')` : null;
+      const values = column === null ? null : scalarsOf(value);
+      if (column === null || values === null) {
         complete = false;
+      } else if (values.length === 1 && !isInOperator(value)) {
+        where.push(`${column} = ?`);
+        params.push(...values);
+      } else {
+        where.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
+        params.push(...values);
       }
     }
     return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', params, complete };
