@@ -42,6 +42,8 @@ export interface Aggregation<S, R extends AggregationResult = AggregationResult>
   empty(): S;
   /** Folds one event in; never mutates `state`. */
   add(state: S, event: AggregationEvent): S;
+  /** Optional fast path for folding many events at once; same result as `add` one by one. */
+  addAll?(state: S, events: readonly AggregationEvent[]): S;
   /** Combines two states built from disjoint event sets; commutative and associative. */
   merge(a: S, b: S): S;
   result(state: S, window: ResultWindow<S>): R;

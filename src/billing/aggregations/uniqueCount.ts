@@ -36,9 +36,31 @@ export function add(state: UniqueCountState, event: AggregationEvent): UniqueCou
 
 export function merge(a: UniqueCountState, b: UniqueCountState): UniqueCountState {
   const [small, large] = Object.keys(a.values).length <= Object.keys(b.values).length ? [a, b] : [b, a];
-  let merged = large;
-  for (const [value, entry] of Object.entries(small.values)) merged = put(merged, value, entry);
-  return merged;
+  // One copy of the larger map, then in-place puts: O(|a| + |b|), not O(|a| × |b|).
+  const values: Record<string, UniqueEntry> = { ...large.values };
+  let delta = 0;
+  for (const [value, entry] of Object.entries(small.values)) delta += putInPlace(values, value, entry);
+  return { values, active: new BigNumber(large.active).plus(delta).toFixed() };
+}
+
+/** Folds many events with one copy of the state (the projection's batch path). */
+export function addAll(state: UniqueCountState, events: readonly AggregationEvent[]): UniqueCountState {
+  const values: Record<string, UniqueEntry> = { ...state.values };
+  let delta = 0;
+  for (const event of events) {
+    if (event.value === null || event.value === undefined) continue;
+    delta += putInPlace(values, event.value, { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, op: event.operationType ?? 'add' });
+  }
+  return delta === 0 && events.length === 0 ? state : { values, active: new BigNumber(state.active).plus(delta).toFixed() };
+}
+
+/** Puts `entry` when it wins over the current one; returns the change in active values. */
+function putInPlace(values: Record<string, UniqueEntry>, value: string, entry: UniqueEntry): number {
+  const current = Object.hasOwn(values, value) ? values[value] : undefined;
+  if (current !== undefined && !wins(entry, current)) return 0;
+  // NOTE: defineProperty, not `values[value] =`: a value like "__proto__" must become a plain own key.
+  Object.defineProperty(values, value, { value: entry, enumerable: true, writable: true, configurable: true });
+  return (entry.op === 'add' ? 1 : 0) - (current?.op === 'add' ? 1 : 0);
 }
 
 /**
@@ -67,4 +89,4 @@ function wins(candidate: UniqueEntry, current: UniqueEntry): boolean {
   return order !== 0 ? order > 0 : candidate.op === 'remove' && current.op === 'add';
 }
 
-export const uniqueCountAggregation: Aggregation<UniqueCountState> = { empty, add, merge, result };
+export const uniqueCountAggregation: Aggregation<UniqueCountState> = { empty, add, addAll, merge, result };
