@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { EventStore, RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { Logger } from '../src/application/logger.ts';
-import type { Projection } from './projection.ts';
+import { isBatchProjection, type AnyProjection, type BatchProjection, type Projection } from './projection.ts';
 
 export interface ProjectionChange {
   projection: string;
@@ -33,13 +33,15 @@ export class ProjectionRunner {
   private readonly eventStore: EventStore;
   private readonly readModels: ReadModelStore;
   private readonly projections: Projection[];
+  private readonly batchProjections: BatchProjection[];
   private readonly batchSize: number;
   private readonly logger: Logger | undefined;
 
-  constructor(eventStore: EventStore, readModels: ReadModelStore, projections: Projection[], options: ProjectionRunnerOptions = {}) {
+  constructor(eventStore: EventStore, readModels: ReadModelStore, projections: AnyProjection[], options: ProjectionRunnerOptions = {}) {
     this.eventStore = eventStore;
     this.readModels = readModels;
-    this.projections = projections;
+    this.projections = projections.filter((p): p is Projection => !isBatchProjection(p));
+    this.batchProjections = projections.filter(isBatchProjection);
     this.batchSize = options.batchSize ?? 1000;
     this.logger = options.logger;
     this.changes.setMaxListeners(0);
@@ -47,7 +49,7 @@ export class ProjectionRunner {
 
   /** Loads every checkpoint and starts following the log (catch-up continues in the background). */
   async start(): Promise<void> {
-    for (const projection of this.projections) {
+    for (const projection of [...this.projections, ...this.batchProjections]) {
       await this.readModels.ensureIndexes(projection.collection, projection.indexes);
       this.positions.set(projection.name, (await this.readModels.getCheckpoint(projection.name)) ?? 0n);
     }
@@ -102,7 +104,7 @@ export class ProjectionRunner {
           batch.push(next.value);
           pending = iterator.next();
         }
-        await this.applyAll(this.projections, batch);
+        await this.applyAll(this.projections, batch, this.batchProjections);
       }
     })().catch((error: unknown) => this.logger?.error('projections stopped', { error: String(error) }));
     this.stopFollowing = async () => {
@@ -113,12 +115,13 @@ export class ProjectionRunner {
   }
 
   /** Folds one batch into one projection and commits. Exposed for tests and the rebuild script. */
-  async apply(projection: Projection, batch: RecordedEvent[]): Promise<void> {
+  async apply(projection: AnyProjection, batch: RecordedEvent[]): Promise<void> {
     if (!this.positions.has(projection.name)) this.positions.set(projection.name, 0n);
-    await this.applyAll([projection], batch);
+    if (isBatchProjection(projection)) await this.applyAll([], batch, [projection]);
+    else await this.applyAll([projection], batch);
   }
 
-  private async applyAll(projections: Projection[], batch: RecordedEvent[]): Promise<void> {
+  private async applyAll(projections: Projection[], batch: RecordedEvent[], batchProjections: BatchProjection[] = []): Promise<void> {
     const last = batch.at(-1);
     if (!last) return;
     const writes: DocumentWrite[] = [];
@@ -130,12 +133,35 @@ export class ProjectionRunner {
       writes.push(...own);
       changed.push({ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position });
     }
-    await this.readModels.commit(writes, projections.map((p) => ({ name: p.name, position: last.position })));
+    // A batch projection reads the other read models: it runs in this transaction unless the batch changes them.
+    const [together, after] = partition(batchProjections, (p) => !batch.some((e) => p.barriers.includes(e.type)));
+    for (const projection of together) {
+      const own = await this.processBatch(projection, batch, last.position);
+      writes.push(...own);
+      changed.push({ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position });
+    }
+    await this.readModels.commit(writes, [...projections, ...together].map((p) => ({ name: p.name, position: last.position })));
+    this.advance(changed, last.position);
+    for (const projection of after) {
+      const own = await this.processBatch(projection, batch, last.position);
+      await this.readModels.commit(own, [{ name: projection.name, position: last.position }]);
+      this.advance([{ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position }], last.position);
+    }
+  }
+
+  private advance(changed: ProjectionChange[], position: bigint): void {
     for (const change of changed) {
       const current = this.positions.get(change.projection) ?? 0n;
-      if (last.position > current) this.positions.set(change.projection, last.position);
+      if (position > current) this.positions.set(change.projection, position);
       this.changes.emit('change', change);
     }
+  }
+
+  private async processBatch(projection: BatchProjection, batch: RecordedEvent[], batchEnd: bigint): Promise<DocumentWrite[]> {
+    const after = this.positions.get(projection.name) ?? 0n;
+    const events = batch.filter((event) => event.position > after && projection.handles.includes(event.type));
+    if (events.length === 0) return [];
+    return projection.process(events, batchEnd, this.readModels);
   }
 
   private async fold(projection: Projection, events: RecordedEvent[]): Promise<DocumentWrite[]> {
@@ -168,4 +194,11 @@ export class ProjectionRunner {
       return doc;
     }
   }
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
 }

@@ -13,6 +13,8 @@ export const usageEventsProjection = defineProjection<UsageEventDocument>({
   indexes: [
     { name: 'byOrganizationIngestedAt', keys: { organizationId: 1, ingestedAt: 1 } },
     { name: 'byTransaction', keys: { organizationId: 1, transactionId: 1 } },
+    // The usage projection recomputes an external subscription id from its events.
+    { name: 'bySubscription', keys: { organizationId: 1, externalSubscriptionId: 1 } },
   ],
   handles: ['UsageEventIngested'],
   documentIds: (event) => {

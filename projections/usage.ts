@@ -1,0 +1,168 @@
+import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
+import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
+import { emptyUsageDocument, foldUsageEvents, locate, type UsageLocation } from '../src/billing/usage/meter.ts';
+import type { IngestedUsageEvent, MeterContext, UsageDocument } from '../src/billing/usage/types.ts';
+import { SUBSCRIPTION_EVENT_TYPES } from '../src/domain/subscription/index.ts';
+import { usageDedupKey } from '../src/domain/usage/keys.ts';
+import type { BatchProjection } from './projection.ts';
+import { UsageCatalog, usageKeyOf, type UsageKey } from './usageCatalog.ts';
+import { keysTouchedBy } from './usageTriggers.ts';
+import type { UsageEventDocument } from './usageEvents.ts';
+
+/** Events that change where or how usage is folded: the projection re-checks the external ids they touch. */
+export const USAGE_BARRIERS: readonly string[] = [
+  ...SUBSCRIPTION_EVENT_TYPES,
+  'CustomerUpdated',
+  'CustomerDeleted',
+  'OrganizationUpdated',
+  'PlanUpdated',
+  'PlanDeleted',
+  'BillableMetricCreated',
+  'BillableMetricUpdated',
+  'BillableMetricDeleted',
+];
+
+/**
+ * Per external subscription id: the fingerprint of the catalog its usage documents were folded with. Same
+ * collection as the usage documents (id `[organizationId, externalSubscriptionId]`, no `metricCode`).
+ */
+export type UsageMeterDocument = { _id: string; organizationId: string; externalSubscriptionId: string; meter: true; fingerprint: string };
+
+const meterId = (key: UsageKey) => usageKeyOf(key);
+
+type Placed = { ctx: MeterContext; location: UsageLocation; events: { data: IngestedUsageEvent; position: bigint }[] };
+
+/**
+ * Usage per subscription × metric × charges period (`UsageDocument`), folded incrementally from
+ * `UsageEventIngested`. Invariant: the documents of an external subscription id are what folding all its
+ * events with the current catalog gives. When the catalog that decides placement changes (a subscription starts,
+ * ends or changes plan, a plan or metric changes, a timezone changes), its fingerprint changes and that id's
+ * documents are recomputed from the `usageEvents` read model.
+ */
+export const usageProjection: BatchProjection = {
+  kind: 'batch',
+  name: 'usage',
+  collection: 'usage',
+  indexes: [{ name: 'bySubscriptionMetric', keys: { organizationId: 1, externalSubscriptionId: 1, metricCode: 1 } }],
+  handles: ['UsageEventIngested', ...USAGE_BARRIERS],
+  barriers: USAGE_BARRIERS,
+  async process(events, batchEnd, readModels) {
+    const ingested = events.filter((e) => e.type === 'UsageEventIngested');
+    const keys = await keysTouchedBy(events.filter((e) => e.type !== 'UsageEventIngested'), readModels);
+    const eventsByKey = new Map<string, { data: IngestedUsageEvent; position: bigint }[]>();
+    for (const event of ingested) {
+      const data = event.data as IngestedUsageEvent;
+      const key = { organizationId: data.organizationId, externalSubscriptionId: data.externalSubscriptionId };
+      keys.set(usageKeyOf(key), key);
+      const list = eventsByKey.get(usageKeyOf(key)) ?? [];
+      list.push({ data, position: event.position });
+      eventsByKey.set(usageKeyOf(key), list);
+    }
+    const writes: DocumentWrite[] = [];
+    for (const [organizationId, orgKeys] of groupByOrganization(keys)) {
+      const batch = new OrganizationBatch(readModels, organizationId, batchEnd, await UsageCatalog.load(readModels, organizationId, orgKeys.map((k) => k.externalSubscriptionId)));
+      writes.push(...(await batch.run(orgKeys, eventsByKey)));
+    }
+    return writes;
+  },
+};
+
+function groupByOrganization(keys: Map<string, UsageKey>): Map<string, UsageKey[]> {
+  const byOrg = new Map<string, UsageKey[]>();
+  for (const key of keys.values()) byOrg.set(key.organizationId, [...(byOrg.get(key.organizationId) ?? []), key]);
+  return byOrg;
+}
+
+/** One organization's share of a batch: recompute stale ids, fold the others' new events. */
+class OrganizationBatch {
+  private readonly readModels: ReadModelStore;
+  private readonly organizationId: string;
+  private readonly batchEnd: bigint;
+  private readonly catalog: UsageCatalog;
+
+  constructor(readModels: ReadModelStore, organizationId: string, batchEnd: bigint, catalog: UsageCatalog) {
+    this.readModels = readModels;
+    this.organizationId = organizationId;
+    this.batchEnd = batchEnd;
+    this.catalog = catalog;
+  }
+
+  async run(keys: UsageKey[], eventsByKey: Map<string, { data: IngestedUsageEvent; position: bigint }[]>): Promise<DocumentWrite[]> {
+    const meters = await this.readModels.loadForUpdate('usage', keys.map(meterId));
+    const writes: DocumentWrite[] = [];
+    const incremental: { data: IngestedUsageEvent; position: bigint }[] = [];
+    for (const key of keys) {
+      const fingerprint = this.catalog.fingerprint(key.externalSubscriptionId);
+      const stored = meters.get(meterId(key))?.doc as UsageMeterDocument | undefined;
+      const fresh = eventsByKey.get(usageKeyOf(key)) ?? [];
+      if (stored?.fingerprint === fingerprint) {
+        incremental.push(...fresh);
+        continue;
+      }
+      // First sight of this id, or its catalog changed: fold all its events again with the catalog as it is now.
+      writes.push(...(await this.recompute(key, fresh)));
+      const meter: UsageMeterDocument = { _id: meterId(key), ...key, meter: true, fingerprint };
+      writes.push({ collection: 'usage', id: meter._id, doc: meter as unknown as Document, position: this.batchEnd });
+    }
+    writes.push(...(await this.foldIncrementally(incremental)));
+    return writes;
+  }
+
+  private place(events: readonly { data: IngestedUsageEvent; position: bigint }[]): Map<string, Placed> {
+    const placed = new Map<string, Placed>();
+    for (const event of events) {
+      const ctx = this.catalog.contextFor(event.data.externalSubscriptionId, event.data.code, event.data.timestamp);
+      const location = ctx && locate(ctx, event.data.timestamp);
+      if (!ctx || !location) continue;
+      let entry = placed.get(location.id);
+      if (entry === undefined) placed.set(location.id, (entry = { ctx, location, events: [] }));
+      entry.events.push(event);
+    }
+    return placed;
+  }
+
+  private async foldIncrementally(events: { data: IngestedUsageEvent; position: bigint }[]): Promise<DocumentWrite[]> {
+    const placed = this.place(events);
+    if (placed.size === 0) return [];
+    const stored = await this.readModels.loadForUpdate('usage', [...placed.keys()]);
+    const writes: DocumentWrite[] = [];
+    for (const [id, { ctx, location, events: own }] of placed) {
+      const found = stored.get(id);
+      const after = found?.position ?? 0n;
+      const fresh = own.filter((e) => e.position > after);
+      if (fresh.length === 0) continue;
+      const position = fresh.reduce((max, e) => (e.position > max ? e.position : max), after);
+      const doc = foldUsageEvents((found?.doc as UsageDocument | undefined) ?? emptyUsageDocument(ctx, location), ctx, fresh.map((e) => e.data), position);
+      writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position });
+    }
+    return writes;
+  }
+
+  /** Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents. */
+  private async recompute(key: UsageKey, batchEvents: { data: IngestedUsageEvent; position: bigint }[]): Promise<DocumentWrite[]> {
+    const filter = { organizationId: this.organizationId, externalSubscriptionId: key.externalSubscriptionId };
+    const [existing, stored] = await Promise.all([
+      this.readModels.collection<UsageDocument>('usage').find(filter),
+      this.readModels.collection<UsageEventDocument>('usageEvents').find(filter),
+    ]);
+    const all = new Map<string, { data: IngestedUsageEvent; position: bigint }>();
+    for (const doc of stored) {
+      const position = BigInt(doc.position);
+      const { _id, position: _position, ...data } = doc;
+      // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
+      if (position <= this.batchEnd) all.set(_id, { data: data as IngestedUsageEvent, position });
+    }
+    for (const event of batchEvents) all.set(usageDedupKey(event.data.organizationId, event.data.externalSubscriptionId, event.data.transactionId), event);
+    const writes: DocumentWrite[] = [];
+    const rebuilt = new Set<string>();
+    for (const [id, { ctx, location, events }] of this.place([...all.values()])) {
+      const doc = foldUsageEvents(emptyUsageDocument(ctx, location), ctx, events.map((e) => e.data), this.batchEnd);
+      writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position: this.batchEnd });
+      rebuilt.add(id);
+    }
+    for (const doc of existing) {
+      if (!rebuilt.has(doc._id) && doc._id !== meterId(key)) writes.push({ collection: 'usage', id: doc._id, doc: null, position: this.batchEnd });
+    }
+    return writes;
+  }
+}
