@@ -1,0 +1,180 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageCatalog } from '../../projections/usageCatalog.ts';
+import { emptyUsageDocument, foldUsageEvents, locate } from '../../src/billing/usage/meter.ts';
+import type { IngestedUsageEvent, UsageDocument } from '../../src/billing/usage/types.ts';
+import { organizationIdOf } from '../support/catalog.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const NOW = '2030-03-10T12:00:00.000Z';
+const CREATE_EVENTS = 'mutation($input: CreateEventsInput!) { createEvents(input: $input) { acceptedCount duplicateCount rejectedCount } }';
+
+type SentEvent = { transactionId: string; externalSubscriptionId: string; code: string; timestamp: string; properties: Record<string, unknown> };
+
+let server: TestServer;
+let organizationId: string;
+let runs = 0;
+
+async function ok(query: string, variables: Record<string, unknown> = {}) {
+  const result = await server.gql(query, variables);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data as Record<string, never>;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ CLOCK: 'manual' });
+  organizationId = await organizationIdOf(server);
+  await ok(`mutation { advanceClock(input: {to: "${NOW}"}) { now } }`);
+  const metric = (input: Record<string, unknown>) => ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { code } } }', { input });
+  await metric({ code: 'calls', name: 'Calls', aggregationType: 'COUNT', filters: [{ key: 'region', values: ['eu', 'us'] }] });
+  await metric({ code: 'bytes', name: 'Bytes', aggregationType: 'SUM', fieldName: 'bytes' });
+  await metric({ code: 'peak', name: 'Peak', aggregationType: 'MAX', fieldName: 'bytes' });
+  await metric({ code: 'seats', name: 'Seats', aggregationType: 'UNIQUE_COUNT', fieldName: 'seat', recurring: true });
+  await metric({ code: 'storage', name: 'Storage', aggregationType: 'WEIGHTED_SUM', fieldName: 'gb', recurring: true, weightedInterval: 'SECONDS' });
+  await ok('mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { code } } }', {
+    input: {
+      code: 'metered', name: 'Metered', interval: 'MONTHLY', amountCents: '0', amountCurrency: 'EUR',
+      charges: [
+        { billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '1' }, filters: [{ values: { region: ['eu'] }, properties: { amount: '2' } }] },
+        { billableMetricCode: 'bytes', chargeModel: 'STANDARD', properties: { amount: '1', pricingGroupKeys: ['tenant'] } },
+        { billableMetricCode: 'peak', chargeModel: 'STANDARD', properties: { amount: '1' } },
+        { billableMetricCode: 'seats', chargeModel: 'STANDARD', properties: { amount: '1' } },
+        { billableMetricCode: 'storage', chargeModel: 'STANDARD', properties: { amount: '1' } },
+      ],
+    },
+  });
+});
+
+afterAll(async () => server.close());
+
+/** A fresh customer (New York time: periods turn at 05:00Z) and a subscription started mid-January. */
+async function newSubscription(timezone = 'America/New_York'): Promise<string> {
+  runs += 1;
+  const externalId = `sub_${runs}`;
+  await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { externalId } } }', { input: { externalId: `cus_${runs}`, currency: 'EUR', timezone } });
+  await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { status } } }', {
+    input: { externalId, externalCustomerId: `cus_${runs}`, planCode: 'metered', subscriptionAt: '2030-01-15T12:00:00Z' },
+  });
+  return externalId;
+}
+
+const storedUsage = async (externalSubscriptionId: string) =>
+  (await server.system.app.deps.readModels.collection<UsageDocument>('usage').find({ organizationId, externalSubscriptionId, metricCode: { $exists: true } })).map(comparable);
+
+/** Usage folded from scratch, all events at once, with the catalog as it is now: what the projection must equal. */
+async function recomputedUsage(externalSubscriptionId: string, events: readonly SentEvent[]) {
+  const catalog = await UsageCatalog.load(server.system.app.deps.readModels, organizationId, [externalSubscriptionId]);
+  const docs = new Map<string, UsageDocument>();
+  const grouped = new Map<string, { doc: UsageDocument; ctx: NonNullable<ReturnType<UsageCatalog['contextFor']>>; events: IngestedUsageEvent[] }>();
+  for (const event of events) {
+    const ctx = catalog.contextFor(event.externalSubscriptionId, event.code, event.timestamp);
+    const location = ctx && locate(ctx, event.timestamp);
+    if (!ctx || !location) continue;
+    const entry = grouped.get(location.id) ?? { doc: emptyUsageDocument(ctx, location), ctx, events: [] };
+    entry.events.push({ ...event, organizationId, preciseTotalAmountCents: null, ingestedAt: NOW });
+    grouped.set(location.id, entry);
+  }
+  for (const [id, { doc, ctx, events: own }] of grouped) docs.set(id, foldUsageEvents(doc, ctx, own, 1n));
+  return [...docs.values()].map(comparable);
+}
+
+/** What must not depend on batching: everything but the log position of the last fold. */
+const comparable = ({ position: _position, ...doc }: UsageDocument) => doc;
+const byId = (docs: Omit<UsageDocument, 'position'>[]) => [...docs].sort((a, b) => a._id.localeCompare(b._id));
+
+const eventArbitrary = (externalSubscriptionId: string) =>
+  fc.record({
+    code: fc.constantFrom('calls', 'bytes', 'peak', 'seats', 'storage'),
+    // From 34 days back (across the February / March boundary) to now.
+    secondsAgo: fc.integer({ min: 0, max: 34 * 86_400 }),
+    region: fc.constantFrom('eu', 'us', 'mars', undefined),
+    tenant: fc.constantFrom('a', 'b', undefined),
+    bytes: fc.integer({ min: 0, max: 10_000 }).map((n) => (n / 100).toFixed(2)),
+    seat: fc.constantFrom('s1', 's2', 's3'),
+    operation: fc.constantFrom('add', 'add', 'remove'),
+  }).map((e) => ({
+    externalSubscriptionId,
+    code: e.code,
+    timestamp: new Date(Date.parse(NOW) - e.secondsAgo * 1000).toISOString(),
+    properties: Object.fromEntries(
+      Object.entries({ region: e.region, tenant: e.tenant, bytes: e.bytes, gb: e.bytes, seat: e.seat, operation_type: e.operation }).filter(([, v]) => v !== undefined),
+    ),
+  }));
+
+async function send(events: readonly SentEvent[]) {
+  const data = await ok(CREATE_EVENTS, { input: { events } });
+  expect((data.createEvents as { rejectedCount: number }).rejectedCount).toBe(0);
+}
+
+describe('usage projection', () => {
+  it('any shuffle, any split into batches and any re-send gives the usage of one fold of the distinct events', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.context(),
+        fc.integer({ min: 1, max: 60 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.nat({ max: n }), { maxLength: 6 }), fc.array(fc.nat({ max: n - 1 }), { maxLength: 10 }))),
+        fc.integer(),
+        async (log, [count, cuts, resent], seed) => {
+          const externalId = await newSubscription();
+          const events = fc.sample(eventArbitrary(externalId), { numRuns: count, seed }).map((e, i) => ({ ...e, transactionId: `tx_${i}` }));
+          const shuffled = fc.sample(fc.shuffledSubarray(events, { minLength: events.length }), { numRuns: 1, seed })[0]!;
+          const sent = [...shuffled, ...resent.map((i) => events[i]!)];
+          const bounds = [0, ...[...new Set(cuts)].sort((a, b) => a - b), sent.length];
+          log.log(`batches at ${bounds.join(',')}`);
+          for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i]! < bounds[i + 1]!) await send(sent.slice(bounds[i], bounds[i + 1]));
+          await server.settle();
+          expect(byId(await storedUsage(externalId))).toEqual(byId(await recomputedUsage(externalId, events)));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('counts a re-sent event once and places a late event in the period of its timestamp (customer time)', async () => {
+    const externalId = await newSubscription();
+    // 2030-03-01T03:00Z is still February 28th in New York: the February period, though it arrives in March.
+    const late = { transactionId: 'late', externalSubscriptionId: externalId, code: 'calls', timestamp: '2030-03-01T03:00:00Z', properties: { region: 'eu' } };
+    const current = { ...late, transactionId: 'now', timestamp: '2030-03-09T00:00:00Z' };
+    await send([late, current, late]);
+    await send([late]);
+    await server.settle();
+    const docs = await storedUsage(externalId);
+    expect(docs.map((d) => [d.from, d.to, d.eventsCount]).sort()).toEqual([
+      ['2030-02-01T05:00:00.000Z', '2030-03-01T04:59:59.999Z', 1],
+      ['2030-03-01T05:00:00.000Z', '2030-04-01T03:59:59.999Z', 1],
+    ]);
+  });
+
+  it('re-folds the events when the customer timezone changes, so they move to the periods of the new zone', async () => {
+    const externalId = await newSubscription('UTC');
+    const events = [
+      { transactionId: 't1', externalSubscriptionId: externalId, code: 'bytes', timestamp: '2030-03-01T03:00:00Z', properties: { bytes: '5', tenant: 'a' } },
+      { transactionId: 't2', externalSubscriptionId: externalId, code: 'bytes', timestamp: '2030-03-02T03:00:00Z', properties: { bytes: '7', tenant: 'b' } },
+    ];
+    await send(events);
+    await server.settle();
+    expect((await storedUsage(externalId)).map((d) => d.from)).toEqual(['2030-03-01T00:00:00.000Z']);
+
+    await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { externalId } } }', { input: { externalId: `cus_${runs}`, currency: 'EUR', timezone: 'America/New_York' } });
+    await server.settle();
+    const moved = byId(await storedUsage(externalId));
+    expect(moved.map((d) => [d.from, d.eventsCount])).toEqual([
+      ['2030-02-01T05:00:00.000Z', 1],
+      ['2030-03-01T05:00:00.000Z', 1],
+    ]);
+    expect(moved).toEqual(byId(await recomputedUsage(externalId, events)));
+  });
+
+  it('counts events sent before their subscription existed once it starts', async () => {
+    runs += 1;
+    const externalId = `sub_${runs}`;
+    await send([{ transactionId: 'early', externalSubscriptionId: externalId, code: 'calls', timestamp: '2030-03-05T00:00:00Z', properties: {} }]);
+    await server.settle();
+    expect(await storedUsage(externalId)).toEqual([]);
+    await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { externalId } } }', { input: { externalId: `cus_${runs}`, currency: 'EUR' } });
+    await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { status } } }', {
+      input: { externalId, externalCustomerId: `cus_${runs}`, planCode: 'metered', subscriptionAt: '2030-03-01T00:00:00Z' },
+    });
+    await server.settle();
+    expect((await storedUsage(externalId)).map((d) => d.eventsCount)).toEqual([1]);
+  });
+});
