@@ -5,6 +5,7 @@ import { createPlanService } from './plans.ts';
 import { createSubscriptionService } from './subscriptions.ts';
 import { createIngestionService, type IngestionOptions } from './ingestion.ts';
 import type { ProjectionRunner } from '../../projections/runner.ts';
+import { createUsageFeed, logUsageChanges, runnerUsageChanges } from './usageFeed.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     plans: createPlanService(deps),
     subscriptions: createSubscriptionService(deps),
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
+    usageFeed: createUsageFeed(deps, options.runner ? runnerUsageChanges(options.runner) : logUsageChanges(deps)),
   };
 }
 
