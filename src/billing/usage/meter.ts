@@ -32,9 +32,18 @@ export function locate(ctx: MeterContext, timestamp: string): UsageLocation | nu
   const ids = (from: string) => usageDocumentId(ctx.organizationId, ctx.externalSubscriptionId, ctx.subscriptionId, ctx.metric.code, from);
   if (ctx.terminatedAt !== null && ms > Date.parse(ctx.terminatedAt)) return null;
   if (ms < Date.parse(ctx.startedAt)) return ctx.metric.recurring ? { id: ids(HISTORY_FROM), from: HISTORY_FROM, to: HISTORY_FROM, history: true } : null;
+  // Events of a batch mostly share a period: reuse it rather than recompute zoned period arithmetic per event.
+  const known = periodsSeen.get(ctx);
+  const hit = known?.find((p) => p.fromMs <= ms && ms <= p.toMs);
+  if (hit) return hit.location;
   const period = chargesPeriodContaining(ctx.period, timestamp);
-  return { id: ids(period.from), from: period.from, to: period.to, history: false };
+  const location = { id: ids(period.from), from: period.from, to: period.to, history: false };
+  if (known === undefined) periodsSeen.set(ctx, [{ fromMs: Date.parse(period.from), toMs: Date.parse(period.to), location }]);
+  else if (known.length < 16) known.push({ fromMs: Date.parse(period.from), toMs: Date.parse(period.to), location });
+  return location;
 }
+
+const periodsSeen = new WeakMap<MeterContext, { fromMs: number; toMs: number; location: UsageLocation }[]>();
 
 /** The event's dimension values: declared filter values (others → null), group keys as text (§1.4). */
 export function dimsOf(ctx: MeterContext, properties: Readonly<Record<string, unknown>>): Dims {
