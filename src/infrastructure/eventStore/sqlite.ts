@@ -58,6 +58,57 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   const q = prepareStatements(db);
   let closed = false;
 
+  /** Inserts one deduplicated batch (inside the caller's transaction). */
+  function insertDeduplicated(events: DedupedEvent[]): DedupedOutcome[] {
+    const revisions = new Map<string, bigint>();
+    const results = events.map(({ streamId, dedupKey, event }): DedupedOutcome => {
+      if (q.dedupExists.get(dedupKey)) return { status: 'duplicate' };
+      let revision = revisions.get(streamId);
+      if (revision === undefined) {
+        const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
+        revision = row ? BigInt(row.revision) : -1n;
+      }
+      revision += 1n;
+      revisions.set(streamId, revision);
+      const info = q.insert.run(event.id ?? randomUUID(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+      const position = BigInt(info.lastInsertRowid);
+      q.insertDedup.run(dedupKey, position);
+      return { status: 'appended', position };
+    });
+    for (const [streamId, revision] of revisions) q.upsertStream.run(streamId, revision);
+    return results;
+  }
+
+  type Waiting = { events: DedupedEvent[]; resolve: (outcomes: DedupedOutcome[]) => void; reject: (error: unknown) => void };
+  let waiting: Waiting[] = [];
+
+  /**
+   * Group commit: the deduplicated batches that arrived in the same turn of the event loop (concurrent ingestion
+   * requests) share one transaction, so one fsync. Each caller is answered only after that commit; batches are
+   * applied in arrival order, so a key sent twice across them is appended once, then reported duplicate.
+   */
+  function flushDeduplicated(): void {
+    const jobs = waiting;
+    waiting = [];
+    let outcomes: DedupedOutcome[][];
+    try {
+      outcomes = transaction(db, () => jobs.map((job) => insertDeduplicated(job.events)));
+    } catch {
+      // One bad batch must not fail the others: fall back to a transaction each.
+      outcomes = [];
+      for (const job of jobs) {
+        try {
+          outcomes.push(transaction(db, () => insertDeduplicated(job.events)));
+        } catch (error) {
+          outcomes.push([]);
+          job.reject(error);
+        }
+      }
+    }
+    jobs.forEach((job, i) => job.resolve(outcomes[i]!));
+    if (outcomes.some((list) => list.some((outcome) => outcome.status === 'appended'))) appended.emit('append');
+  }
+
   function checkExpected(streamId: string, expected: ExpectedRevision, current: bigint | null): void {
     const fail = (want: string) =>
       new ConcurrencyError(streamId, want, current === null ? 'no stream' : current.toString());
@@ -95,30 +146,12 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       return result;
     },
 
-    async appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
-      if (events.length === 0) return [];
-      // One transaction for the batch: the key and its event become durable together, or neither does.
-      const outcomes = transaction(db, () => {
-        const revisions = new Map<string, bigint>();
-        const results = events.map(({ streamId, dedupKey, event }): DedupedOutcome => {
-          if (q.dedupExists.get(dedupKey)) return { status: 'duplicate' };
-          let revision = revisions.get(streamId);
-          if (revision === undefined) {
-            const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
-            revision = row ? BigInt(row.revision) : -1n;
-          }
-          revision += 1n;
-          revisions.set(streamId, revision);
-          const info = q.insert.run(event.id ?? randomUUID(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-          const position = BigInt(info.lastInsertRowid);
-          q.insertDedup.run(dedupKey, position);
-          return { status: 'appended', position };
-        });
-        for (const [streamId, revision] of revisions) q.upsertStream.run(streamId, revision);
-        return results;
+    appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
+      if (events.length === 0) return Promise.resolve([]);
+      return new Promise((resolve, reject) => {
+        waiting.push({ events, resolve, reject });
+        if (waiting.length === 1) setImmediate(flushDeduplicated);
       });
-      if (outcomes.some((outcome) => outcome.status === 'appended')) appended.emit('append');
-      return outcomes;
     },
 
     async readStream(streamId, opts: ReadStreamOptions = {}) {
