@@ -110,7 +110,9 @@ async function ingestion(batches: number, clients: number) {
   await Promise.all(Array.from({ length: clients }, async () => {
     for (let b = next++; b < batches; b = next++) {
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: body(b) });
-      accepted += ((await response.json()) as { data: { createEvents: { acceptedCount: number } } }).data.createEvents.acceptedCount;
+      // NOTE: not `accepted += await …`: that reads `accepted` before the await and loses the other clients' counts.
+      const count = ((await response.json()) as { data: { createEvents: { acceptedCount: number } } }).data.createEvents.acceptedCount;
+      accepted += count;
     }
   }));
   const seconds = (performance.now() - started) / 1000;
