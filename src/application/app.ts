@@ -4,6 +4,7 @@ import { createCatalogServices } from './catalog.ts';
 import { createPlanService } from './plans.ts';
 import { createSubscriptionService } from './subscriptions.ts';
 import { createIngestionService, type IngestionOptions } from './ingestion.ts';
+import { createUsageService } from './usage.ts';
 import type { ProjectionRunner } from '../../projections/runner.ts';
 import { createUsageFeed, logUsageChanges, runnerUsageChanges } from './usageFeed.ts';
 
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     plans: createPlanService(deps),
     subscriptions: createSubscriptionService(deps),
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
+    usage: createUsageService(deps),
     usageFeed: createUsageFeed(deps, options.runner ? runnerUsageChanges(options.runner) : logUsageChanges(deps)),
   };
 }

@@ -4,6 +4,8 @@ import './organizations.ts';
 import './catalog.ts';
 import './plans.ts';
 import './subscriptions.ts';
+import './usage.ts';
+import './usageUpdates.ts';
 import './events.ts';
 import './system.ts';
 

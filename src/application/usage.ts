@@ -1,0 +1,272 @@
+import { DateTime } from 'luxon';
+import type { AppDeps } from './context.ts';
+import { applicableTimezone } from './subscriptions.ts';
+import { chargesPeriodContaining, prorationDays, type Period, type PeriodSubscription } from '../billing/periods/index.ts';
+import { usageDocumentId } from '../billing/usage/meter.ts';
+import { priceCustomerUsage, type CustomerUsage, type PricingMetric, type TaxRate } from '../billing/usage/price.ts';
+import type { UsageDocument } from '../billing/usage/types.ts';
+import type { PlanCharge } from '../domain/plan/types.ts';
+import { NotFoundError, ValidationError } from '../domain/shared/errors.ts';
+import { effectivePlan, type SubscriptionPlan } from '../domain/subscription/plan.ts';
+import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
+import type { CustomerDocument } from '../../projections/customers.ts';
+import type { OrganizationDocument } from '../../projections/organizations.ts';
+import type { PlanDocument } from '../../projections/plans.ts';
+import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
+import type { TaxDocument } from '../../projections/taxes.ts';
+
+/** Lago's `customer_usage`: the priced usage of one charges period and its issuing date (`YYYY-MM-DD`). */
+export type CustomerUsageView = CustomerUsage & { issuingDate: string };
+
+/** `applyTaxes` defaults to true; `now` to the clock's. */
+export type CurrentUsageOptions = { applyTaxes?: boolean | null | undefined; now?: Date | undefined };
+/** `periodsCount` 1..100, default 12; `billableMetricCode` keeps only that metric's charges. */
+export type PastUsageOptions = { billableMetricCode?: string | null | undefined; periodsCount?: number | null | undefined; now?: Date | undefined };
+
+const MAX_PERIODS = 100;
+const DEFAULT_PERIODS = 12;
+
+/** What pricing one period of one subscription needs, read once per request. */
+type Priced = {
+  sub: SubscriptionDocument;
+  plan: SubscriptionPlan;
+  customer: CustomerDocument;
+  organization: OrganizationDocument | null;
+  timezone: string;
+};
+
+/** The plan with the subscription's overrides; overrides that no longer fit a changed plan are ignored. */
+function planOf(plan: PlanDocument, sub: SubscriptionDocument): SubscriptionPlan {
+  try {
+    return effectivePlan(plan, sub.planOverrides);
+  } catch {
+    return plan;
+  }
+}
+
+function periodSubscriptionOf({ sub, plan, timezone }: Priced): PeriodSubscription {
+  return {
+    interval: plan.interval,
+    billingTime: sub.billingTime,
+    subscriptionAt: sub.subscriptionAt,
+    startedAt: sub.startedAt ?? sub.subscriptionAt,
+    timezone,
+    payInAdvance: plan.payInAdvance,
+    billChargesMonthly: plan.billChargesMonthly ?? false,
+  };
+}
+
+/** The local calendar date of an instant, plus some days. */
+function localDate(iso: string, timezone: string, plusDays = 0): string {
+  return DateTime.fromISO(iso, { zone: timezone }).plus({ days: plusDays }).toISODate() ?? iso.slice(0, 10);
+}
+
+/**
+ * Taxes of a charge's fees (§4.4 step 5, §5.3): the first level with live taxes among the charge's, the plan's,
+ * the customer's codes, else the organization's default taxes. No stacking across levels.
+ */
+function taxResolver(taxes: readonly TaxDocument[], plan: SubscriptionPlan, customer: CustomerDocument): (charge: PlanCharge) => TaxRate[] {
+  const byCode = new Map(taxes.map((tax) => [tax.code, tax]));
+  const rates = (list: readonly TaxDocument[]) => list.map((tax) => ({ code: tax.code, rate: tax.rate }));
+  const live = (codes: readonly string[] | undefined) => rates((codes ?? []).flatMap((code) => byCode.get(code) ?? []));
+  const planLevel = live(plan.taxCodes);
+  const customerLevel = live(customer.taxCodes);
+  const organizationLevel = rates(taxes.filter((tax) => tax.appliedToOrganization));
+  return (charge) => [live(charge.taxCodes), planLevel, customerLevel, organizationLevel].find((level) => level.length > 0) ?? [];
+}
+
+function taxCodesOf(plans: readonly SubscriptionPlan[], customer: CustomerDocument): string[] {
+  return [...new Set([...customer.taxCodes, ...plans.flatMap((p) => [...p.taxCodes, ...p.charges.flatMap((c) => c.taxCodes)])])];
+}
+
+function byCode<T extends { code: string }>(list: readonly T[]): Record<string, T> {
+  const record: Record<string, T> = {};
+  for (const item of list) Object.defineProperty(record, item.code, { value: item, enumerable: true });
+  return record;
+}
+
+const isRecurring = (metric: PricingMetric) => metric.recurring && ['SUM', 'UNIQUE_COUNT', 'WEIGHTED_SUM'].includes(metric.aggregationType);
+
+function validPeriodsCount(value: number | null | undefined): number {
+  const count = value ?? DEFAULT_PERIODS;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PERIODS) {
+    throw new ValidationError(`periodsCount: must be a whole number from 1 to ${MAX_PERIODS}`, 'periodsCount');
+  }
+  return count;
+}
+
+/**
+ * The previous charges periods of a subscription, most recent first (at most `count`): from the one before the
+ * current period (or, once terminated, from the one it ended in, cut at the termination) back to its start.
+ */
+function pastPeriodsOf(priced: Priced, now: Date, count: number): Period[] {
+  const { sub } = priced;
+  if (sub.startedAt === null || count <= 0) return [];
+  const ps = periodSubscriptionOf(priced);
+  const startMs = Date.parse(sub.startedAt);
+  const endMs = sub.terminatedAt === null ? now.getTime() : Math.min(Date.parse(sub.terminatedAt), now.getTime());
+  if (endMs < startMs) return [];
+  const periods: Period[] = [];
+  let period = chargesPeriodContaining(ps, new Date(endMs));
+  let skipCurrent = sub.terminatedAt === null;
+  for (;;) {
+    const to = sub.terminatedAt !== null && Date.parse(sub.terminatedAt) < Date.parse(period.to) ? sub.terminatedAt : period.to;
+    if (!skipCurrent && Date.parse(to) > Date.parse(period.from)) periods.push({ from: period.from, to });
+    skipCurrent = false;
+    if (periods.length >= count || Date.parse(period.from) <= startMs) return periods;
+    period = chargesPeriodContaining(ps, new Date(Date.parse(period.from) - 1));
+  }
+}
+
+/** Current and past usage, read from the `usage` read model (never the events). */
+export function createUsageService(deps: AppDeps) {
+  const collection = deps.readModels.collection.bind(deps.readModels);
+  const subscriptions = () => collection<SubscriptionDocument>('subscriptions');
+  const usage = () => collection<UsageDocument>('usage');
+
+  /** The customer (live, with that external id) and organization, and the subscriptions of the external id. */
+  async function lookup(organizationId: string, externalCustomerId: string, filter: Record<string, unknown>) {
+    const [subs, customer, organization] = await Promise.all([
+      subscriptions().find({ organizationId, ...filter }, { sort: { createdAt: -1, _id: -1 } }),
+      collection<CustomerDocument>('customers').findOne({ organizationId, externalId: externalCustomerId, deletedAt: null }),
+      collection<OrganizationDocument>('organizations').findOne({ _id: organizationId }),
+    ]);
+    const own = customer === null ? [] : subs.filter((s) => s.customerId === customer._id && s.externalCustomerId === externalCustomerId && s.startedAt !== null);
+    return { subs: own, customer, organization };
+  }
+
+  function liveMetrics(organizationId: string, codes: readonly string[]): Promise<BillableMetricDocument[]> {
+    return collection<BillableMetricDocument>('billableMetrics').find({ organizationId, code: { $in: [...codes] }, deletedAt: null });
+  }
+
+  function liveTaxes(organizationId: string, codes: readonly string[]): Promise<TaxDocument[]> {
+    return collection<TaxDocument>('taxes').find({ organizationId, deletedAt: null, $or: [{ code: { $in: [...codes] } }, { appliedToOrganization: true }] });
+  }
+
+  /** For recurring metrics only: every earlier document of the external id (history and previous periods). */
+  async function earlierDocuments(sub: SubscriptionDocument, period: Period, metrics: readonly PricingMetric[]): Promise<Record<string, UsageDocument[]>> {
+    const recurringCodes = metrics.filter(isRecurring).map((m) => m.code);
+    if (recurringCodes.length === 0) return {};
+    const earlier = await usage().find({ organizationId: sub.organizationId, externalSubscriptionId: sub.externalId, metricCode: { $in: recurringCodes }, from: { $lt: period.from } });
+    return Object.fromEntries(recurringCodes.map((code) => [code, earlier.filter((doc) => doc.metricCode === code)]));
+  }
+
+  return {
+    /**
+     * Lago's current usage (§6.1): the active subscription `externalSubscriptionId` of the customer, priced over
+     * the charges period containing now from the pre-aggregated usage documents (never the events). NOT_FOUND
+     * when the customer has no such active subscription.
+     */
+    async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
+      const now = options.now ?? deps.clock.now();
+      const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId, status: 'ACTIVE' });
+      const sub = subs[0];
+      const planDoc = sub === undefined ? null : await collection<PlanDocument>('plans').findOne({ _id: sub.planId, organizationId });
+      if (sub === undefined || customer === null || planDoc === null) {
+        throw new NotFoundError(`no active subscription "${externalSubscriptionId}" for customer "${externalCustomerId}"`);
+      }
+      const priced: Priced = { sub, plan: planOf(planDoc, sub), customer, organization, timezone: applicableTimezone(customer, organization) };
+      const at = new Date(Math.max(now.getTime(), Date.parse(sub.startedAt!)));
+      const period = chargesPeriodContaining(periodSubscriptionOf(priced), at);
+      const codes = [...new Set(priced.plan.charges.map((c) => c.billableMetricCode))];
+      const ids = codes.map((code) => usageDocumentId(organizationId, sub.externalId, sub._id, code, period.from));
+      const applyTaxes = options.applyTaxes ?? true;
+      // One read by ids for the period's documents, beside the metrics and taxes; earlier documents only if recurring.
+      const [metrics, taxes, docs] = await Promise.all([
+        liveMetrics(organizationId, codes),
+        applyTaxes ? liveTaxes(organizationId, taxCodesOf([priced.plan], customer)) : [],
+        usage().find({ _id: { $in: ids }, organizationId }),
+      ]);
+      const documents = { documentsByCode: Object.fromEntries(docs.map((d) => [d.metricCode, d])), earlierByCode: await earlierDocuments(sub, period, metrics) };
+      const taxesFor = applyTaxes ? taxResolver(taxes, priced.plan, customer) : () => [];
+      const priceInputs = { metrics: byCode(metrics), charges: priced.plan.charges, ...documents, taxesFor };
+      return { ...priceWindow(priced, period, priceInputs), issuingDate: localDate(period.to, priced.timezone) };
+    },
+
+    /**
+     * Lago's past usage: the previous charges periods of `externalSubscriptionId` (every plan of it the customer had,
+     * terminated ones too), most recent first, priced from the usage documents; only `billableMetricCode`'s charge
+     * when given. The current period is not included.
+     */
+    async past(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: PastUsageOptions = {}): Promise<CustomerUsageView[]> {
+      const count = validPeriodsCount(options.periodsCount);
+      const metricCode = options.billableMetricCode ?? null;
+      const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
+      const started = subs.filter((s) => s.status === 'ACTIVE' || s.status === 'TERMINATED');
+      if (customer === null || started.length === 0) throw new NotFoundError(`no subscription "${externalSubscriptionId}" for customer "${externalCustomerId}"`);
+      const planDocs = await collection<PlanDocument>('plans').find({ organizationId, _id: { $in: [...new Set(started.map((s) => s.planId))] } });
+      const planById = new Map(planDocs.map((p) => [p._id, p]));
+      const timezone = applicableTimezone(customer, organization);
+      const subscriptionsPriced = started.flatMap((sub): Priced[] => {
+        const plan = planById.get(sub.planId);
+        return plan === undefined ? [] : [{ sub, plan: planOf(plan, sub), customer, organization, timezone }];
+      });
+      const codes = metricCode !== null ? [metricCode] : [...new Set(subscriptionsPriced.flatMap((p) => p.plan.charges.map((c) => c.billableMetricCode)))];
+      const [metrics, taxes, docs] = await Promise.all([
+        liveMetrics(organizationId, codes),
+        liveTaxes(organizationId, taxCodesOf(subscriptionsPriced.map((p) => p.plan), customer)),
+        usage().find({ organizationId, externalSubscriptionId, metricCode: { $in: codes } }),
+      ]);
+      const context = { metrics: byCode(metrics), docs, metricCode, now: options.now ?? deps.clock.now() };
+      return pastUsageOf(subscriptionsPriced, context, count, taxes);
+    },
+  };
+}
+
+type PriceInputs = {
+  metrics: Record<string, PricingMetric>;
+  charges: readonly PlanCharge[];
+  documentsByCode: Record<string, UsageDocument>;
+  earlierByCode: Record<string, UsageDocument[]>;
+  taxesFor: (charge: PlanCharge) => TaxRate[];
+};
+
+/** Prices one window of a subscription; WEIGHTED_SUM divides by the whole charges period's days (§9.5). */
+function priceWindow(priced: Priced, window: Period, inputs: PriceInputs): CustomerUsage {
+  const { periodDays } = prorationDays(periodSubscriptionOf(priced), window.from, window.to, { basis: 'CHARGES' });
+  return priceCustomerUsage({
+    currency: priced.plan.amountCurrency,
+    from: window.from,
+    to: window.to,
+    durationDays: periodDays,
+    plan: { charges: inputs.charges },
+    metricsByCode: inputs.metrics,
+    documentsByCode: inputs.documentsByCode,
+    earlierByCode: inputs.earlierByCode,
+    taxesFor: inputs.taxesFor,
+  });
+}
+
+type PastContext = { metrics: Record<string, PricingMetric>; docs: readonly UsageDocument[]; metricCode: string | null; now: Date };
+
+/** Prices each past period of each subscription (most recent first) with that subscription's plan. */
+function pastUsageOf(subscriptions: readonly Priced[], context: PastContext, count: number, taxes: readonly TaxDocument[]): CustomerUsageView[] {
+  const docsById = new Map(context.docs.map((d) => [d._id, d]));
+  const windows = subscriptions
+    .flatMap((priced) => pastPeriodsOf(priced, context.now, count).map((period) => ({ priced, period })))
+    .sort((a, b) => Date.parse(b.period.from) - Date.parse(a.period.from))
+    .slice(0, count);
+  return windows.map(({ priced, period }) => {
+    const { sub, plan } = priced;
+    const charges = context.metricCode === null ? plan.charges : plan.charges.filter((c) => c.billableMetricCode === context.metricCode);
+    const codes = [...new Set(charges.map((c) => c.billableMetricCode))];
+    const documentsByCode = Object.fromEntries(
+      codes.flatMap((code) => {
+        const doc = docsById.get(usageDocumentId(sub.organizationId, sub.externalId, sub._id, code, period.from));
+        return doc === undefined ? [] : [[code, doc]];
+      }),
+    );
+    const earlierByCode = Object.fromEntries(codes.map((code) => [code, context.docs.filter((d) => d.metricCode === code && Date.parse(d.from) < Date.parse(period.from))]));
+    const usage = priceWindow(priced, period, { metrics: context.metrics, charges, documentsByCode, earlierByCode, taxesFor: taxResolver(taxes, plan, priced.customer) });
+    return { ...usage, issuingDate: issuingDateOf(priced, period) };
+  });
+}
+
+/** Past period: the invoice's issuing date — the billing day after the period (or the termination day) + grace days. */
+function issuingDateOf({ sub, customer, organization, timezone }: Priced, period: Period): string {
+  const grace = customer.invoiceGracePeriod ?? organization?.invoiceGracePeriod ?? 0;
+  const billedAt = sub.terminatedAt !== null && period.to === sub.terminatedAt ? sub.terminatedAt : new Date(Date.parse(period.to) + 1).toISOString();
+  return localDate(billedAt, timezone, grace);
+}
+
+export type UsageService = ReturnType<typeof createUsageService>;

@@ -1,0 +1,135 @@
+import BigNumber from 'bignumber.js';
+import { aggregationFor } from '../aggregations/index.ts';
+import type { ChargeDetails, ChargeModelName } from '../chargeModels/index.ts';
+import type { PlanCharge } from '../../domain/plan/types.ts';
+import { priceCharge } from './priceCharge.ts';
+import type { PricingMetric, UsageWindow } from './priceCharge.ts';
+import type { UsageDocument } from './types.ts';
+
+export { priceCharge } from './priceCharge.ts';
+export type { PriceChargeInput, PricingMetric, UsageWindow } from './priceCharge.ts';
+
+/** Usage of one charge filter (or of the default bucket: `values` and `invoiceDisplayName` null). */
+export type FilterUsage = {
+  units: BigNumber;
+  totalAggregatedUnits: BigNumber;
+  eventsCount: number;
+  amountCents: BigNumber;
+  invoiceDisplayName: string | null;
+  values: Record<string, string[]> | null;
+};
+
+/** Usage of one pricing group, across filters. */
+export type GroupedUsage = {
+  units: BigNumber;
+  totalAggregatedUnits: BigNumber;
+  eventsCount: number;
+  amountCents: BigNumber;
+  groupedBy: Record<string, string | null>;
+  filters: FilterUsage[];
+};
+
+/** Why one fee (filter bucket × pricing group) costs what it does: the charge model's own details. */
+export type FeeDetail = {
+  filterValues: Record<string, string[]> | null;
+  groupedBy: Record<string, string | null>;
+  units: string;
+  amountCents: string;
+  details: ChargeDetails;
+};
+
+/** One charge's current (or past) usage, Lago's `charges_usage[]` item. */
+export type ChargeUsage = {
+  units: BigNumber;
+  totalAggregatedUnits: BigNumber;
+  eventsCount: number;
+  amountCents: BigNumber;
+  amountCurrency: string;
+  charge: { id: string; chargeModel: ChargeModelName; invoiceDisplayName: string | null };
+  billableMetric: { id: string; name: string; code: string; aggregationType: string };
+  filters: FilterUsage[];
+  groupedUsage: GroupedUsage[];
+  details: FeeDetail[];
+};
+
+/** A tax that applies to a charge's fees: `rate` is a percentage as a decimal string ("20", "5.5"). */
+export type TaxRate = { code: string; rate: string };
+
+/** Everything pricing a subscription's usage over one charges period needs, already read. */
+export type CustomerUsageInput = {
+  currency: string;
+  /** The charges period, both bounds inclusive. */
+  from: string;
+  to: string;
+  /** Length in days of the whole charges period (WEIGHTED_SUM divides by it even on a partial period, §9.5). */
+  durationDays?: number | undefined;
+  plan: { charges: readonly PlanCharge[] };
+  /** Live metrics by code; a charge whose metric is missing or deleted is skipped. */
+  metricsByCode: Readonly<Record<string, PricingMetric | undefined>>;
+  /** The period's usage document of each metric, by code. */
+  documentsByCode: Readonly<Record<string, UsageDocument | undefined>>;
+  /** Recurring metrics: history + earlier periods' documents of the external subscription id, by code. */
+  earlierByCode?: Readonly<Record<string, readonly UsageDocument[] | undefined>>;
+  /** The taxes of a charge's fees (charge → plan → customer → organization); none when taxes are not applied. */
+  taxesFor?: ((charge: PlanCharge) => readonly TaxRate[]) | undefined;
+};
+
+/** Lago's `customer_usage` (without `issuing_date`, which depends on the caller's calendar). */
+export type CustomerUsage = {
+  fromDatetime: string;
+  toDatetime: string;
+  currency: string;
+  amountCents: BigNumber;
+  taxesAmountCents: BigNumber;
+  totalAmountCents: BigNumber;
+  chargesUsage: ChargeUsage[];
+};
+
+function own<T>(record: Readonly<Record<string, T | undefined>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Unrounded tax cents of a charge: Σ over its fees and taxes of `fee.amountCents × rate / 100` (§4.4 step 5),
+ * which is the charge's amount × Σ rates / 100 since the fees sum to it.
+ */
+function chargeTaxes(usage: ChargeUsage, taxes: readonly TaxRate[]): BigNumber {
+  return BigNumber.sum(0, ...taxes.map((tax) => usage.amountCents.times(tax.rate).shiftedBy(-2)));
+}
+
+/**
+ * Prices a subscription's usage of one charges period (Lago's current usage, §6.1): every charge of the plan
+ * whose metric is live, priced from the usage documents; no subscription fee, coupons, true-up or wallets.
+ * Taxes as an invoice computes them: unrounded per fee and tax, rounded ROUND_HALF_UP once on their sum.
+ */
+export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
+  const window: UsageWindow = { from: input.from, to: input.to, durationDays: input.durationDays };
+  const chargesUsage: ChargeUsage[] = [];
+  let taxes = new BigNumber(0);
+  for (const charge of input.plan.charges) {
+    const code = charge.billableMetricCode;
+    const metric = own(input.metricsByCode, code);
+    if (metric === undefined || (metric.deletedAt ?? null) !== null || aggregationFor(metric.aggregationType) === undefined) continue;
+    const usage = priceCharge({
+      charge,
+      metric,
+      document: own(input.documentsByCode, code),
+      earlier: own(input.earlierByCode, code),
+      currency: input.currency,
+      window,
+    });
+    chargesUsage.push(usage);
+    taxes = taxes.plus(chargeTaxes(usage, input.taxesFor?.(charge) ?? []));
+  }
+  const amountCents = BigNumber.sum(0, ...chargesUsage.map((c) => c.amountCents));
+  const taxesAmountCents = taxes.integerValue(BigNumber.ROUND_HALF_UP);
+  return {
+    fromDatetime: input.from,
+    toDatetime: input.to,
+    currency: input.currency,
+    amountCents,
+    taxesAmountCents,
+    totalAmountCents: amountCents.plus(taxesAmountCents),
+    chargesUsage,
+  };
+}
