@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
+import type { Logger } from '../src/application/logger.ts';
 import type { Document, DocumentWrite, IndexSpec, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 
 /**
@@ -33,7 +34,7 @@ export interface BatchProjection {
   indexes: IndexSpec[];
   handles: readonly string[];
   barriers: readonly string[];
-  process(events: RecordedEvent[], batchEnd: bigint, readModels: ReadModelStore): Promise<DocumentWrite[]>;
+  process(events: RecordedEvent[], batchEnd: bigint, readModels: ReadModelStore, logger?: Logger): Promise<DocumentWrite[]>;
 }
 
 /** Any read model the runner maintains. */

@@ -161,7 +161,13 @@ export class ProjectionRunner {
     const after = this.positions.get(projection.name) ?? 0n;
     const events = batch.filter((event) => event.position > after && projection.handles.includes(event.type));
     if (events.length === 0) return [];
-    return projection.process(events, batchEnd, this.readModels);
+    try {
+      return await projection.process(events, batchEnd, this.readModels, this.logger);
+    } catch (error) {
+      // A read failing mid-batch: retry the batch rather than skip it (the loop stops; a restart resumes here).
+      this.logger?.error('batch projection failed', { projection: projection.name, error: String(error) });
+      throw error;
+    }
   }
 
   private async fold(projection: Projection, events: RecordedEvent[]): Promise<DocumentWrite[]> {

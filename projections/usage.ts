@@ -1,6 +1,8 @@
 import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
-import { emptyUsageDocument, foldUsageEvents, locate, type UsageLocation } from '../src/billing/usage/meter.ts';
+import type { Logger } from '../src/application/logger.ts';
+import { runningTotal } from '../src/billing/aggregations/index.ts';
+import { emptyUsageDocument, foldUsageEvents, locate, parseUsageDocumentId, type UsageLocation } from '../src/billing/usage/meter.ts';
 import type { IngestedUsageEvent, MeterContext, UsageDocument } from '../src/billing/usage/types.ts';
 import { SUBSCRIPTION_EVENT_TYPES } from '../src/domain/subscription/index.ts';
 import { usageDedupKey } from '../src/domain/usage/keys.ts';
@@ -30,6 +32,27 @@ export type UsageMeterDocument = { _id: string; organizationId: string; external
 
 const meterId = (key: UsageKey) => usageKeyOf(key);
 
+/** The external subscription id a usage (or meter) document belongs to. */
+function keyOfDocument(id: string, organizationId: string): UsageKey {
+  return { organizationId, externalSubscriptionId: parseUsageDocumentId(id).externalSubscriptionId };
+}
+
+/** False when a percentage running total can no longer be read (a late negative value moved its crossing). */
+function runningTotalsHold(doc: UsageDocument, ctx: MeterContext): boolean {
+  if (ctx.runningTotals.length === 0) return true;
+  try {
+    for (const bucket of Object.values(doc.buckets)) {
+      for (const { chargeId, options } of ctx.runningTotals) {
+        const state = bucket.runningTotals?.[chargeId];
+        if (state !== undefined) runningTotal(options).result(state);
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 type Placed = { ctx: MeterContext; location: UsageLocation; events: { data: IngestedUsageEvent; position: bigint }[] };
 
 /**
@@ -46,7 +69,7 @@ export const usageProjection: BatchProjection = {
   indexes: [{ name: 'bySubscriptionMetric', keys: { organizationId: 1, externalSubscriptionId: 1, metricCode: 1 } }],
   handles: ['UsageEventIngested', ...USAGE_BARRIERS],
   barriers: USAGE_BARRIERS,
-  async process(events, batchEnd, readModels) {
+  async process(events, batchEnd, readModels, logger) {
     const ingested = events.filter((e) => e.type === 'UsageEventIngested');
     const keys = await keysTouchedBy(events.filter((e) => e.type !== 'UsageEventIngested'), readModels);
     const eventsByKey = new Map<string, { data: IngestedUsageEvent; position: bigint }[]>();
@@ -60,7 +83,8 @@ export const usageProjection: BatchProjection = {
     }
     const writes: DocumentWrite[] = [];
     for (const [organizationId, orgKeys] of groupByOrganization(keys)) {
-      const batch = new OrganizationBatch(readModels, organizationId, batchEnd, await UsageCatalog.load(readModels, organizationId, orgKeys.map((k) => k.externalSubscriptionId)));
+      const catalog = await UsageCatalog.load(readModels, organizationId, orgKeys.map((k) => k.externalSubscriptionId));
+      const batch = new OrganizationBatch(readModels, organizationId, batchEnd, catalog, logger);
       writes.push(...(await batch.run(orgKeys, eventsByKey)));
     }
     return writes;
@@ -79,8 +103,10 @@ class OrganizationBatch {
   private readonly organizationId: string;
   private readonly batchEnd: bigint;
   private readonly catalog: UsageCatalog;
+  private readonly logger: Logger | undefined;
 
-  constructor(readModels: ReadModelStore, organizationId: string, batchEnd: bigint, catalog: UsageCatalog) {
+  constructor(readModels: ReadModelStore, organizationId: string, batchEnd: bigint, catalog: UsageCatalog, logger: Logger | undefined) {
+    this.logger = logger;
     this.readModels = readModels;
     this.organizationId = organizationId;
     this.batchEnd = batchEnd;
@@ -89,22 +115,30 @@ class OrganizationBatch {
 
   async run(keys: UsageKey[], eventsByKey: Map<string, { data: IngestedUsageEvent; position: bigint }[]>): Promise<DocumentWrite[]> {
     const meters = await this.readModels.loadForUpdate('usage', keys.map(meterId));
-    const writes: DocumentWrite[] = [];
+    const stale: UsageKey[] = [];
     const incremental: { data: IngestedUsageEvent; position: bigint }[] = [];
+    const fingerprints = new Map<string, string>();
     for (const key of keys) {
       const fingerprint = this.catalog.fingerprint(key.externalSubscriptionId);
+      fingerprints.set(usageKeyOf(key), fingerprint);
       const stored = meters.get(meterId(key))?.doc as UsageMeterDocument | undefined;
-      const fresh = eventsByKey.get(usageKeyOf(key)) ?? [];
-      if (stored?.fingerprint === fingerprint) {
-        incremental.push(...fresh);
-        continue;
-      }
       // First sight of this id, or its catalog changed: fold all its events again with the catalog as it is now.
-      writes.push(...(await this.recompute(key, fresh)));
-      const meter: UsageMeterDocument = { _id: meterId(key), ...key, meter: true, fingerprint };
-      writes.push({ collection: 'usage', id: meter._id, doc: meter as unknown as Document, position: this.batchEnd });
+      if (stored?.fingerprint === fingerprint) incremental.push(...(eventsByKey.get(usageKeyOf(key)) ?? []));
+      else stale.push(key);
     }
-    writes.push(...(await this.foldIncrementally(incremental)));
+    const folded = await this.foldIncrementally(incremental);
+    const writes = folded.writes.filter((w) => !folded.broken.has(usageKeyOf(keyOfDocument(w.id, this.organizationId))));
+    stale.push(...[...folded.broken].map((k) => keys.find((key) => usageKeyOf(key) === k)!));
+    for (const key of stale) {
+      try {
+        writes.push(...(await this.recompute(key, eventsByKey.get(usageKeyOf(key)) ?? [])));
+        const meter: UsageMeterDocument = { _id: meterId(key), ...key, meter: true, fingerprint: fingerprints.get(usageKeyOf(key))! };
+        writes.push({ collection: 'usage', id: meter._id, doc: meter as unknown as Document, position: this.batchEnd });
+      } catch (error) {
+        // Never stop the projection for one subscription: its usage stays as it was, and the log says why.
+        this.logger?.error('usage recompute failed; documents left as they were', { ...key, error: String(error) });
+      }
+    }
     return writes;
   }
 
@@ -121,21 +155,29 @@ class OrganizationBatch {
     return placed;
   }
 
-  private async foldIncrementally(events: { data: IngestedUsageEvent; position: bigint }[]): Promise<DocumentWrite[]> {
+  /** Folds new events into their documents; `broken` names the ids whose documents must be recomputed instead. */
+  private async foldIncrementally(events: { data: IngestedUsageEvent; position: bigint }[]): Promise<{ writes: DocumentWrite[]; broken: Set<string> }> {
     const placed = this.place(events);
-    if (placed.size === 0) return [];
-    const stored = await this.readModels.loadForUpdate('usage', [...placed.keys()]);
     const writes: DocumentWrite[] = [];
+    const broken = new Set<string>();
+    if (placed.size === 0) return { writes, broken };
+    const stored = await this.readModels.loadForUpdate('usage', [...placed.keys()]);
     for (const [id, { ctx, location, events: own }] of placed) {
       const found = stored.get(id);
       const after = found?.position ?? 0n;
       const fresh = own.filter((e) => e.position > after);
       if (fresh.length === 0) continue;
       const position = fresh.reduce((max, e) => (e.position > max ? e.position : max), after);
-      const doc = foldUsageEvents((found?.doc as UsageDocument | undefined) ?? emptyUsageDocument(ctx, location), ctx, fresh.map((e) => e.data), position);
-      writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position });
+      try {
+        const doc = foldUsageEvents((found?.doc as UsageDocument | undefined) ?? emptyUsageDocument(ctx, location), ctx, fresh.map((e) => e.data), position);
+        if (!runningTotalsHold(doc, ctx)) throw new RangeError('running total lost events to a late negative value');
+        writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position });
+      } catch (error) {
+        this.logger?.warn('usage fold failed; recomputing the subscription from its events', { id, error: String(error) });
+        broken.add(usageKeyOf({ organizationId: this.organizationId, externalSubscriptionId: ctx.externalSubscriptionId }));
+      }
     }
-    return writes;
+    return { writes, broken };
   }
 
   /** Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents. */
@@ -155,7 +197,9 @@ class OrganizationBatch {
     for (const event of batchEvents) all.set(usageDedupKey(event.data.organizationId, event.data.externalSubscriptionId, event.data.transactionId), event);
     const writes: DocumentWrite[] = [];
     const rebuilt = new Set<string>();
-    for (const [id, { ctx, location, events }] of this.place([...all.values()])) {
+    // In timestamp order: the percentage running totals are then exact (a late negative value cannot strand them).
+    const ordered = [...all.values()].sort((a, b) => Date.parse(a.data.timestamp) - Date.parse(b.data.timestamp) || (a.data.transactionId < b.data.transactionId ? -1 : 1));
+    for (const [id, { ctx, location, events }] of this.place(ordered)) {
       const doc = foldUsageEvents(emptyUsageDocument(ctx, location), ctx, events.map((e) => e.data), this.batchEnd);
       writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position: this.batchEnd });
       rebuilt.add(id);

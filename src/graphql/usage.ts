@@ -97,14 +97,17 @@ export const CustomerUsage = builder.objectRef<CustomerUsageView>('CustomerUsage
 builder.queryFields((t) => ({
   customerUsage: t.field({
     type: CustomerUsage,
-    description: 'Lago `GET /customers/:id/current_usage`: usage of the current charges period of an ACTIVE subscription of the customer (NOT_FOUND otherwise).',
+    description: 'Lago `GET /customers/:id/current_usage`: usage of the current charges period of an ACTIVE subscription of the customer (NOT_FOUND otherwise). Reflects every event acknowledged before the query.',
     args: {
       externalCustomerId: t.arg.string({ required: true }),
       externalSubscriptionId: t.arg.string({ required: true }),
       applyTaxes: t.arg.boolean({ defaultValue: true }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.app.usage.current(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, { applyTaxes: args.applyTaxes ?? true }),
+    resolve: async (_root, args, ctx) => {
+      // Read-your-writes: the answer reflects every event acknowledged before the query (bounded wait).
+      await ctx.app.usageFeed.fresh();
+      return ctx.app.usage.current(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, { applyTaxes: args.applyTaxes ?? true });
+    },
   }),
   pastUsage: t.field({
     type: [CustomerUsage],
@@ -115,10 +118,12 @@ builder.queryFields((t) => ({
       billableMetricCode: t.arg.string({ description: 'Only this metric’s charges.' }),
       periodsCount: t.arg.int({ description: 'How many periods, 1 to 100; default 12.' }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.app.usage.past(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, {
+    resolve: async (_root, args, ctx) => {
+      await ctx.app.usageFeed.fresh();
+      return ctx.app.usage.past(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, {
         billableMetricCode: args.billableMetricCode,
         periodsCount: args.periodsCount,
-      }),
+      });
+    },
   }),
 }));

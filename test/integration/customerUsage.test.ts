@@ -66,6 +66,7 @@ beforeAll(async () => {
     { billableMetricCode: 'storage', chargeModel: 'STANDARD', properties: { amount: '1' } },
   ], ['vat']);
   await plan('calls_only', [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '1' } }]);
+  await plan('free_bytes', [{ billableMetricCode: 'bytes', chargeModel: 'PERCENTAGE', properties: { rate: '10', freeUnitsPerTotalAggregation: '30' } }]);
 });
 
 afterAll(async () => server.close());
@@ -143,6 +144,17 @@ describe('current usage through GraphQL', () => {
     expect(current.chargesUsage[0]).toMatchObject({ units: '1', eventsCount: 1 });
     const past = await ok<{ pastUsage: Usage[] }>(`query { pastUsage(externalCustomerId: "cus_late", externalSubscriptionId: "sub_late") { ${USAGE_FIELDS} } }`);
     expect(past.pastUsage.map((u) => [u.fromDatetime, u.chargesUsage[0]?.units])).toEqual([['2030-02-01T00:00:00.000Z', '1']]);
+  });
+
+  it('re-folds in time order when a late negative value moves the free-units crossing past discarded events', async () => {
+    await subscribe('free', '2030-03-01T00:00:00Z', 'free_bytes');
+    const e = (transactionId: string, timestamp: string, bytes: string) => ({ transactionId, externalSubscriptionId: 'sub_free', code: 'bytes', timestamp, properties: { bytes } });
+    await send(['02', '03', '04', '05'].map((day) => e(`d${day}`, `2030-03-${day}T00:00:00Z`, '12')));
+    // 48 units, the first 30 free (the running total crosses 30 on the third event): 18 × 10 %.
+    expect((await usageOf('cus_free', 'sub_free')).chargesUsage[0]).toMatchObject({ units: '48', amountCents: '180' });
+    await send([e('late', '2030-03-01T12:00:00Z', '-20')]);
+    // In time order: −20, −8, 4, 16, 28 never exceeds 30, so all 28 units are free.
+    expect((await usageOf('cus_free', 'sub_free')).chargesUsage[0]).toMatchObject({ units: '28', amountCents: '0' });
   });
 
   it('answers NOT_FOUND for a subscription the customer does not have', async () => {
