@@ -1,11 +1,14 @@
 /**
  * Load generator for the benchmarks, run in a worker thread so that building and sending requests does not share
- * the server's event loop (real clients are other processes). Sends batches `from`..`to` (exclusive) of `size`
- * usage events from `clients` concurrent connections; posts back `{ accepted, seconds }`.
+ * the server's event loop (real clients are other processes). `ingest`: batches `from`..`to` (exclusive) of `size`
+ * usage events from `clients` concurrent connections, posts back `{ accepted, seconds }`. `query`: sequential
+ * requests, posts back `{ latencies, last }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-type Job = { url: string; key: string; from: number; to: number; size: number; clients: number; subscription: string; codes: string[] };
+type Job =
+  | { kind: 'ingest'; url: string; key: string; from: number; to: number; size: number; clients: number; subscription: string; codes: string[] }
+  | { kind: 'query'; url: string; key: string; query: string; requests: number };
 
 const job = workerData as Job;
 const query = 'mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }';
@@ -20,21 +23,33 @@ export function benchEvents(subscription: string, codes: readonly string[], b: n
   }));
 }
 
-if (parentPort && job) {
+async function post(url: string, key: string, body: unknown): Promise<{ data?: Record<string, unknown>; errors?: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+  return (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+}
+
+if (parentPort && job?.kind === 'query') {
+  // Sequential requests; posts back each latency in milliseconds and the last answer.
+  const latencies: number[] = [];
+  let last: unknown;
+  for (let i = 0; i < job.requests; i += 1) {
+    const started = performance.now();
+    last = await post(job.url, job.key, { query: job.query });
+    latencies.push(performance.now() - started);
+  }
+  parentPort.postMessage({ latencies, last });
+}
+
+if (parentPort && job?.kind === 'ingest') {
   let next = job.from;
   let accepted = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: job.clients }, async () => {
       for (let b = next++; b < job.to; b = next++) {
-        const response = await fetch(job.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${job.key}` },
-          body: JSON.stringify({ query, variables: { events: benchEvents(job.subscription, job.codes, b, job.size) } }),
-        });
-        const body = (await response.json()) as { data?: { createEvents: { acceptedCount: number } }; errors?: unknown };
+        const body = await post(job.url, job.key, { query, variables: { events: benchEvents(job.subscription, job.codes, b, job.size) } });
         if (!body.data) throw new Error(JSON.stringify(body.errors));
-        accepted += body.data.createEvents.acceptedCount;
+        accepted += (body.data.createEvents as { acceptedCount: number }).acceptedCount;
       }
     }),
   );

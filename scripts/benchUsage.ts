@@ -70,26 +70,25 @@ const CREATE = 'mutation($events: [UsageEventInput!]!) { createEvents(input: {ev
 
 /** Sends batches `from`..`to` (exclusive) of 1,000 events for `sub_big` from 4 clients in a worker thread; answers events/s. */
 async function ingest(from: number, to: number): Promise<number> {
-  const workerData = { url: `http://127.0.0.1:${port}/graphql`, key, from, to, size: 1000, clients: 4, subscription: 'sub_big', codes: CODES };
+  const result = await inWorker<{ accepted: number; seconds: number }>({ kind: 'ingest', url: `http://127.0.0.1:${port}/graphql`, key, from, to, size: 1000, clients: 4, subscription: 'sub_big', codes: CODES });
+  return Math.round(result.accepted / result.seconds);
+}
+
+async function inWorker<T>(workerData: Record<string, unknown>): Promise<T> {
   const worker = new Worker(new URL('./benchClient.ts', import.meta.url), { workerData });
-  const result = await new Promise<{ accepted: number; seconds: number }>((resolve, reject) => {
+  const result = await new Promise<T>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
   await worker.terminate();
-  return Math.round(result.accepted / result.seconds);
+  return result;
 }
 
 const USAGE = '{ customerUsage(externalCustomerId: "cus_big", externalSubscriptionId: "sub_big") { amountCents totalAmountCents chargesUsage { units eventsCount amountCents } } }';
 
+/** Sequential `customerUsage` requests from a worker thread: latency percentiles and the last answer. */
 async function currentUsage(requests: number) {
-  const latencies: number[] = [];
-  let last: unknown;
-  for (let i = 0; i < requests; i += 1) {
-    const started = performance.now();
-    last = await gql(USAGE);
-    latencies.push(performance.now() - started);
-  }
+  const { latencies, last } = await inWorker<{ latencies: number[]; last: unknown }>({ kind: 'query', url: `http://127.0.0.1:${port}/graphql`, key, query: USAGE, requests });
   latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 50).toFixed(2), p99: percentile(latencies, 99).toFixed(2), last };
 }

@@ -27,7 +27,7 @@ builder.subscriptionFields((t) => ({
   customerUsageUpdated: t.field({
     type: CustomerUsage,
     description:
-      'Current usage of an ACTIVE subscription of the customer: sent once on subscribe, then whenever new events are folded for it — at most one push per ~100 ms, each reflecting every event acknowledged before it was computed.',
+      'Current usage of an ACTIVE subscription of the customer: sent once on subscribe, then whenever new events are folded for it — at most one push per 80 ms, each reflecting every event acknowledged before it was computed.',
     args: {
       externalCustomerId: t.arg.string({ required: true }),
       externalSubscriptionId: t.arg.string({ required: true }),
