@@ -91,6 +91,13 @@ describe('crash recovery (kill -9)', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'billing-crash-'));
     const first = await startServer(dataDir);
     child = first.child;
+    const setup = [
+      'mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }',
+      'mutation { createPlan(input: {code: "p", name: "P", interval: MONTHLY, amountCents: "0", amountCurrency: "EUR", charges: [{billableMetricCode: "calls", chargeModel: STANDARD, properties: {amount: "1"}}]}) { plan { code } } }',
+      'mutation { createCustomer(input: {externalId: "c1", currency: "EUR"}) { customer { externalId } } }',
+      'mutation { createSubscription(input: {externalId: "sub1", externalCustomerId: "c1", planCode: "p"}) { subscription { status } } }',
+    ];
+    for (const query of setup) expect((await gql(first.port, first.key, query)).errors).toBeUndefined();
     const mutation = (ids: string[]) =>
       `mutation { createEvents(input: {events: [${ids.map((id) => `{transactionId: "${id}", externalSubscriptionId: "sub1", code: "calls"}`).join(', ')}]}) { outcomes { transactionId status } } }`;
 
@@ -123,11 +130,18 @@ describe('crash recovery (kill -9)', () => {
     const count = async () => (await gql(second.port, first.key, '{ events(first: 1) { totalCount } }')).data!.events.totalCount as number;
     const stored = await count();
     expect(stored).toBeGreaterThanOrEqual(acknowledged.length);
+    // The usage projection, killed mid-fold too, counts every stored event exactly once.
+    const units = async () => {
+      const result = await gql(second.port, first.key, '{ customerUsage(externalCustomerId: "c1", externalSubscriptionId: "sub1") { chargesUsage { units } } }');
+      return result.data!.customerUsage.chargesUsage[0].units as string;
+    };
+    expect(await units()).toBe(String(stored));
     // Every acknowledged event survived: re-sending each one is recognised as a duplicate, and adds nothing.
     for (let start = 0; start < acknowledged.length; start += 500) {
       const result = await gql(second.port, first.key, mutation(acknowledged.slice(start, start + 500)));
       expect(new Set(result.data!.createEvents.outcomes.map((o: { status: string }) => o.status))).toEqual(new Set(['DUPLICATE']));
     }
     expect(await count()).toBe(stored);
+    expect(await units()).toBe(String(stored));
   });
 });

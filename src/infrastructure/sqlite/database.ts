@@ -14,7 +14,6 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA foreign_keys = ON');
-  db.exec('PRAGMA wal_autocheckpoint = 10000');
   return db;
 }
 
