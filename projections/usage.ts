@@ -53,7 +53,10 @@ function runningTotalsHold(doc: UsageDocument, ctx: MeterContext): boolean {
   }
 }
 
-type Placed = { ctx: MeterContext; location: UsageLocation; events: { data: IngestedUsageEvent; position: bigint }[] };
+/** An event with its log position (the per-document replay guard compares them). */
+type Positioned = { data: IngestedUsageEvent; position: bigint };
+
+type Placed = { ctx: MeterContext; location: UsageLocation; events: Positioned[] };
 
 /**
  * Usage per subscription × metric × charges period (`UsageDocument`), folded incrementally from
@@ -72,7 +75,7 @@ export const usageProjection: BatchProjection = {
   async process(events, batchEnd, readModels, logger) {
     const ingested = events.filter((e) => e.type === 'UsageEventIngested');
     const keys = await keysTouchedBy(events.filter((e) => e.type !== 'UsageEventIngested'), readModels);
-    const eventsByKey = new Map<string, { data: IngestedUsageEvent; position: bigint }[]>();
+    const eventsByKey = new Map<string, Positioned[]>();
     for (const event of ingested) {
       const data = event.data as IngestedUsageEvent;
       const key = { organizationId: data.organizationId, externalSubscriptionId: data.externalSubscriptionId };
@@ -113,10 +116,10 @@ class OrganizationBatch {
     this.catalog = catalog;
   }
 
-  async run(keys: UsageKey[], eventsByKey: Map<string, { data: IngestedUsageEvent; position: bigint }[]>): Promise<DocumentWrite[]> {
+  async run(keys: UsageKey[], eventsByKey: Map<string, Positioned[]>): Promise<DocumentWrite[]> {
     const meters = await this.readModels.loadForUpdate('usage', keys.map(meterId));
     const stale: UsageKey[] = [];
-    const incremental: { data: IngestedUsageEvent; position: bigint }[] = [];
+    const incremental: Positioned[] = [];
     const fingerprints = new Map<string, string>();
     for (const key of keys) {
       const fingerprint = this.catalog.fingerprint(key.externalSubscriptionId);
@@ -142,7 +145,7 @@ class OrganizationBatch {
     return writes;
   }
 
-  private place(events: readonly { data: IngestedUsageEvent; position: bigint }[]): Map<string, Placed> {
+  private place(events: readonly Positioned[]): Map<string, Placed> {
     const placed = new Map<string, Placed>();
     for (const event of events) {
       const ctx = this.catalog.contextFor(event.data.externalSubscriptionId, event.data.code, event.data.timestamp);
@@ -156,7 +159,7 @@ class OrganizationBatch {
   }
 
   /** Folds new events into their documents; `broken` names the ids whose documents must be recomputed instead. */
-  private async foldIncrementally(events: { data: IngestedUsageEvent; position: bigint }[]): Promise<{ writes: DocumentWrite[]; broken: Set<string> }> {
+  private async foldIncrementally(events: Positioned[]): Promise<{ writes: DocumentWrite[]; broken: Set<string> }> {
     const placed = this.place(events);
     const writes: DocumentWrite[] = [];
     const broken = new Set<string>();
@@ -181,13 +184,13 @@ class OrganizationBatch {
   }
 
   /** Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents. */
-  private async recompute(key: UsageKey, batchEvents: { data: IngestedUsageEvent; position: bigint }[]): Promise<DocumentWrite[]> {
+  private async recompute(key: UsageKey, batchEvents: Positioned[]): Promise<DocumentWrite[]> {
     const filter = { organizationId: this.organizationId, externalSubscriptionId: key.externalSubscriptionId };
     const [existing, stored] = await Promise.all([
       this.readModels.collection<UsageDocument>('usage').find(filter),
       this.readModels.collection<UsageEventDocument>('usageEvents').find(filter),
     ]);
-    const all = new Map<string, { data: IngestedUsageEvent; position: bigint }>();
+    const all = new Map<string, Positioned>();
     for (const doc of stored) {
       const position = BigInt(doc.position);
       const { _id, position: _position, ...data } = doc;

@@ -1,11 +1,9 @@
 import { usageDedupKey } from '../src/domain/usage/keys.ts';
-import type { ValidUsageEvent } from '../src/domain/usage/validateEvent.ts';
+import type { IngestedUsageEvent } from '../src/billing/usage/types.ts';
 import { defineProjection } from './projection.ts';
 
-type UsageEventData = ValidUsageEvent & { organizationId: string; ingestedAt: string };
-
 /** One document per accepted usage event: what the event debugger (`events`, `event`) lists. */
-export type UsageEventDocument = UsageEventData & { _id: string; position: string };
+export type UsageEventDocument = IngestedUsageEvent & { _id: string; position: string };
 
 export const usageEventsProjection = defineProjection<UsageEventDocument>({
   name: 'usageEvents',
@@ -18,9 +16,9 @@ export const usageEventsProjection = defineProjection<UsageEventDocument>({
   ],
   handles: ['UsageEventIngested'],
   documentIds: (event) => {
-    const data = event.data as UsageEventData;
+    const data = event.data as IngestedUsageEvent;
     return [usageDedupKey(data.organizationId, data.externalSubscriptionId, data.transactionId)];
   },
   // A key is appended once (the store deduplicates), so the first fold wins and a replay changes nothing.
-  fold: (doc, event, id) => doc ?? { ...(event.data as UsageEventData), _id: id, position: event.position.toString() },
+  fold: (doc, event, id) => doc ?? { ...(event.data as IngestedUsageEvent), _id: id, position: event.position.toString() },
 });

@@ -1,4 +1,5 @@
 import type { EventOutcome, EventWarning } from '../application/ingestion.ts';
+import { subscriptionAt } from '../billing/usage/context.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
@@ -30,8 +31,8 @@ const Outcome = builder.objectRef<EventOutcome>('EventOutcome').implement({
 /** The subscription an event counts for: the one with its external id running at the event's time (§1.5). */
 async function matchedSubscription(event: UsageEventDocument, ctx: GraphQLContext): Promise<SubscriptionDocument | null> {
   const all = await ctx.loaders.allBy<SubscriptionDocument>('subscriptions', 'externalId').load(event.externalSubscriptionId);
-  const running = all.filter((s) => s.startedAt !== null && s.startedAt <= event.timestamp && (s.terminatedAt === null || event.timestamp <= s.terminatedAt));
-  return running.at(-1) ?? null;
+  // The meter's own rule, so the debugger shows the subscription the usage projection counts the event on.
+  return subscriptionAt(all, event.timestamp, false);
 }
 
 const UsageEvent = builder.objectRef<UsageEventDocument>('UsageEvent').implement({

@@ -1,5 +1,6 @@
 import type { RunningTotalOptions, RunningTotalState } from '../aggregations/index.ts';
 import type { PeriodSubscription } from '../periods/index.ts';
+import type { ValidUsageEvent } from '../../domain/usage/validateEvent.ts';
 
 /** The values an event has for a meter's dimension keys (filter keys collapsed to declared values, group keys as text). */
 export type Dims = Record<string, string | null>;
@@ -66,13 +67,4 @@ export type MeterContext = {
 };
 
 /** An ingested usage event as the log carries it (`UsageEventIngested.data`). */
-export type IngestedUsageEvent = {
-  organizationId: string;
-  transactionId: string;
-  externalSubscriptionId: string;
-  code: string;
-  timestamp: string;
-  properties: Record<string, unknown>;
-  preciseTotalAmountCents: string | null;
-  ingestedAt: string;
-};
+export type IngestedUsageEvent = ValidUsageEvent & { organizationId: string; ingestedAt: string };
