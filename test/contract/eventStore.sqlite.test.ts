@@ -25,3 +25,16 @@ describe('embedded event store durability', () => {
     }
   });
 });
+
+describe('embedded event store ids', () => {
+  it('gives appended events time-ordered UUIDs (v7), so the id index grows at its end', async () => {
+    const store = createSqliteEventStore(openDatabase(':memory:'));
+    const metadata = { organizationId: 'o', recordedAt: '2026-01-01T00:00:00.000Z' };
+    await store.append('a', [{ type: 'T', data: {}, metadata }, { type: 'T', data: {}, metadata }]);
+    await store.appendDeduplicated(Array.from({ length: 50 }, (_, i) => ({ streamId: 'usage-o_s', dedupKey: `k${i}`, event: { type: 'T', data: {}, metadata } })));
+    const ids = (await store.readAll()).map((event) => event.id);
+    expect(ids).toHaveLength(52);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});

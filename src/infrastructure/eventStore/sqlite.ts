@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
+import { v7 as timeOrderedId } from 'uuid';
 import type {
   AppendResult,
   DedupedEvent,
@@ -48,7 +48,13 @@ export interface SqliteEventStoreOptions {
   pageSize?: number;
 }
 
-/** Embedded event store on node:sqlite. One append = one transaction; positions are the table's rowids. */
+/**
+ * Embedded event store on node:sqlite. One append = one transaction; positions are the table's rowids.
+ *
+ * Event ids are UUIDv7 (time-ordered): the `id` index then grows at its end. Random v4 ids scattered every insert
+ * across the whole index, so each batch of 1,000 events dirtied ~1,000 index pages (WAL writes, checkpoints) and
+ * sustained ingestion fell from 26k to 18k events/s as the log passed 1M events (BENCHMARKS.md).
+ */
 export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventStoreOptions = {}): EventStore {
   db.exec(SCHEMA);
   const pollIntervalMs = options.pollIntervalMs ?? 25;
@@ -70,7 +76,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       }
       revision += 1n;
       revisions.set(streamId, revision);
-      const info = q.insert.run(event.id ?? randomUUID(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+      const info = q.insert.run(event.id ?? timeOrderedId(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
       const position = BigInt(info.lastInsertRowid);
       q.insertDedup.run(dedupKey, position);
       return { status: 'appended', position };
@@ -130,7 +136,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
         for (const event of events) {
           revision += 1n;
           const info = q.insert.run(
-            event.id ?? randomUUID(),
+            event.id ?? timeOrderedId(),
             streamId,
             revision,
             event.type,
