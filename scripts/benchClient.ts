@@ -4,6 +4,7 @@
  * usage events from `clients` concurrent connections, posts back `{ accepted, seconds }`. `query`: sequential
  * requests, posts back `{ latencies, last }`.
  */
+import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 
 type Job =
@@ -13,10 +14,13 @@ type Job =
 const job = workerData as Job;
 const query = 'mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }';
 
+/** `BENCH_RANDOM_IDS=1`: random UUID transaction ids (what many clients send) instead of ordered ones. */
+const randomIds = process.env.BENCH_RANDOM_IDS === '1';
+
 /** The events of batch `b`: codes in turn, with the properties every benchmark metric reads. */
 export function benchEvents(subscription: string, codes: readonly string[], b: number, size: number) {
   return Array.from({ length: size }, (_, i) => ({
-    transactionId: `tx-${b}-${i}`,
+    transactionId: randomIds ? randomUUID() : `tx-${b}-${i}`,
     externalSubscriptionId: subscription,
     code: codes[i % codes.length],
     properties: { region: i % 3 ? 'eu' : 'us', bytes: String(i % 97), gb: String((i % 7) - 3), seat: `seat_${(b * size + i) % 500}` },
