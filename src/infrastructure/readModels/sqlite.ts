@@ -1,5 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { Query } from 'mingo';
+import { Context } from 'mingo';
+import * as queryOperators from 'mingo/operators/query';
+import { Query } from 'mingo/query';
 import type {
   Checkpoint,
   Document,
@@ -16,6 +18,12 @@ import { transaction } from '../sqlite/database.ts';
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const LOAD_CHUNK = 500;
+/**
+ * The query operators only (`$in`, `$lt`, `$or`, …). mingo's default `Query` copies every operator table (hundreds of
+ * expression, pipeline and accumulator operators) into each query: ~30 KB and 18 µs per `find`, a fifth of what a
+ * current-usage request allocated. Filters here never use `$expr`.
+ */
+const QUERY_CONTEXT = Context.init({ query: queryOperators });
 
 type Scalar = string | number | boolean;
 const isScalar = (value: unknown): value is Scalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
@@ -105,7 +113,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
       const page = ` LIMIT ${options.limit ?? -1} OFFSET ${options.skip ?? 0}`;
       return parse(prepared(`SELECT doc FROM ${table}${where}${order}${page}`).all(...params));
     }
-    let cursor = new Query(filter).find<T>(parse(prepared(`SELECT doc FROM ${table}${where}`).all(...params)));
+    let cursor = new Query(filter, { context: QUERY_CONTEXT }).find<T>(parse(prepared(`SELECT doc FROM ${table}${where}`).all(...params)));
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
