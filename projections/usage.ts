@@ -195,7 +195,7 @@ class OrganizationBatch {
       const position = BigInt(doc.position);
       const { _id, position: _position, ...data } = doc;
       // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
-      if (position <= this.batchEnd) all.set(_id, { data: data as IngestedUsageEvent, position });
+      if (position <= this.batchEnd) all.set(usageDedupKey(doc.organizationId, doc.externalSubscriptionId, doc.transactionId), { data: data as IngestedUsageEvent, position });
     }
     for (const event of batchEvents) all.set(usageDedupKey(event.data.organizationId, event.data.externalSubscriptionId, event.data.transactionId), event);
     const writes: DocumentWrite[] = [];

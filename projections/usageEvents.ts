@@ -1,9 +1,15 @@
-import { usageDedupKey } from '../src/domain/usage/keys.ts';
 import type { IngestedUsageEvent } from '../src/billing/usage/types.ts';
 import { defineProjection } from './projection.ts';
 
 /** One document per accepted usage event: what the event debugger (`events`, `event`) lists. */
 export type UsageEventDocument = IngestedUsageEvent & { _id: string; position: string };
+
+/**
+ * A debugger document's id: its log position, zero-padded so ids sort in log order. Ids (and so the primary-key
+ * index) then grow at the end whatever the client's transaction ids look like; keyed by the dedup key, random UUID
+ * transaction ids scattered every insert across the index (about one page written per event).
+ */
+const usageEventId = (position: bigint): string => position.toString().padStart(20, '0');
 
 export const usageEventsProjection = defineProjection<UsageEventDocument>({
   name: 'usageEvents',
@@ -15,10 +21,7 @@ export const usageEventsProjection = defineProjection<UsageEventDocument>({
     { name: 'bySubscription', keys: { organizationId: 1, externalSubscriptionId: 1 } },
   ],
   handles: ['UsageEventIngested'],
-  documentIds: (event) => {
-    const data = event.data as IngestedUsageEvent;
-    return [usageDedupKey(data.organizationId, data.externalSubscriptionId, data.transactionId)];
-  },
-  // A key is appended once (the store deduplicates), so the first fold wins and a replay changes nothing.
+  documentIds: (event) => [usageEventId(event.position)],
+  // The store appends a dedup key once, so each event has its own position; a replay finds its document and keeps it.
   fold: (doc, event, id) => doc ?? { ...(event.data as IngestedUsageEvent), _id: id, position: event.position.toString() },
 });
