@@ -41,6 +41,19 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       expect(await items.findOne({ _id: 'zz' })).toBeNull();
     });
 
+    it('applies logical and element operators ($or, $and, $nin, $exists, $elemMatch, null matching a missing field)', async () => {
+      await seed();
+      await store.commit([{ collection: 'items', id: 'd', doc: doc('d', { organizationId: 'o1', code: 'd', n: 9, tags: [], deletedAt: '2026-01-01' }), position: 4n }], []);
+      const items = store.collection('items');
+      const ids = async (filter: Record<string, unknown>) => (await items.find(filter, { sort: { _id: 1 } })).map((d) => d._id);
+      expect(await ids({ organizationId: 'o1', deletedAt: null })).toEqual(['a', 'b']);
+      expect(await ids({ deletedAt: { $exists: true } })).toEqual(['d']);
+      expect(await ids({ organizationId: 'o1', $or: [{ code: { $in: ['a'] } }, { n: { $gte: 9 } }] })).toEqual(['a', 'd']);
+      expect(await ids({ $and: [{ n: { $gt: 1 } }, { n: { $lt: 9 } }] })).toEqual(['b', 'c']);
+      expect(await ids({ code: { $nin: ['a', 'b'] } })).toEqual(['c', 'd']);
+      expect(await ids({ tags: { $elemMatch: { $eq: 'x' } } })).toEqual(['a', 'c']);
+    });
+
     it('sorts, skips and limits', async () => {
       await seed();
       const found = await store.collection('items').find({}, { sort: { n: -1 }, skip: 1, limit: 1 });
