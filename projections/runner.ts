@@ -67,9 +67,12 @@ export class ProjectionRunner {
     return new Map(this.positions);
   }
 
-  /** Resolves when every projection has folded the log up to `position` (read-your-writes after a command). */
-  async waitFor(position: bigint, timeoutMs = 5_000): Promise<void> {
-    const reached = () => [...this.positions.values()].every((p) => p >= position);
+  /**
+   * Resolves when every projection (or each one named) has folded the log up to `position` (read-your-writes after
+   * a command).
+   */
+  async waitFor(position: bigint, timeoutMs = 5_000, names?: readonly string[]): Promise<void> {
+    const reached = () => (names ? names.map((name) => this.positions.get(name) ?? 0n) : [...this.positions.values()]).every((p) => p >= position);
     if (reached()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

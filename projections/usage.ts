@@ -8,6 +8,7 @@ import { SUBSCRIPTION_EVENT_TYPES } from '../src/domain/subscription/index.ts';
 import { usageDedupKey } from '../src/domain/usage/keys.ts';
 import type { BatchProjection } from './projection.ts';
 import { UsageCatalog, usageKeyOf, type UsageKey } from './usageCatalog.ts';
+import { mergeSortedRuns } from './mergeRuns.ts';
 import { keysTouchedBy } from './usageTriggers.ts';
 import type { UsageEventDocument } from './usageEvents.ts';
 
@@ -53,8 +54,19 @@ function runningTotalsHold(doc: UsageDocument, ctx: MeterContext): boolean {
   }
 }
 
+/** Events read, or folded, between two yields to the event loop during a recompute. */
+export const RECOMPUTE_PAGE = 2_000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** An event with its log position (the per-document replay guard compares them). */
 type Positioned = { data: IngestedUsageEvent; position: bigint };
+
+/** An event with its timestamp in milliseconds, parsed once for sorting. */
+type Timed = { event: Positioned; at: number };
+const timed = (event: Positioned): Timed => ({ event, at: Date.parse(event.data.timestamp) });
+const byTime = (a: Timed, b: Timed): number =>
+  a.at - b.at || (a.event.data.transactionId < b.event.data.transactionId ? -1 : a.event.data.transactionId > b.event.data.transactionId ? 1 : 0);
 
 type Placed = { ctx: MeterContext; location: UsageLocation; events: Positioned[] };
 
@@ -183,27 +195,46 @@ class OrganizationBatch {
     return { writes, broken };
   }
 
-  /** Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents. */
+  /**
+   * Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents in
+   * timestamp order. A subscription can hold millions of events: they are read a page at a time (each page sorted
+   * on its own), then merged and folded a chunk at a time, yielding to the event loop in between, so the API keeps
+   * answering (and ingesting) during a re-fold.
+   */
   private async recompute(key: UsageKey, batchEvents: Positioned[]): Promise<DocumentWrite[]> {
     const filter = { organizationId: this.organizationId, externalSubscriptionId: key.externalSubscriptionId };
-    const [existing, stored] = await Promise.all([
-      this.readModels.collection<UsageDocument>('usage').find(filter),
-      this.readModels.collection<UsageEventDocument>('usageEvents').find(filter),
-    ]);
-    const all = new Map<string, Positioned>();
-    for (const doc of stored) {
-      const position = BigInt(doc.position);
-      const { _id, position: _position, ...data } = doc;
-      // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
-      if (position <= this.batchEnd) all.set(usageDedupKey(doc.organizationId, doc.externalSubscriptionId, doc.transactionId), { data: data as IngestedUsageEvent, position });
+    const existing = await this.readModels.collection<UsageDocument>('usage').find(filter);
+    const dedupKey = (data: IngestedUsageEvent) => usageDedupKey(data.organizationId, data.externalSubscriptionId, data.transactionId);
+    // This batch's events, unless the usageEvents read model holds them already.
+    const unstored = new Map(batchEvents.map((event) => [dedupKey(event.data), event]));
+    const runs: Timed[][] = [];
+    const stored = this.readModels.collection<UsageEventDocument>('usageEvents');
+    for (let after = ''; ; ) {
+      const page = await stored.find({ ...filter, _id: { $gt: after } }, { sort: { _id: 1 }, limit: RECOMPUTE_PAGE });
+      const run: Timed[] = [];
+      for (const doc of page) {
+        const { _id, position, ...data } = doc;
+        unstored.delete(dedupKey(data));
+        // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
+        if (BigInt(position) <= this.batchEnd) run.push(timed({ data, position: BigInt(position) }));
+      }
+      runs.push(run.sort(byTime));
+      if (page.length < RECOMPUTE_PAGE) break;
+      after = page.at(-1)!._id;
+      await yieldToEventLoop();
     }
-    for (const event of batchEvents) all.set(usageDedupKey(event.data.organizationId, event.data.externalSubscriptionId, event.data.transactionId), event);
+    runs.push([...unstored.values()].map(timed).sort(byTime));
+    // In timestamp order: the percentage running totals are then exact (a late negative value cannot strand them).
+    const folded = new Map<string, UsageDocument>();
+    for (const chunk of mergeSortedRuns(runs, byTime, RECOMPUTE_PAGE)) {
+      for (const [id, { ctx, location, events }] of this.place(chunk.map(({ event }) => event))) {
+        folded.set(id, foldUsageEvents(folded.get(id) ?? emptyUsageDocument(ctx, location), ctx, events.map((e) => e.data), this.batchEnd));
+      }
+      await yieldToEventLoop();
+    }
     const writes: DocumentWrite[] = [];
     const rebuilt = new Set<string>();
-    // In timestamp order: the percentage running totals are then exact (a late negative value cannot strand them).
-    const ordered = [...all.values()].sort((a, b) => Date.parse(a.data.timestamp) - Date.parse(b.data.timestamp) || (a.data.transactionId < b.data.transactionId ? -1 : 1));
-    for (const [id, { ctx, location, events }] of this.place(ordered)) {
-      const doc = foldUsageEvents(emptyUsageDocument(ctx, location), ctx, events.map((e) => e.data), this.batchEnd);
+    for (const [id, doc] of folded) {
       writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position: this.batchEnd });
       rebuilt.add(id);
     }

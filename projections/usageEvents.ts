@@ -17,8 +17,8 @@ export const usageEventsProjection = defineProjection<UsageEventDocument>({
   indexes: [
     { name: 'byOrganizationIngestedAt', keys: { organizationId: 1, ingestedAt: 1 } },
     { name: 'byTransaction', keys: { organizationId: 1, transactionId: 1 } },
-    // The usage projection recomputes an external subscription id from its events.
-    { name: 'bySubscription', keys: { organizationId: 1, externalSubscriptionId: 1 } },
+    // The usage projection recomputes an external subscription id from its events, a page at a time in log order.
+    { name: 'bySubscriptionLog', keys: { organizationId: 1, externalSubscriptionId: 1, _id: 1 } },
   ],
   handles: ['UsageEventIngested'],
   documentIds: (event) => [usageEventId(event.position)],

@@ -6,12 +6,14 @@
  *      included) folding in the server's process
  *   2. current usage (`customerUsage`) latency with 100k, then 1M events in the period (flat as events grow?)
  *   3. acknowledged → pushed on `customerUsageUpdated` at 10,000 events/s
+ *   4. the re-fold after terminating the subscription that holds the 1M events (a catalog change)
  * `BENCH_USAGE_EVENTS` (default 1,000,000) sizes step 2's large run; `BENCH_LIVE_SECONDS` (default 10) step 3.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { benchEvents } from './benchClient.ts';
@@ -172,6 +174,29 @@ console.log(`current usage with ${large * 1000} events in the period, 5 charges:
 console.log(`  ${JSON.stringify(atLarge.last)}`);
 const push = await live(Number(process.env.BENCH_LIVE_SECONDS ?? 10));
 console.log(`live usage at ${push.rate} events/s: acknowledged → pushed p50 ${push.p50} ms, p99 ${push.p99} ms, max ${push.max} ms (${push.pushed}/${push.batches} batches seen, ${push.pushes} pushes)`);
+// Terminating the 1M-event subscription changes its meter context: its usage is re-folded from the stored events,
+// while the API keeps answering (the mutation itself, and a small query every 10 ms).
+const refoldStarted = performance.now();
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+await gql('mutation { terminateSubscription(input: {externalId: "sub_big", onTerminationInvoice: SKIP}) { subscription { status } } }');
+const answered = performance.now() - refoldStarted;
+let probing = true;
+const probes: number[] = [];
+const probe = (async () => {
+  while (probing) {
+    const started = performance.now();
+    await gql('{ organization { id } }');
+    probes.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+})();
+await system.runner!.waitFor((await system.app.deps.eventStore.headPosition())!, 600_000);
+probing = false;
+await probe;
+loopDelay.disable();
+probes.sort((a, b) => a - b);
+console.log(`re-fold after terminating the subscription with ${large * 1000} events: mutation answered in ${answered.toFixed(0)} ms, usage re-folded in ${((performance.now() - refoldStarted) / 1000).toFixed(1)} s; meanwhile ${probes.length} queries p50 ${percentile(probes, 50).toFixed(1)} ms, max ${probes.at(-1)!.toFixed(1)} ms; event-loop delay max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 await http.close();
 await system.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { allProjections } from '../projections/index.ts';
+import { usageProjection } from '../projections/usage.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { createApp, type App } from './application/app.ts';
 import type { AppDeps } from './application/context.ts';
@@ -66,15 +67,18 @@ export async function composeSystem(config: Config, overrides: { clock?: Clock; 
   const { eventStore, readModels, closeDb } = await openStores(config, logger);
   const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore) : systemClock);
   const runner = config.role === 'api' ? undefined : new ProjectionRunner(eventStore, readModels, allProjections, { logger });
+  const everyProjection = allProjections.map((p) => p.name);
+  const withoutUsage = everyProjection.filter((name) => name !== usageProjection.name);
   const deps: AppDeps = {
     eventStore,
     readModels,
     clock,
     logger,
     newId: randomUUID,
-    waitForProjections: runner
-      ? (position) => runner.waitFor(position)
-      : pollCheckpoints(readModels, allProjections.map((p) => p.name)),
+    waitForProjections: (position, options = {}) => {
+      const names = options.usage === false ? withoutUsage : everyProjection;
+      return runner ? runner.waitFor(position, undefined, names) : pollCheckpoints(readModels, names)(position);
+    },
   };
   await runner?.start();
   const app = createApp(deps, {

@@ -9,8 +9,12 @@ export interface AppDeps {
   readModels: ReadModelStore;
   clock: Clock;
   logger: Logger;
-  /** Resolves once the read models include every event up to `position`. */
-  waitForProjections(position: bigint): Promise<void>;
+  /**
+   * Resolves once the read models include every event up to `position`. `usage: false` leaves out the usage
+   * projection, which may be re-folding a subscription's whole history after a catalog change: a command's answer
+   * never reads usage, so it need not wait for that.
+   */
+  waitForProjections(position: bigint, options?: { usage?: boolean }): Promise<void>;
   /** Id generator (UUIDs in production, predictable in tests). */
   newId(): string;
 }

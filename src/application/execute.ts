@@ -5,7 +5,8 @@ import type { Decider, DomainEvent } from '../domain/shared/decider.ts';
 
 /**
  * Runs a command against one aggregate stream for an actor, then waits until the read models include the new
- * events, so the caller can answer from them (read-your-writes).
+ * events, so the caller can answer from them (read-your-writes). Usage is left out: terminating a subscription with
+ * millions of events re-folds them, and the command's answer does not depend on it.
  */
 export async function execute<Command, Event extends DomainEvent, State>(
   deps: AppDeps,
@@ -15,6 +16,6 @@ export async function execute<Command, Event extends DomainEvent, State>(
   command: Command,
 ): Promise<CommandResult<Event, State>> {
   const result = await handleCommand(deps.eventStore, streamId, decider, command, eventMetadata(deps, actor));
-  if (result.position !== null) await deps.waitForProjections(result.position);
+  if (result.position !== null) await deps.waitForProjections(result.position, { usage: false });
   return result;
 }

@@ -54,6 +54,27 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       expect(await ids({ tags: { $elemMatch: { $eq: 'x' } } })).toEqual(['a', 'c']);
     });
 
+    it('pages by _id ranges (keyset), through an index that ends with _id', async () => {
+      await store.ensureIndexes('log', [{ name: 'byOrgId', keys: { organizationId: 1, _id: 1 } }]);
+      const ids = Array.from({ length: 25 }, (_, i) => String(i + 1).padStart(4, '0'));
+      await store.commit(
+        ids.map((id, i) => ({ collection: 'log', id, doc: doc(id, { organizationId: i % 2 ? 'o1' : 'o2' }), position: BigInt(i + 1) })),
+        [],
+      );
+      const log = store.collection('log');
+      const seen: string[] = [];
+      let after = '';
+      for (;;) {
+        const page = await log.find({ organizationId: 'o1', _id: { $gt: after } }, { sort: { _id: 1 }, limit: 4 });
+        if (page.length === 0) break;
+        seen.push(...page.map((d) => d._id));
+        after = page.at(-1)!._id;
+      }
+      expect(seen).toEqual(ids.filter((_, i) => i % 2));
+      expect((await log.find({ _id: { $gte: '0003', $lt: '0006' } }, { sort: { _id: -1 } })).map((d) => d._id)).toEqual(['0005', '0004', '0003']);
+      expect(await log.count({ organizationId: 'o2', _id: { $lte: '0005' } })).toBe(3);
+    });
+
     it('sorts, skips and limits', async () => {
       await seed();
       const found = await store.collection('items').find({}, { sort: { n: -1 }, skip: 1, limit: 1 });

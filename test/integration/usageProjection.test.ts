@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECOMPUTE_PAGE } from '../../projections/usage.ts';
 import { UsageCatalog } from '../../projections/usageCatalog.ts';
 import { emptyUsageDocument, foldUsageEvents, locate } from '../../src/billing/usage/meter.ts';
 import type { IngestedUsageEvent, UsageDocument } from '../../src/billing/usage/types.ts';
@@ -162,6 +163,35 @@ describe('usage projection', () => {
       ['2030-03-01T05:00:00.000Z', 1],
     ]);
     expect(moved).toEqual(byId(await recomputedUsage(externalId, events)));
+  });
+
+  it('re-folds a history longer than one page without holding up the API, to the usage of one fold', async () => {
+    const externalId = await newSubscription('UTC');
+    const count = 2 * RECOMPUTE_PAGE + 1_234;
+    const codes = ['calls', 'bytes', 'peak', 'seats', 'storage'];
+    const events = Array.from({ length: count }, (_, i) => ({
+      transactionId: `bulk_${i}`,
+      externalSubscriptionId: externalId,
+      code: codes[i % codes.length]!,
+      // Spread over 30 days back from now, out of order, so the zone change moves events across the period boundary.
+      timestamp: new Date(Date.parse(NOW) - ((i * 7_919) % (30 * 86_400)) * 1000).toISOString(),
+      properties: { region: i % 3 ? 'eu' : 'us', tenant: i % 2 ? 'a' : 'b', bytes: String(i % 97), gb: String((i % 7) - 3), seat: `s${i % 5}` },
+    }));
+    for (let start = 0; start < count; start += 5_000) await send(events.slice(start, start + 5_000));
+    await server.settle();
+
+    // A timezone change re-folds every event of the subscription. The mutation answers once the catalog read models
+    // hold it, while usage is still being re-folded: the re-fold yields to the event loop between pages.
+    await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { externalId } } }', { input: { externalId: `cus_${runs}`, currency: 'EUR', timezone: 'Asia/Tokyo' } });
+    const head = (await server.system.app.deps.eventStore.headPosition())!;
+    const checkpoints = server.system.runner!.checkpoints();
+    expect(checkpoints.get('customers')).toBe(head);
+    expect(checkpoints.get('usage')! < head).toBe(true);
+
+    await server.settle();
+    const refolded = byId(await storedUsage(externalId));
+    expect(refolded.reduce((sum, doc) => sum + doc.eventsCount, 0)).toBe(count);
+    expect(refolded).toEqual(byId(await recomputedUsage(externalId, events)));
   });
 
   it('counts events sent before their subscription existed once it starts', async () => {

@@ -37,6 +37,19 @@ function scalarsOf(value: unknown): SQLInputValue[] | null {
   return list.map((item) => (typeof item === 'boolean' ? Number(item) : item));
 }
 
+const RANGE_OPERATORS: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+
+/** `{ $gt: 'a', $lte: 'b' }` with string bounds as SQL comparisons; null for anything else. */
+function stringRangeOf(value: unknown): [string, string][] | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (entries.length === 0 || !entries.every(([operator, bound]) => operator in RANGE_OPERATORS && typeof bound === 'string')) return null;
+  return entries.map(([operator, bound]) => [RANGE_OPERATORS[operator]!, bound as string]);
+}
+
+/** The SQL expression an index key or sort key reads: the `id` column for `_id`, else the JSON field. */
+const columnOf = (field: string): string => (field === '_id' ? 'id' : `json_extract(doc, '$.${field}')`);
+
 function tableName(collection: string): string {
   if (!NAME.test(collection)) throw new Error(`invalid collection name: ${collection}`);
   return `rm_${collection}`;
@@ -72,7 +85,8 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   }
 
   /**
-   * The SQL conditions for a filter's equality and `$in` tests on `_id` and indexed fields. `complete` says SQL alone
+   * The SQL conditions for a filter's equality and `$in` tests on `_id` and indexed fields, and its string ranges on
+   * `_id` (`$gt`, `$gte`, `$lt`, `$lte`: keyset paging). `complete` says SQL alone
    * decides the filter, so sort, limit and count can run in SQLite too; otherwise mingo applies the full filter to
    * the narrowed rows.
    */
@@ -83,6 +97,15 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     let complete = true;
     for (const [field, value] of Object.entries(filter)) {
       const column = field === '_id' ? 'id' : indexed.has(field) ? `json_extract(doc, '$.${field}')` : null;
+      const range = field === '_id' ? stringRangeOf(value) : null;
+      if (range !== null) {
+        // Ids are strings: SQLite's binary text order is MongoDB's string order, so SQL alone decides the test.
+        for (const [operator, bound] of range) {
+          where.push(`id ${operator} ?`);
+          params.push(bound);
+        }
+        continue;
+      }
       const values = column === null ? null : scalarsOf(value);
       if (column === null || values === null) {
         complete = false;
@@ -100,7 +123,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   function orderBy(sort: FindOptions['sort']): string | null {
     const keys = Object.entries(sort ?? {});
     if (!keys.every(([field]) => FIELD.test(field))) return null;
-    const terms = keys.map(([field, direction]) => `${field === '_id' ? 'id' : `json_extract(doc, '$.${field}')`} ${direction === -1 ? 'DESC' : 'ASC'}`);
+    const terms = keys.map(([field, direction]) => `${columnOf(field)} ${direction === -1 ? 'DESC' : 'ASC'}`);
     return terms.length ? ` ORDER BY ${terms.join(', ')}` : '';
   }
 
@@ -181,7 +204,8 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
       for (const index of indexes) {
         const keys = Object.keys(index.keys);
         if (!NAME.test(index.name) || !keys.every((key) => FIELD.test(key))) throw new Error(`invalid index ${index.name}`);
-        const columns = keys.map((key) => `json_extract(doc, '$.${key}')`).join(', ');
+        // `_id` as the `id` column, so `{ a, _id: { $gt } }` sorted by `_id` is one index range scan (keyset paging).
+        const columns = keys.map(columnOf).join(', ');
         db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${table}_${index.name} ON ${table} (${columns})`);
         db.prepare('INSERT OR REPLACE INTO rm_indexes (collection, name, spec) VALUES (?, ?, ?)').run(
           collection,
