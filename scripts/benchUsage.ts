@@ -4,7 +4,8 @@
  * WEIGHTED_SUM standard). Measures, over GraphQL/HTTP and websockets:
  *   1. ingestion: `createEvents` batches of 1,000 from 4 clients (a worker thread), every projection (usage
  *      included) folding in the server's process
- *   2. current usage (`customerUsage`) latency with 100k, then 1M events in the period (flat as events grow?)
+ *   2. current usage (`customerUsage`) latency with 100k, then 1M events in the period (flat as events grow?), then
+ *      while ingesting at full rate
  *   3. acknowledged → pushed on `customerUsageUpdated` at 10,000 events/s
  *   4. the re-fold after terminating the subscription that holds the 1M events (a catalog change)
  * `BENCH_USAGE_EVENTS` (default 1,000,000) sizes step 2's large run; `BENCH_LIVE_SECONDS` (default 10) step 3.
@@ -172,6 +173,10 @@ const atLarge = await currentUsage(2000);
 console.log(`ingestion over GraphQL/HTTP, next ${(large - small) * 1000} events: ${rateLarge} events/s`);
 console.log(`current usage with ${large * 1000} events in the period, 5 charges: p50 ${atLarge.p50} ms, p99 ${atLarge.p99} ms (in the server: p99 ${atLarge.serverP99} ms)`);
 console.log(`  ${JSON.stringify(atLarge.last)}`);
+// Current usage while 4 clients ingest as fast as they can (100k more events on the same subscription).
+const [busyRate, busy] = await Promise.all([ingest(large, large + 100), currentUsage(1000)]);
+console.log(`current usage while ingesting at ${busyRate} events/s (same subscription): p50 ${busy.p50} ms, p99 ${busy.p99} ms (in the server: p99 ${busy.serverP99} ms)`);
+await settle();
 const push = await live(Number(process.env.BENCH_LIVE_SECONDS ?? 10));
 console.log(`live usage at ${push.rate} events/s: acknowledged → pushed p50 ${push.p50} ms, p99 ${push.p99} ms, max ${push.max} ms (${push.pushed}/${push.batches} batches seen, ${push.pushes} pushes)`);
 // Terminating the 1M-event subscription changes its meter context: its usage is re-folded from the stored events,
