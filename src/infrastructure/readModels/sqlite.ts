@@ -43,7 +43,7 @@ const RANGE_OPERATORS: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<'
 function stringRangeOf(value: unknown): [string, string][] | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const entries = Object.entries(value);
-  if (entries.length === 0 || !entries.every(([operator, bound]) => operator in RANGE_OPERATORS && typeof bound === 'string')) return null;
+  if (entries.length === 0 || !entries.every(([operator, bound]) => Object.hasOwn(RANGE_OPERATORS, operator) && typeof bound === 'string')) return null;
   return entries.map(([operator, bound]) => [RANGE_OPERATORS[operator]!, bound as string]);
 }
 
