@@ -213,10 +213,11 @@ class OrganizationBatch {
       const page = await stored.find({ ...filter, _id: { $gt: after } }, { sort: { _id: 1 }, limit: RECOMPUTE_PAGE });
       const run: Timed[] = [];
       for (const doc of page) {
-        const { _id, position, ...data } = doc;
-        unstored.delete(dedupKey(data));
+        if (unstored.size > 0) unstored.delete(dedupKey(doc));
         // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
-        if (BigInt(position) <= this.batchEnd) run.push(timed({ data, position: BigInt(position) }));
+        // The document is the event's data plus its id and position, which the fold does not read: no copy.
+        const position = BigInt(doc.position);
+        if (position <= this.batchEnd) run.push(timed({ data: doc, position }));
       }
       runs.push(run.sort(byTime));
       if (page.length < RECOMPUTE_PAGE) break;

@@ -24,6 +24,8 @@ const counts = (s: SubscriptionDocument) => s.startedAt !== null && (s.status ==
  */
 export class UsageCatalog {
   private readonly subscriptions = new Map<string, SubscriptionDocument[]>();
+  /** The started subscriptions of each external id (the ones the meter places events on), filtered once. */
+  private readonly counting = new Map<string, SubscriptionDocument[]>();
   private readonly plans = new Map<string, MeterPlan>();
   private readonly timezones = new Map<string, string>();
   private readonly metrics = new Map<string, BillableMetricDocument>();
@@ -37,6 +39,7 @@ export class UsageCatalog {
       list.push(sub);
       catalog.subscriptions.set(sub.externalId, list);
     }
+    for (const [externalId, list] of catalog.subscriptions) catalog.counting.set(externalId, list.filter(counts));
     const started = subs.filter(counts);
     if (started.length === 0) return catalog;
     const [organization, customers, plans] = await Promise.all([
@@ -61,7 +64,7 @@ export class UsageCatalog {
   contextFor(externalId: string, code: string, timestamp: string): MeterContext | null {
     const metric = this.metrics.get(code);
     if (!metric) return null;
-    const sub = subscriptionAt((this.subscriptions.get(externalId) ?? []).filter(counts), timestamp, metric.recurring);
+    const sub = subscriptionAt(this.counting.get(externalId) ?? [], timestamp, metric.recurring);
     return sub ? this.context(sub, metric) : null;
   }
 
@@ -71,7 +74,7 @@ export class UsageCatalog {
    */
   fingerprint(externalId: string): string {
     const parts: unknown[] = [];
-    for (const sub of (this.subscriptions.get(externalId) ?? []).filter(counts).sort((a, b) => a._id.localeCompare(b._id))) {
+    for (const sub of [...(this.counting.get(externalId) ?? [])].sort((a, b) => a._id.localeCompare(b._id))) {
       const plan = this.plans.get(sub._id);
       const codes = [...new Set((plan?.charges ?? []).map((c) => c.billableMetricCode))].sort();
       parts.push([sub._id, sub.status, codes.map((code) => (this.metrics.has(code) ? this.context(sub, this.metrics.get(code)!) : null))]);

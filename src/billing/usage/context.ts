@@ -2,6 +2,7 @@ import type { PlanCharge } from '../../domain/plan/index.ts';
 import type { PercentageProperties } from '../chargeModels/types.ts';
 import type { PlanInterval } from '../periods/index.ts';
 import type { MeterContext, RunningTotalCharge } from './types.ts';
+import { instantMs } from './instants.ts';
 
 /** A subscription as the meter needs it (the `subscriptions` read model fits). */
 export type MeterSubscription = {
@@ -37,9 +38,9 @@ export function subscriptionAt<S extends MeterSubscription>(candidates: readonly
   let best: S | null = null;
   for (const sub of candidates) {
     if (sub.startedAt === null || (sub.status !== 'ACTIVE' && sub.status !== 'TERMINATED')) continue;
-    const started = Date.parse(sub.startedAt);
-    if (started > ms || (sub.terminatedAt !== null && Date.parse(sub.terminatedAt) < ms)) continue;
-    if (best === null || started > Date.parse(best.startedAt!)) best = sub;
+    const started = instantMs(sub.startedAt);
+    if (started > ms || (sub.terminatedAt !== null && instantMs(sub.terminatedAt) < ms)) continue;
+    if (best === null || started > instantMs(best.startedAt!)) best = sub;
   }
   if (best === null && recurring) return candidates.find((s) => s.status === 'ACTIVE' && s.startedAt !== null) ?? null;
   return best;

@@ -4,6 +4,7 @@ import { compareKeys, epochSeconds, numericValue } from '../aggregations/shared.
 import { propertyText } from '../chargeFilters.ts';
 import { chargesPeriodContaining } from '../periods/index.ts';
 import type { Dims, IngestedUsageEvent, MeterContext, UsageBucket, UsageDocument } from './types.ts';
+import { instantMs } from './instants.ts';
 
 /** The epoch: `from`/`to` of a recurring metric's history document (events before the subscription started). */
 export const HISTORY_FROM = '1970-01-01T00:00:00.000Z';
@@ -30,8 +31,8 @@ export type UsageLocation = { id: string; from: string; to: string; history: boo
 export function locate(ctx: MeterContext, timestamp: string): UsageLocation | null {
   const ms = Date.parse(timestamp);
   const ids = (from: string) => usageDocumentId(ctx.organizationId, ctx.externalSubscriptionId, ctx.subscriptionId, ctx.metric.code, from);
-  if (ctx.terminatedAt !== null && ms > Date.parse(ctx.terminatedAt)) return null;
-  if (ms < Date.parse(ctx.startedAt)) return ctx.metric.recurring ? { id: ids(HISTORY_FROM), from: HISTORY_FROM, to: HISTORY_FROM, history: true } : null;
+  if (ctx.terminatedAt !== null && ms > instantMs(ctx.terminatedAt)) return null;
+  if (ms < instantMs(ctx.startedAt)) return ctx.metric.recurring ? { id: ids(HISTORY_FROM), from: HISTORY_FROM, to: HISTORY_FROM, history: true } : null;
   // Events of a batch mostly share a period: reuse it rather than recompute zoned period arithmetic per event.
   const known = periodsSeen.get(ctx);
   const hit = known?.find((p) => p.fromMs <= ms && ms <= p.toMs);
