@@ -96,7 +96,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     const params: SQLInputValue[] = [];
     let complete = true;
     for (const [field, value] of Object.entries(filter)) {
-      const column = field === '_id' ? 'id' : indexed.has(field) ? `json_extract(doc, '$.${field}')` : null;
+      const column = field === '_id' || indexed.has(field) ? columnOf(field) : null;
       const range = field === '_id' ? stringRangeOf(value) : null;
       if (range !== null) {
         // Ids are strings: SQLite's binary text order is MongoDB's string order, so SQL alone decides the test.
