@@ -1,11 +1,12 @@
-import type { AnyProjection } from './projection.ts';
+import type { ReadModelStore } from '../src/application/ports/readModelStore.ts';
+import { collectionsOf, type AnyProjection } from './projection.ts';
 import { apiKeysProjection } from './apiKeys.ts';
 import { organizationsProjection } from './organizations.ts';
 import { catalogProjections } from './catalog.ts';
 import { plansProjection } from './plans.ts';
 import { subscriptionsProjection } from './subscriptions.ts';
-import { usageEventsProjection } from './usageEvents.ts';
 import { usageProjection } from './usage.ts';
+import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
 export const allProjections: AnyProjection[] = [
@@ -14,10 +15,33 @@ export const allProjections: AnyProjection[] = [
   ...catalogProjections,
   plansProjection,
   subscriptionsProjection,
-  usageEventsProjection,
   usageProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {
   return allProjections.find((projection) => projection.name === name);
+}
+
+/** The collections of a projection (what a rebuild drops). */
+export function collectionNames(projection: AnyProjection): string[] {
+  return collectionsOf(projection).map((c) => c.name);
+}
+
+/**
+ * Read models an earlier version kept that this one drops or keeps differently, each reset once (its checkpoints
+ * and collections), so it is rebuilt from the log. `usage-v2`: usage moved from one document per period (`usage`)
+ * to meters, buckets and values; the event debugger's copy of every event (`usageEvents`) is gone.
+ */
+const MIGRATIONS = [{ id: 'usage-v2', checkpoints: ['usage', 'usageEvents'], collections: ['usage', 'usageEvents', METERS, BUCKETS, VALUES] }];
+const APPLIED = 'readModelMigrations';
+
+export async function migrateReadModels(readModels: ReadModelStore): Promise<void> {
+  const applied = new Set((await readModels.collection(APPLIED).find({})).map((doc) => doc._id));
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.id)) continue;
+    const [first, ...others] = migration.checkpoints;
+    await readModels.reset(first!, migration.collections);
+    for (const checkpoint of others) await readModels.reset(checkpoint, []);
+    await readModels.commit([{ collection: APPLIED, id: migration.id, doc: { _id: migration.id, at: new Date().toISOString() }, position: 0n }], []);
+  }
 }

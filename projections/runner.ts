@@ -2,59 +2,129 @@ import { EventEmitter } from 'node:events';
 import type { EventStore, RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { Logger } from '../src/application/logger.ts';
-import { isBatchProjection, type AnyProjection, type BatchProjection, type Projection } from './projection.ts';
+import { collectionsOf, isStateful, type AnyProjection, type FoldFailure, type Projection, type StatefulFold, type StatefulProjection } from './projection.ts';
+import { QUARANTINE, quarantineRecord, type QuarantineDocument } from './quarantine.ts';
 
-export interface ProjectionChange {
-  projection: string;
-  collection: string;
-  ids: string[];
-  position: bigint;
+/** What one commit made visible. */
+export interface CommitInfo {
+  /** Every projection's checkpoint after the commit. */
+  checkpoints: Map<string, bigint>;
+  /** Keys of the stateful projection whose documents changed (usage: subject keys). */
+  changed: string[];
+  /** Keys whose documents lag the checkpoint (being re-folded). */
+  stale: string[];
+  quarantined: number;
 }
 
 export interface ProjectionRunnerOptions {
+  /** Events read per page. */
   batchSize?: number;
+  /** Longest a folded usage event waits for its commit (unless someone waits for it: then at once). */
+  commitIntervalMs?: number;
+  /** Folded events that force a commit whatever the interval. */
+  maxUncommitted?: number;
+  /** Time given to background work (re-folds) per step. */
+  backgroundBudgetMs?: number;
+  /** Events a re-fold reads per step (usage). */
+  refoldPage?: number;
   logger?: Logger;
 }
 
 const IDLE = Symbol('idle');
+const TIMEOUT = Symbol('timeout');
+type Next = IteratorResult<RecordedEvent> | typeof IDLE;
 const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
+const sleep = (ms: number) => new Promise<typeof TIMEOUT>((resolve) => setTimeout(() => resolve(TIMEOUT), Math.max(0, ms)));
+
+/** The first of `promise`, a timeout of `ms` and a wake-up call; the timer is cleared either way. */
+function nextOrTimeout<T>(promise: Promise<T>, ms: number, onWake: (wake: () => void) => void): Promise<T | typeof TIMEOUT> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
+    onWake(() => {
+      clearTimeout(timer);
+      resolve(TIMEOUT);
+    });
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Under load, background work (re-folds) gets a step at least this often. */
+const BACKGROUND_EVERY_MS = 50;
+
+/** Commits that fail for every document (disk full, I/O error) are retried, waiting longer each time. */
+const RETRY_MS = [100, 500, 2_000, 5_000, 10_000];
 
 /**
- * Runs projections over one shared read of the log: catch up from the lowest checkpoint, then follow live appends,
- * folding in batches. Each event is read and parsed once, whatever the number of projections; every batch commits
- * all projections' documents and checkpoints together (one transaction on the embedded store). A projection skips
- * events at or below its own checkpoint, and a document skips events at or below the position it stores, so a
- * replay never applies an event twice.
+ * Runs every projection over one shared read of the log, then follows it. Each event is read and parsed once;
+ * simple projections fold into an overlay of pending documents, the stateful usage fold into its own working set,
+ * and one commit writes everything with every checkpoint (one transaction on the embedded store).
+ *
+ * When to commit: at once for a page holding anything but usage events (commands wait on read models), when
+ * someone waits for a position already folded, when watched keys changed (live pushes), and otherwise every
+ * `commitIntervalMs` or `maxUncommitted` events — fewer, larger commits write fewer pages per event.
+ *
+ * Nothing stops it: an event a fold throws on, or a document the store refuses, is quarantined (recorded in the
+ * `quarantine` collection, logged, counted) and the rest goes on; a commit that fails for every document is
+ * retried with back-off.
  */
 export class ProjectionRunner {
-  readonly changes = new EventEmitter<{ change: [ProjectionChange] }>();
+  readonly commits = new EventEmitter<{ commit: [CommitInfo] }>();
   private readonly positions = new Map<string, bigint>();
-  private stopFollowing: (() => Promise<void>) | null = null;
   private readonly eventStore: EventStore;
   private readonly readModels: ReadModelStore;
-  private readonly projections: Projection[];
-  private readonly batchProjections: BatchProjection[];
-  private readonly batchSize: number;
+  private readonly simple: Projection[];
+  private readonly stateful: { projection: StatefulProjection; fold: StatefulFold } | null;
+  private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage'>>;
   private readonly logger: Logger | undefined;
+  /** Documents of simple projections folded but not committed: later folds read them from here. */
+  private overlay = new Map<string, { collection: string; id: string; doc: Document | null; position: bigint }>();
+  private quarantine: QuarantineDocument[] = [];
+  private quarantinedTotal = 0;
+  /** The last position every projection has folded (committed or not). */
+  private folded = 0n;
+  private uncommittedSince: number | null = null;
+  private urgent = false;
+  private readonly wanted: bigint[] = [];
+  private readonly watched = new Map<string, number>();
+  private stopFollowing: (() => Promise<void>) | null = null;
+  private failure: string | null = null;
+  private wake: (() => void) | null = null;
 
   constructor(eventStore: EventStore, readModels: ReadModelStore, projections: AnyProjection[], options: ProjectionRunnerOptions = {}) {
     this.eventStore = eventStore;
     this.readModels = readModels;
-    this.projections = projections.filter((p): p is Projection => !isBatchProjection(p));
-    this.batchProjections = projections.filter(isBatchProjection);
-    this.batchSize = options.batchSize ?? 1000;
+    this.simple = projections.filter((p): p is Projection => !isStateful(p));
+    const stateful = projections.find(isStateful);
+    this.stateful = stateful ? { projection: stateful, fold: stateful.create({ readModels, eventStore, logger: options.logger, refoldPage: options.refoldPage }) } : null;
+    this.options = {
+      batchSize: options.batchSize ?? 1_000,
+      commitIntervalMs: options.commitIntervalMs ?? 200,
+      maxUncommitted: options.maxUncommitted ?? 20_000,
+      backgroundBudgetMs: options.backgroundBudgetMs ?? 20,
+    };
     this.logger = options.logger;
-    this.changes.setMaxListeners(0);
+    this.commits.setMaxListeners(0);
   }
 
-  /** Loads every checkpoint and starts following the log (catch-up continues in the background). */
+  /** Loads the checkpoints and starts following the log; catching up goes on in the background. */
   async start(): Promise<void> {
-    for (const projection of [...this.projections, ...this.batchProjections]) {
-      await this.readModels.ensureIndexes(projection.collection, projection.indexes);
-      this.positions.set(projection.name, (await this.readModels.getCheckpoint(projection.name)) ?? 0n);
-    }
+    await ensureCollections(this.readModels, [...this.simple, ...(this.stateful ? [this.stateful.projection] : [])]);
+    await this.readModels.ensureIndexes(QUARANTINE, [{ name: 'byOrganization', keys: { organizationId: 1, _id: 1 } }]);
+    for (const projection of this.all()) this.positions.set(projection.name, (await this.readModels.getCheckpoint(projection.name)) ?? 0n);
+    this.quarantinedTotal = await this.readModels.collection(QUARANTINE).count({});
+    if (this.stateful) await this.stateful.fold.start(this.positions.get(this.stateful.projection.name)!);
     const checkpoints = [...this.positions.values()];
-    this.follow(checkpoints.reduce((min, p) => (p < min ? p : min), checkpoints[0] ?? 0n));
+    this.folded = checkpoints.reduce((min, p) => (p < min ? p : min), checkpoints[0] ?? 0n);
+    this.follow(this.folded);
   }
 
   async stop(): Promise<void> {
@@ -62,31 +132,71 @@ export class ProjectionRunner {
     this.stopFollowing = null;
   }
 
-  /** Checkpoint of each projection (0 before the first event). */
+  /** Committed checkpoint of each projection (0 before the first event). */
   checkpoints(): Map<string, bigint> {
     return new Map(this.positions);
   }
 
+  /** Keys of the stateful projection whose documents lag its checkpoint (usage: subjects being re-folded). */
+  stale(): string[] {
+    return this.stateful?.fold.stale() ?? [];
+  }
+
+  quarantined(): number {
+    return this.quarantinedTotal;
+  }
+
+  /** Why the last commit failed, while it is being retried; null when healthy. */
+  lastFailure(): string | null {
+    return this.failure;
+  }
+
+  /** Someone waits for `position`: commit as soon as it is folded. */
+  want(position: bigint): void {
+    if ([...this.positions.values()].every((p) => p >= position)) return;
+    this.wanted.push(position);
+    this.wake?.();
+  }
+
+  /** Live subscribers on these keys: their changes are committed without waiting for the interval. */
+  watch(key: string, delta: 1 | -1): void {
+    const count = (this.watched.get(key) ?? 0) + delta;
+    if (count > 0) this.watched.set(key, count);
+    else this.watched.delete(key);
+  }
+
   /**
-   * Resolves when every projection (or each one named) has folded the log up to `position` (read-your-writes after
-   * a command).
+   * Resolves when every projection (or each one named) has committed the log up to `position` (read-your-writes
+   * after a command).
    */
   async waitFor(position: bigint, timeoutMs = 5_000, names?: readonly string[]): Promise<void> {
     const reached = () => (names ? names.map((name) => this.positions.get(name) ?? 0n) : [...this.positions.values()]).every((p) => p >= position);
     if (reached()) return;
+    this.want(position);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.changes.off('change', check);
+        this.commits.off('commit', check);
         reject(new Error(`projections did not reach position ${position} within ${timeoutMs} ms`));
       }, timeoutMs);
       const check = () => {
         if (!reached()) return;
         clearTimeout(timer);
-        this.changes.off('change', check);
+        this.commits.off('commit', check);
         resolve();
       };
-      this.changes.on('change', check);
+      this.commits.on('commit', check);
     });
+  }
+
+  /** Folds one batch of events into every projection and commits (tests and the rebuild script). */
+  async apply(batch: RecordedEvent[]): Promise<void> {
+    await this.processPage(batch);
+    await this.commit();
+  }
+
+  private *all(): Generator<AnyProjection> {
+    yield* this.simple;
+    if (this.stateful) yield this.stateful.projection;
   }
 
   private follow(from: bigint): void {
@@ -94,120 +204,240 @@ export class ProjectionRunner {
     const iterator = subscription[Symbol.asyncIterator]();
     let running = true;
     const loop = (async () => {
-      let pending = iterator.next();
+      let pending: Promise<IteratorResult<RecordedEvent>> = iterator.next();
       while (running) {
-        const first = await pending;
-        if (first.done) return;
-        const batch: RecordedEvent[] = [first.value];
-        pending = iterator.next();
-        // Take what is already available without waiting: batches grow under load, stay small when idle.
-        while (batch.length < this.batchSize) {
-          const next = await Promise.race([pending, idle()]);
-          if (next === IDLE || next.done) break;
-          batch.push(next.value);
+        const first = await nextOrTimeout(pending, this.waitMs(), (wake) => (this.wake = wake));
+        this.wake = null;
+        if (first !== TIMEOUT) {
+          if (first.done) break;
+          const page: RecordedEvent[] = [first.value];
           pending = iterator.next();
+          // Take what is already available without waiting: pages grow under load, stay small when idle.
+          while (page.length < this.options.batchSize) {
+            const next: Next = await Promise.race([pending, idle()]);
+            if (next === IDLE || next.done) break;
+            page.push(next.value);
+            pending = iterator.next();
+          }
+          await this.processPage(page);
+          // Under load there is no idle moment: background work still gets a slice every so often.
+          if (this.stateful?.fold.hasBackgroundWork() && performance.now() - this.lastBackground >= BACKGROUND_EVERY_MS) await this.background();
+        } else if (this.stateful?.fold.hasBackgroundWork()) {
+          await this.background();
         }
-        await this.applyAll(this.projections, batch, this.batchProjections);
+        if (this.shouldCommit()) await this.commitWithRetry();
       }
     })().catch((error: unknown) => this.logger?.error('projections stopped', { error: String(error) }));
     this.stopFollowing = async () => {
       running = false;
+      this.wake?.();
       await subscription.close();
       await loop;
+      if (this.overlay.size > 0 || (this.stateful?.fold.pending() ?? 0) > 0) await this.commit().catch(() => {});
     };
   }
 
-  /** Folds one batch into one projection and commits. Exposed for tests and the rebuild script. */
-  async apply(projection: AnyProjection, batch: RecordedEvent[]): Promise<void> {
-    if (!this.positions.has(projection.name)) this.positions.set(projection.name, 0n);
-    if (isBatchProjection(projection)) await this.applyAll([], batch, [projection]);
-    else await this.applyAll([projection], batch);
+  private lastBackground = 0;
+
+  private async background(): Promise<void> {
+    await this.stateful!.fold.backgroundStep(this.options.backgroundBudgetMs);
+    this.lastBackground = performance.now();
+    // Re-fold progress is committed with the documents it wrote: a crash resumes from the last page committed.
+    this.urgent = true;
   }
 
-  private async applyAll(projections: Projection[], batch: RecordedEvent[], batchProjections: BatchProjection[] = []): Promise<void> {
-    const last = batch.at(-1);
-    if (!last) return;
-    const writes: DocumentWrite[] = [];
-    const changed: ProjectionChange[] = [];
-    for (const projection of projections) {
+  /** How long to wait for the next event before committing or doing background work. */
+  private waitMs(): number {
+    if (this.stateful?.fold.hasBackgroundWork()) return 0;
+    if (this.uncommittedSince === null) return 1_000;
+    return this.uncommittedSince + this.options.commitIntervalMs - performance.now();
+  }
+
+  private shouldCommit(): boolean {
+    if (this.uncommittedSince === null && !this.urgent) return false;
+    if (this.urgent) return true;
+    if (this.wanted.some((position) => position <= this.folded)) return true;
+    const pending = this.stateful?.fold.pending() ?? 0;
+    if (pending >= this.options.maxUncommitted) return true;
+    return performance.now() - this.uncommittedSince! >= this.options.commitIntervalMs;
+  }
+
+  private async processPage(page: RecordedEvent[]): Promise<void> {
+    const end = page.at(-1)!.position;
+    let touchedCatalog = false;
+    for (const projection of this.simple) {
       const after = this.positions.get(projection.name) ?? 0n;
-      const events = batch.filter((event) => event.position > after && projection.handles.includes(event.type));
-      const own = await this.fold(projection, events);
-      writes.push(...own);
-      changed.push({ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position });
+      const events = page.filter((event) => event.position > after && projection.handles.includes(event.type));
+      if (events.length > 0) touchedCatalog = true;
+      await this.fold(projection, events);
     }
-    // A batch projection reads the other read models: it runs in this transaction unless the batch changes them.
-    const [together, after] = partition(batchProjections, (p) => !batch.some((e) => p.barriers.includes(e.type)));
-    for (const projection of together) {
-      const own = await this.processBatch(projection, batch, last.position);
-      writes.push(...own);
-      changed.push({ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position });
+    if (this.stateful) {
+      const { projection, fold } = this.stateful;
+      const after = this.positions.get(projection.name) ?? 0n;
+      const events = page.filter((event) => event.position > after && projection.handles.includes(event.type));
+      const barriers = events.filter((event) => projection.barriers.includes(event.type));
+      if (barriers.length > 0) {
+        // The stateful fold reads what the other projections just folded: commit them first.
+        await this.commitWithRetry(end, false);
+        await fold.barrier(barriers);
+        touchedCatalog = true;
+      }
+      await fold.process(events, end);
     }
-    await this.readModels.commit(writes, [...projections, ...together].map((p) => ({ name: p.name, position: last.position })));
-    this.advance(changed, last.position);
-    for (const projection of after) {
-      const own = await this.processBatch(projection, batch, last.position);
-      await this.readModels.commit(own, [{ name: projection.name, position: last.position }]);
-      this.advance([{ projection: projection.name, collection: projection.collection, ids: own.map((w) => w.id), position: last.position }], last.position);
-    }
-  }
-
-  private advance(changed: ProjectionChange[], position: bigint): void {
-    for (const change of changed) {
-      const current = this.positions.get(change.projection) ?? 0n;
-      if (position > current) this.positions.set(change.projection, position);
-      this.changes.emit('change', change);
+    this.folded = end;
+    this.uncommittedSince ??= performance.now();
+    if (touchedCatalog) this.urgent = true;
+    if (this.watched.size > 0 && this.stateful) {
+      // A live subscriber waits on these keys: no interval for them.
+      if (page.some((event) => event.type === 'UsageEventIngested' && this.watched.has(subjectOfEvent(event)))) this.urgent = true;
     }
   }
 
-  private async processBatch(projection: BatchProjection, batch: RecordedEvent[], batchEnd: bigint): Promise<DocumentWrite[]> {
-    const after = this.positions.get(projection.name) ?? 0n;
-    const events = batch.filter((event) => event.position > after && projection.handles.includes(event.type));
-    if (events.length === 0) return [];
-    try {
-      return await projection.process(events, batchEnd, this.readModels, this.logger);
-    } catch (error) {
-      // A read failing mid-batch: retry the batch rather than skip it (the loop stops; a restart resumes here).
-      this.logger?.error('batch projection failed', { projection: projection.name, error: String(error) });
-      throw error;
-    }
-  }
-
-  private async fold(projection: Projection, events: RecordedEvent[]): Promise<DocumentWrite[]> {
-    if (events.length === 0) return [];
+  private async fold(projection: Projection, events: RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const ids = [...new Set(events.flatMap((event) => projection.documentIds(event)))];
-    const stored = await this.readModels.loadForUpdate(projection.collection, ids);
+    const missing = ids.filter((id) => !this.overlay.has(`${projection.collection}\u0000${id}`));
+    const stored = await this.readModels.loadForUpdate(projection.collection, missing);
     const working = new Map<string, { doc: Document | null; position: bigint; dirty: boolean }>();
     for (const id of ids) {
-      const found = stored.get(id);
+      const pending = this.overlay.get(`${projection.collection}\u0000${id}`);
+      const found = pending ?? stored.get(id);
       working.set(id, { doc: found?.doc ?? null, position: found?.position ?? 0n, dirty: false });
     }
     for (const event of events) {
       for (const id of projection.documentIds(event)) {
         const entry = working.get(id)!;
         if (event.position <= entry.position) continue;
-        entry.doc = this.safeFold(projection, entry.doc, event, id);
+        try {
+          entry.doc = projection.fold(entry.doc, event, id);
+        } catch (error) {
+          // The document stays as it was; the event is recorded and skipped.
+          this.quarantineEvent(projection.name, event, id, error);
+        }
         entry.position = event.position;
         entry.dirty = true;
       }
     }
-    return [...working].filter(([, e]) => e.dirty).map(([id, e]) => ({ collection: projection.collection, id, doc: e.doc, position: e.position }));
+    for (const [id, entry] of working) {
+      if (entry.dirty) this.overlay.set(`${projection.collection}\u0000${id}`, { collection: projection.collection, id, doc: entry.doc, position: entry.position });
+    }
   }
 
-  private safeFold(projection: Projection, doc: Document | null, event: RecordedEvent, id: string): Document | null {
-    try {
-      return projection.fold(doc, event, id);
-    } catch (error) {
-      // A projection never stops on data it finds odd: keep the document as it was and say so.
-      this.logger?.warn('projection skipped an event', { projection: projection.name, type: event.type, error: String(error) });
-      return doc;
+  private quarantineEvent(projection: string, event: RecordedEvent, documentId: string | null, error: unknown): void {
+    const organizationId = String(event.metadata.organizationId ?? (event.data as { organizationId?: unknown } | null)?.organizationId ?? '');
+    this.addQuarantine({ position: event.position, organizationId, documentId, error: String(error) }, projection, event.type);
+  }
+
+  private addQuarantine(failure: FoldFailure, projection: string, eventType: string | null): void {
+    this.logger?.warn('projection quarantined an event', { projection, position: failure.position.toString(), documentId: failure.documentId, error: failure.error });
+    this.quarantine.push(quarantineRecord(projection, failure, eventType));
+  }
+
+  /** Commits, retrying with back-off while every write fails; folding waits meanwhile (memory stays bounded). */
+  private async commitWithRetry(position = this.folded, withStateful = true): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.commit(position, withStateful);
+        this.failure = null;
+        return;
+      } catch (error) {
+        this.failure = String(error);
+        const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]!;
+        this.logger?.error('projection commit failed; retrying', { error: this.failure, retryInMs: wait });
+        await sleep(wait);
+      }
     }
+  }
+
+  private stagedWrites: DocumentWrite[] | null = null;
+
+  /**
+   * One commit: the overlay, the stateful fold's dirty documents, quarantine records and every checkpoint. When
+   * the store refuses it, each write is tried alone: those it refuses are quarantined, the rest committed. When
+   * it refuses every write, the commit fails as a whole (kept for the retry).
+   */
+  private async commit(position = this.folded, withStateful = true): Promise<void> {
+    const stateful = this.stateful;
+    if (this.stagedWrites === null) {
+      const writes: DocumentWrite[] = [...this.overlay.values()];
+      this.overlay = new Map();
+      if (stateful && withStateful) {
+        writes.push(...stateful.fold.takeWrites(position));
+        for (const failure of stateful.fold.takeFailures()) this.addQuarantine(failure, stateful.projection.name, 'UsageEventIngested');
+      }
+      this.stagedWrites = writes;
+    }
+    const writes = this.stagedWrites;
+    const quarantine = this.quarantine.map((doc): DocumentWrite => ({ collection: QUARANTINE, id: doc._id, doc, position: BigInt(doc.position) }));
+    const checkpoints = [...this.all()]
+      .filter((p) => withStateful || !isStateful(p))
+      .map((p) => ({ name: p.name, position: position > (this.positions.get(p.name) ?? 0n) ? position : this.positions.get(p.name)! }));
+    try {
+      await this.readModels.commit([...writes, ...quarantine], checkpoints);
+    } catch (error) {
+      const refused = await this.isolate(writes, error);
+      for (const write of refused) {
+        this.addQuarantine({ position: write.position, organizationId: organizationOfWrite(write), documentId: `${write.collection}/${write.id}`, error: 'the store refused this document' }, write.collection, null);
+      }
+      const records = this.quarantine.map((doc): DocumentWrite => ({ collection: QUARANTINE, id: doc._id, doc, position: BigInt(doc.position) }));
+      await this.readModels.commit(records, checkpoints);
+      // The refused documents' cached state was never stored: reload from what was.
+      if (refused.length > 0 && stateful) stateful.fold.reset();
+    }
+    this.stagedWrites = null;
+    this.quarantinedTotal += this.quarantine.length;
+    this.quarantine = [];
+    for (const checkpoint of checkpoints) this.positions.set(checkpoint.name, checkpoint.position);
+    if (withStateful) {
+      this.uncommittedSince = null;
+      this.urgent = false;
+      const remaining = this.wanted.filter((p) => p > position);
+      this.wanted.length = 0;
+      this.wanted.push(...remaining);
+    }
+    this.commits.emit('commit', {
+      checkpoints: new Map(this.positions),
+      changed: withStateful && stateful ? stateful.fold.takeChanged() : [],
+      stale: this.stale(),
+      quarantined: this.quarantinedTotal,
+    });
+  }
+
+  /**
+   * Finds the writes the store refuses by committing each alone (the others go in). Throws when it refuses them
+   * all, or the only one: the fault is then the store's, not a document's.
+   */
+  private async isolate(writes: readonly DocumentWrite[], cause: unknown): Promise<DocumentWrite[]> {
+    if (writes.length <= 1) throw cause;
+    const refused: DocumentWrite[] = [];
+    for (const write of writes) {
+      try {
+        await this.readModels.commit([write], []);
+      } catch {
+        refused.push(write);
+      }
+    }
+    if (refused.length === writes.length) throw cause;
+    return refused;
   }
 }
 
-function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
-  const yes: T[] = [];
-  const no: T[] = [];
-  for (const item of items) (test(item) ? yes : no).push(item);
-  return [yes, no];
+/** Creates every collection a projection writes, with its indexes. */
+export async function ensureCollections(readModels: ReadModelStore, projections: readonly AnyProjection[]): Promise<void> {
+  for (const projection of projections) {
+    for (const collection of collectionsOf(projection)) await readModels.ensureIndexes(collection.name, collection.indexes, { clustered: collection.clustered ?? false });
+  }
+}
+
+function subjectOfEvent(event: RecordedEvent): string {
+  const data = event.data as { organizationId: string; externalSubscriptionId: string };
+  return `${encodeURIComponent(data.organizationId)}|${encodeURIComponent(data.externalSubscriptionId)}`;
+}
+
+function organizationOfWrite(write: DocumentWrite): string {
+  const doc = write.doc as { organizationId?: unknown } | null;
+  if (typeof doc?.organizationId === 'string') return doc.organizationId;
+  // Usage documents carry the organization as the first part of their id.
+  const first = write.id.split('|')[0];
+  return first === undefined || first === write.id ? '' : decodeURIComponent(first);
 }

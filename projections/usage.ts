@@ -1,16 +1,11 @@
 import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
-import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
-import type { Logger } from '../src/application/logger.ts';
-import { runningTotal } from '../src/billing/aggregations/index.ts';
-import { emptyUsageDocument, foldUsageEvents, locate, parseUsageDocumentId, type UsageLocation } from '../src/billing/usage/meter.ts';
-import type { IngestedUsageEvent, MeterContext, UsageDocument } from '../src/billing/usage/types.ts';
+import type { DocumentWrite } from '../src/application/ports/readModelStore.ts';
+import type { IngestedUsageEvent } from '../src/billing/usage/types.ts';
 import { SUBSCRIPTION_EVENT_TYPES } from '../src/domain/subscription/index.ts';
-import { usageDedupKey } from '../src/domain/usage/keys.ts';
-import type { BatchProjection } from './projection.ts';
-import { UsageCatalog, usageKeyOf, type UsageKey } from './usageCatalog.ts';
-import { mergeSortedRuns } from './mergeRuns.ts';
+import type { StatefulFold, StatefulProjection, StatefulDeps } from './projection.ts';
+import { UsageFolder, type Subject } from './usageFolder.ts';
+import { BUCKETS, METERS, VALUES, generationPrefix, rangeOf, subjectKey, type UsageMeterDocument } from './usageStore.ts';
 import { keysTouchedBy } from './usageTriggers.ts';
-import type { UsageEventDocument } from './usageEvents.ts';
 
 /** Events that change where or how usage is folded: the projection re-checks the external ids they touch. */
 export const USAGE_BARRIERS: readonly string[] = [
@@ -25,223 +20,249 @@ export const USAGE_BARRIERS: readonly string[] = [
   'BillableMetricDeleted',
 ];
 
-/**
- * Per external subscription id: the fingerprint of the catalog its usage documents were folded with. Same
- * collection as the usage documents (id `[organizationId, externalSubscriptionId]`, no `metricCode`).
- */
-export type UsageMeterDocument = { _id: string; organizationId: string; externalSubscriptionId: string; meter: true; fingerprint: string };
-
-const meterId = (key: UsageKey) => usageKeyOf(key);
-
-/** The external subscription id a usage (or meter) document belongs to. */
-function keyOfDocument(id: string, organizationId: string): UsageKey {
-  return { organizationId, externalSubscriptionId: parseUsageDocumentId(id).externalSubscriptionId };
-}
-
-/** False when a percentage running total can no longer be read (a late negative value moved its crossing). */
-function runningTotalsHold(doc: UsageDocument, ctx: MeterContext): boolean {
-  if (ctx.runningTotals.length === 0) return true;
-  try {
-    for (const bucket of Object.values(doc.buckets)) {
-      for (const { chargeId, options } of ctx.runningTotals) {
-        const state = bucket.runningTotals?.[chargeId];
-        if (state !== undefined) runningTotal(options).result(state);
-      }
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Events read, or folded, between two yields to the event loop during a recompute. */
-export const RECOMPUTE_PAGE = 2_000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** An event with its log position (the per-document replay guard compares them). */
-type Positioned = { data: IngestedUsageEvent; position: bigint };
-
-/** An event with its timestamp in milliseconds, parsed once for sorting. */
-type Timed = { event: Positioned; at: number };
-const timed = (event: Positioned): Timed => ({ event, at: Date.parse(event.data.timestamp) });
-const byTime = (a: Timed, b: Timed): number =>
-  a.at - b.at || (a.event.data.transactionId < b.event.data.transactionId ? -1 : a.event.data.transactionId > b.event.data.transactionId ? 1 : 0);
-
-type Placed = { ctx: MeterContext; location: UsageLocation; events: Positioned[] };
+/** Events a re-fold reads per step, and documents a clean-up deletes per step. */
+export const REFOLD_PAGE = 2_000;
+const CLEANUP_PAGE = 2_000;
 
 /**
- * Usage per subscription × metric × charges period (`UsageDocument`), folded incrementally from
- * `UsageEventIngested`. Invariant: the documents of an external subscription id are what folding all its
- * events with the current catalog gives. When the catalog that decides placement changes (a subscription starts,
- * ends or changes plan, a plan or metric changes, a timezone changes), its fingerprint changes and that id's
- * documents are recomputed from the `usageEvents` read model.
+ * Usage per subscription × metric × charges period × bucket (see usageStore.ts), folded event by event from
+ * `UsageEventIngested`. Invariant: an external subscription id's usage is what folding all its events with the
+ * current catalog gives. When the catalog that places its events changes (a subscription starts, ends or changes
+ * plan, a plan, metric or timezone changes), its fingerprint changes and its usage is re-folded from the log in the
+ * background: into the next generation, a page per step, the cursor committed with each page (a crash resumes it),
+ * while queries keep reading the current generation and every other subscription keeps folding live.
  */
-export const usageProjection: BatchProjection = {
-  kind: 'batch',
+export const usageProjection: StatefulProjection = {
+  kind: 'stateful',
   name: 'usage',
-  collection: 'usage',
-  indexes: [{ name: 'bySubscriptionMetric', keys: { organizationId: 1, externalSubscriptionId: 1, metricCode: 1 } }],
+  collections: [
+    { name: METERS, indexes: [{ name: 'byPending', keys: { pending: 1 } }] },
+    { name: BUCKETS, indexes: [], clustered: true },
+    { name: VALUES, indexes: [], clustered: true },
+  ],
   handles: ['UsageEventIngested', ...USAGE_BARRIERS],
   barriers: USAGE_BARRIERS,
-  async process(events, batchEnd, readModels, logger) {
-    const ingested = events.filter((e) => e.type === 'UsageEventIngested');
-    const keys = await keysTouchedBy(events.filter((e) => e.type !== 'UsageEventIngested'), readModels);
-    const eventsByKey = new Map<string, Positioned[]>();
-    for (const event of ingested) {
-      const data = event.data as IngestedUsageEvent;
-      const key = { organizationId: data.organizationId, externalSubscriptionId: data.externalSubscriptionId };
-      keys.set(usageKeyOf(key), key);
-      const list = eventsByKey.get(usageKeyOf(key)) ?? [];
-      list.push({ data, position: event.position });
-      eventsByKey.set(usageKeyOf(key), list);
-    }
-    const writes: DocumentWrite[] = [];
-    for (const [organizationId, orgKeys] of groupByOrganization(keys)) {
-      const catalog = await UsageCatalog.load(readModels, organizationId, orgKeys.map((k) => k.externalSubscriptionId));
-      const batch = new OrganizationBatch(readModels, organizationId, batchEnd, catalog, logger);
-      writes.push(...(await batch.run(orgKeys, eventsByKey)));
-    }
-    return writes;
-  },
+  create: (deps) => new UsageFold(deps),
 };
 
-function groupByOrganization(keys: Map<string, UsageKey>): Map<string, UsageKey[]> {
-  const byOrg = new Map<string, UsageKey[]>();
-  for (const key of keys.values()) byOrg.set(key.organizationId, [...(byOrg.get(key.organizationId) ?? []), key]);
-  return byOrg;
-}
+type Job = { key: string; started: boolean };
 
-/** One organization's share of a batch: recompute stale ids, fold the others' new events. */
-class OrganizationBatch {
-  private readonly readModels: ReadModelStore;
-  private readonly organizationId: string;
-  private readonly batchEnd: bigint;
-  private readonly catalog: UsageCatalog;
-  private readonly logger: Logger | undefined;
+class UsageFold implements StatefulFold {
+  private readonly deps: StatefulDeps;
+  private readonly folder: UsageFolder;
+  /** Subjects being re-folded, by key. */
+  private readonly refolds = new Map<string, Job>();
+  /** Subjects with discarded generations to delete. */
+  private readonly cleanups = new Set<string>();
+  private deletes: DocumentWrite[] = [];
+  private readonly deleting = new Set<string>();
+  /** The last position the live fold has processed: re-folds read up to it. */
+  private live = 0n;
+  private readonly page: number;
 
-  constructor(readModels: ReadModelStore, organizationId: string, batchEnd: bigint, catalog: UsageCatalog, logger: Logger | undefined) {
-    this.logger = logger;
-    this.readModels = readModels;
-    this.organizationId = organizationId;
-    this.batchEnd = batchEnd;
-    this.catalog = catalog;
+  constructor(deps: StatefulDeps) {
+    this.deps = deps;
+    this.page = deps.refoldPage ?? REFOLD_PAGE;
+    this.folder = new UsageFolder(deps.readModels);
   }
 
-  async run(keys: UsageKey[], eventsByKey: Map<string, Positioned[]>): Promise<DocumentWrite[]> {
-    const meters = await this.readModels.loadForUpdate('usage', keys.map(meterId));
-    const stale: UsageKey[] = [];
-    const incremental: Positioned[] = [];
-    const fingerprints = new Map<string, string>();
-    for (const key of keys) {
-      const fingerprint = this.catalog.fingerprint(key.externalSubscriptionId);
-      fingerprints.set(usageKeyOf(key), fingerprint);
-      const stored = meters.get(meterId(key))?.doc as UsageMeterDocument | undefined;
-      // First sight of this id, or its catalog changed: fold all its events again with the catalog as it is now.
-      if (stored?.fingerprint === fingerprint) incremental.push(...(eventsByKey.get(usageKeyOf(key)) ?? []));
-      else stale.push(key);
+  async start(checkpoint: bigint): Promise<void> {
+    this.live = checkpoint;
+    const pending = await this.deps.readModels.collection<UsageMeterDocument>(METERS).find({ pending: true });
+    await this.folder.ensureSubjects(pending);
+    for (const meter of pending) {
+      if (meter.refold !== null) this.refolds.set(meter._id, { key: meter._id, started: true });
+      if (meter.garbage.length > 0) this.cleanups.add(meter._id);
     }
-    const folded = await this.foldIncrementally(incremental);
-    const writes = folded.writes.filter((w) => !folded.broken.has(usageKeyOf(keyOfDocument(w.id, this.organizationId))));
-    stale.push(...[...folded.broken].map((k) => keys.find((key) => usageKeyOf(key) === k)!));
-    for (const key of stale) {
-      try {
-        writes.push(...(await this.recompute(key, eventsByKey.get(usageKeyOf(key)) ?? [])));
-        const meter: UsageMeterDocument = { _id: meterId(key), ...key, meter: true, fingerprint: fingerprints.get(usageKeyOf(key))! };
-        writes.push({ collection: 'usage', id: meter._id, doc: meter as unknown as Document, position: this.batchEnd });
-      } catch (error) {
-        // Never stop the projection for one subscription: its usage stays as it was, and the log says why.
-        this.logger?.error('usage recompute failed; documents left as they were', { ...key, error: String(error) });
-      }
-    }
-    return writes;
   }
 
-  private place(events: readonly Positioned[]): Map<string, Placed> {
-    const placed = new Map<string, Placed>();
-    for (const event of events) {
-      const ctx = this.catalog.contextFor(event.data.externalSubscriptionId, event.data.code, event.data.timestamp);
-      const location = ctx && locate(ctx, event.data.timestamp);
-      if (!ctx || !location) continue;
-      let entry = placed.get(location.id);
-      if (entry === undefined) placed.set(location.id, (entry = { ctx, location, events: [] }));
-      entry.events.push(event);
-    }
-    return placed;
-  }
-
-  /** Folds new events into their documents; `broken` names the ids whose documents must be recomputed instead. */
-  private async foldIncrementally(events: Positioned[]): Promise<{ writes: DocumentWrite[]; broken: Set<string> }> {
-    const placed = this.place(events);
-    const writes: DocumentWrite[] = [];
-    const broken = new Set<string>();
-    if (placed.size === 0) return { writes, broken };
-    const stored = await this.readModels.loadForUpdate('usage', [...placed.keys()]);
-    for (const [id, { ctx, location, events: own }] of placed) {
-      const found = stored.get(id);
-      const after = found?.position ?? 0n;
-      const fresh = own.filter((e) => e.position > after);
-      if (fresh.length === 0) continue;
-      const position = fresh.reduce((max, e) => (e.position > max ? e.position : max), after);
-      try {
-        const doc = foldUsageEvents((found?.doc as UsageDocument | undefined) ?? emptyUsageDocument(ctx, location), ctx, fresh.map((e) => e.data), position);
-        if (!runningTotalsHold(doc, ctx)) throw new RangeError('running total lost events to a late negative value');
-        writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position });
-      } catch (error) {
-        this.logger?.warn('usage fold failed; recomputing the subscription from its events', { id, error: String(error) });
-        broken.add(usageKeyOf({ organizationId: this.organizationId, externalSubscriptionId: ctx.externalSubscriptionId }));
-      }
-    }
-    return { writes, broken };
+  async barrier(events: readonly RecordedEvent[]): Promise<void> {
+    const touched = [...(await keysTouchedBy(events, this.deps.readModels)).values()];
+    for (const key of touched) this.folder.forget(subjectKey(key.organizationId, key.externalSubscriptionId));
+    await this.folder.ensureSubjects(touched);
+    for (const key of touched) this.reconcile(this.folder.subject(subjectKey(key.organizationId, key.externalSubscriptionId))!);
+    await this.startRefolds(touched.map((key) => subjectKey(key.organizationId, key.externalSubscriptionId)));
   }
 
   /**
-   * Every event of the id up to the batch end (stored ones and this batch's), folded from empty documents in
-   * timestamp order. A subscription can hold millions of events: they are read a page at a time (each page sorted
-   * on its own), then merged and folded a chunk at a time, yielding to the event loop in between, so the API keeps
-   * answering (and ingesting) during a re-fold.
+   * One step of each re-fold just started: a subscription with few events (a new one has none) is done at once,
+   * before the page's own events are folded; longer ones go on in the background.
    */
-  private async recompute(key: UsageKey, batchEvents: Positioned[]): Promise<DocumentWrite[]> {
-    const filter = { organizationId: this.organizationId, externalSubscriptionId: key.externalSubscriptionId };
-    const existing = await this.readModels.collection<UsageDocument>('usage').find(filter);
-    const dedupKey = (data: IngestedUsageEvent) => usageDedupKey(data.organizationId, data.externalSubscriptionId, data.transactionId);
-    // This batch's events, unless the usageEvents read model holds them already.
-    const unstored = new Map(batchEvents.map((event) => [dedupKey(event.data), event]));
-    const runs: Timed[][] = [];
-    const stored = this.readModels.collection<UsageEventDocument>('usageEvents');
-    for (let after = ''; ; ) {
-      const page = await stored.find({ ...filter, _id: { $gt: after } }, { sort: { _id: 1 }, limit: RECOMPUTE_PAGE });
-      const run: Timed[] = [];
-      for (const doc of page) {
-        if (unstored.size > 0) unstored.delete(dedupKey(doc));
-        // The usageEvents read model may be ahead (a rebuild of this projection alone): later events fold later.
-        // The document is the event's data plus its id and position, which the fold does not read: no copy.
-        const position = BigInt(doc.position);
-        if (position <= this.batchEnd) run.push(timed({ data: doc, position }));
-      }
-      runs.push(run.sort(byTime));
-      if (page.length < RECOMPUTE_PAGE) break;
-      after = page.at(-1)!._id;
-      await yieldToEventLoop();
+  private async startRefolds(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const job = this.refolds.get(key);
+      if (job !== undefined && !job.started) await this.refoldStep(job);
     }
-    runs.push([...unstored.values()].map(timed).sort(byTime));
-    // In timestamp order: the percentage running totals are then exact (a late negative value cannot strand them).
-    const folded = new Map<string, UsageDocument>();
-    for (const chunk of mergeSortedRuns(runs, byTime, RECOMPUTE_PAGE)) {
-      for (const [id, { ctx, location, events }] of this.place(chunk.map(({ event }) => event))) {
-        folded.set(id, foldUsageEvents(folded.get(id) ?? emptyUsageDocument(ctx, location), ctx, events.map((e) => e.data), this.batchEnd));
-      }
-      await yieldToEventLoop();
+  }
+
+  async process(events: readonly RecordedEvent[], end: bigint): Promise<void> {
+    const usage = events.filter((e) => e.type === 'UsageEventIngested');
+    const subjects = new Map<string, IngestedUsageEvent>();
+    for (const event of usage) {
+      const data = event.data as IngestedUsageEvent;
+      subjects.set(subjectKey(data.organizationId, data.externalSubscriptionId), data);
     }
-    const writes: DocumentWrite[] = [];
-    const rebuilt = new Set<string>();
-    for (const [id, doc] of folded) {
-      writes.push({ collection: 'usage', id, doc: doc as unknown as Document, position: this.batchEnd });
-      rebuilt.add(id);
-    }
-    for (const doc of existing) {
-      if (!rebuilt.has(doc._id) && doc._id !== meterId(key)) writes.push({ collection: 'usage', id: doc._id, doc: null, position: this.batchEnd });
-    }
+    await this.folder.ensureSubjects([...subjects.values()]);
+    for (const key of subjects.keys()) this.reconcile(this.folder.subject(key)!);
+    await this.startRefolds([...subjects.keys()]);
+    // A subject being re-folded is skipped: its re-fold reads these events from the log.
+    await this.folder.fold(usage, (subject) => (subject.meter === null || subject.meter.refold !== null ? null : subject.meter.generation));
+    for (const key of this.folder.takeBroken()) this.restart(key, true);
+    this.live = end;
+  }
+
+  takeWrites(position: bigint): DocumentWrite[] {
+    const writes = [...this.folder.takeWrites(position), ...this.deletes.map((w) => ({ ...w, position }))];
+    this.deletes = [];
+    this.deleting.clear();
     return writes;
   }
+
+  takeFailures() {
+    return this.folder.takeFailures();
+  }
+
+  takeChanged(): string[] {
+    return this.folder.takeChanged();
+  }
+
+  pending(): number {
+    return this.folder.pending() + this.deletes.length;
+  }
+
+  hasBackgroundWork(): boolean {
+    return this.refolds.size > 0 || this.cleanups.size > 0;
+  }
+
+  stale(): string[] {
+    return [...this.refolds.keys()];
+  }
+
+  reset(): void {
+    this.folder.reset();
+    this.deletes = [];
+    this.deleting.clear();
+  }
+
+  /** One bounded slice of background work: a page of a re-fold, or of a clean-up. */
+  async backgroundStep(budgetMs: number): Promise<void> {
+    const deadline = performance.now() + budgetMs;
+    for (const job of [...this.refolds.values()]) {
+      await this.refoldStep(job);
+      if (performance.now() > deadline) return;
+    }
+    for (const key of [...this.cleanups]) {
+      await this.cleanupStep(key);
+      if (performance.now() > deadline) return;
+    }
+  }
+
+  /** Starts, restarts or cancels the subject's re-fold when its catalog no longer matches its usage. */
+  private reconcile(subject: Subject): void {
+    if (this.folder.upToDate(subject)) return;
+    const meter = subject.meter;
+    if (meter !== null && meter.refold !== null && meter.fingerprint === subject.fingerprint) {
+      // Changed back before the re-fold finished: the current generation is right again.
+      this.update(subject, { ...meter, refold: null, garbage: [...meter.garbage, meter.refold.generation] });
+      this.refolds.delete(subject.key);
+      return;
+    }
+    this.restart(subject.key, false);
+  }
+
+  private restart(key: string, ordered: boolean): void {
+    const subject = this.folder.subject(key);
+    if (subject === undefined) return;
+    const meter = subject.meter ?? { _id: key, organizationId: subject.organizationId, externalSubscriptionId: subject.externalSubscriptionId, generation: 0, fingerprint: '', refold: null, garbage: [], pending: false };
+    const garbage = meter.refold === null ? meter.garbage : [...meter.garbage, meter.refold.generation];
+    const generation = Math.max(meter.generation, meter.refold?.generation ?? 0) + 1;
+    this.update(subject, { ...meter, refold: { generation, fingerprint: subject.fingerprint, cursor: '0', ordered }, garbage });
+    this.refolds.set(key, { key, started: false });
+  }
+
+  private update(subject: Subject, meter: UsageMeterDocument): void {
+    const next = { ...meter, pending: meter.refold !== null || meter.garbage.length > 0 };
+    this.folder.setMeter(subject, next);
+    if (next.garbage.length > 0) this.cleanups.add(subject.key);
+  }
+
+  /**
+   * One page of a subject's events past the cursor and up to what the live fold has processed, folded into the
+   * generation being built. A page shorter than asked for means the subject has caught up: its new generation
+   * becomes the one queries read, and the live fold takes over.
+   */
+  private async refoldStep(job: Job): Promise<void> {
+    job.started = true;
+    await this.folder.ensureSubjects([this.meterOf(job.key)]);
+    const subject = this.folder.subject(job.key)!;
+    const meter = subject.meter;
+    if (meter === null || meter.refold === null) return void this.refolds.delete(job.key);
+    const refold = meter.refold;
+    const into = (s: Subject) => (s.key === subject.key ? refold.generation : null);
+    if (refold.ordered) {
+      // A running total broke: every event so far, in timestamp order (memory grows with the subject's events).
+      const all = (await this.readAll(subject, BigInt(refold.cursor))).sort(byTimestamp);
+      await this.folder.fold(all, into, false);
+      this.update(subject, { ...meter, refold: { ...refold, cursor: this.live.toString(), ordered: false } });
+      return;
+    }
+    const page = await this.deps.eventStore.readUsage(subject.organizationId, subject.externalSubscriptionId, { after: BigInt(refold.cursor), before: this.live + 1n, maxCount: this.page });
+    await this.folder.fold(page, into);
+    if (page.length === this.page) {
+      this.update(subject, { ...meter, refold: { ...refold, cursor: page.at(-1)!.position.toString() } });
+      return;
+    }
+    // Caught up with the live fold: the new generation is the one queries read from now on.
+    const garbage = meter.generation > 0 ? [...meter.garbage, meter.generation] : meter.garbage;
+    this.update(subject, { ...meter, generation: refold.generation, fingerprint: refold.fingerprint, refold: null, garbage });
+    this.refolds.delete(job.key);
+  }
+
+  private async readAll(subject: Subject, from: bigint): Promise<RecordedEvent[]> {
+    const all: RecordedEvent[] = [];
+    for (let after = from; ; ) {
+      const page = await this.deps.eventStore.readUsage(subject.organizationId, subject.externalSubscriptionId, { after, before: this.live + 1n, maxCount: this.page });
+      all.push(...page);
+      if (page.length < this.page) return all;
+      after = page.at(-1)!.position;
+    }
+  }
+
+  /** Deletes a page of the oldest discarded generation's documents; drops it from the meter once empty. */
+  private async cleanupStep(key: string): Promise<void> {
+    await this.folder.ensureSubjects([this.meterOf(key)]);
+    const subject = this.folder.subject(key)!;
+    const meter = subject.meter;
+    const generation = meter?.garbage[0];
+    if (meter === null || generation === undefined) return void this.cleanups.delete(key);
+    let emptied = true;
+    for (const collection of [BUCKETS, VALUES]) {
+      const found = await this.deps.readModels.collection(collection).find(rangeOf(generationPrefix(key, generation)), { limit: CLEANUP_PAGE });
+      const ids = found.map((doc) => doc._id).filter((id) => !this.deleting.has(id));
+      this.folder.evict(collection, ids);
+      for (const id of ids) {
+        this.deleting.add(id);
+        this.deletes.push({ collection, id, doc: null, position: 0n });
+      }
+      if (found.length === CLEANUP_PAGE) emptied = false;
+    }
+    if (emptied) {
+      this.update(subject, { ...meter, garbage: meter.garbage.slice(1) });
+      if (meter.garbage.length === 1) this.cleanups.delete(key);
+    }
+  }
+
+  private meterOf(key: string): { organizationId: string; externalSubscriptionId: string } {
+    const subject = this.folder.subject(key);
+    if (subject !== undefined) return subject;
+    const [organizationId, externalSubscriptionId] = key.split('|').map(decodeURIComponent);
+    return { organizationId: organizationId!, externalSubscriptionId: externalSubscriptionId! };
+  }
+}
+
+/** Timestamp order, ties by transaction id: the order Lago's running totals are defined in. */
+function byTimestamp(a: RecordedEvent, b: RecordedEvent): number {
+  const x = a.data as IngestedUsageEvent;
+  const y = b.data as IngestedUsageEvent;
+  return Date.parse(x.timestamp) - Date.parse(y.timestamp) || (x.transactionId < y.transactionId ? -1 : x.transactionId > y.transactionId ? 1 : 0);
 }

@@ -14,6 +14,9 @@ export type UsageKey = { organizationId: string; externalSubscriptionId: string 
 
 export const usageKeyOf = (key: UsageKey): string => JSON.stringify([key.organizationId, key.externalSubscriptionId]);
 
+/** The fingerprint of an external id no started subscription has: nothing of its usage is folded. */
+export const EMPTY_FINGERPRINT = createHash('sha1').update('[]').digest('base64url');
+
 /** The subscriptions the meter places events on: started ones (pending and canceled ones count nothing). */
 const counts = (s: SubscriptionDocument) => s.startedAt !== null && (s.status === 'ACTIVE' || s.status === 'TERMINATED');
 

@@ -4,20 +4,20 @@ import type { System } from './compose.ts';
 import type { Config } from './config.ts';
 
 /**
- * First start: with no organization yet, create a default one with a ready API key (`API_KEY` when set), save the
- * key to `$DATA_DIR/api-key` and return it. Later starts return the saved (or configured) key.
+ * First start (an empty log): create a default organization with a ready API key (`API_KEY` when set), save the
+ * key to `$DATA_DIR/api-key` and return it. Later starts return the saved (or configured) key at once: they never
+ * wait for the projections, which may need long to catch up (the server answers meanwhile, `/ready` says 503).
  */
 export async function ensureDefaultOrganization(system: System, config: Config): Promise<string | null> {
   const { organizations, deps } = system.app;
-  const head = await deps.eventStore.headPosition();
-  if (head !== null) await deps.waitForProjections(head);
+  const empty = (await deps.eventStore.headPosition()) === null;
   const keyFile = join(config.dataDir, 'api-key');
   const save = (key: string) => {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   };
 
-  if ((await organizations.countOrganizations()) === 0) {
+  if (empty) {
     const created = await organizations.createOrganization(
       { name: 'Default organization', ...(config.apiKey ? { apiKey: config.apiKey } : {}) },
       'bootstrap',

@@ -1,39 +1,59 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { allProjections } from '../projections/index.ts';
-import { usageProjection } from '../projections/usage.ts';
-import { ProjectionRunner } from '../projections/runner.ts';
+import { allProjections, migrateReadModels } from '../projections/index.ts';
+import { InlineHost, PollingHost } from '../projections/hosts.ts';
+import { ProjectionRunner, ensureCollections, type ProjectionRunnerOptions } from '../projections/runner.ts';
+import { WorkerHost } from '../projections/workerHost.ts';
 import { createApp, type App } from './application/app.ts';
 import type { AppDeps } from './application/context.ts';
 import { createLogger, type Logger } from './application/logger.ts';
 import type { Clock } from './application/ports/clock.ts';
 import type { EventStore } from './application/ports/eventStore.ts';
+import type { ProjectionHost } from './application/ports/projectionHost.ts';
 import type { ReadModelStore } from './application/ports/readModelStore.ts';
+import { UsageWrites } from './application/usageWrites.ts';
 import type { Config } from './config.ts';
 import { createManualClock, systemClock } from './infrastructure/clock.ts';
-import { createSqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
+import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
 import { openDatabase } from './infrastructure/sqlite/database.ts';
 
+export interface SystemHealth {
+  /** Every projection has committed the head of the log, and runs. */
+  ready: boolean;
+  /** The projections run (false: stopped, crashed, or a commit keeps failing). */
+  live: boolean;
+  head: string;
+  lag: string;
+  projections: { name: string; checkpoint: string; head: string; caughtUp: boolean }[];
+  refolding: number;
+  quarantined: number;
+  failure: string | null;
+}
+
 export interface System {
   app: App;
+  /** Where the projections run, seen from here. */
+  projections: ProjectionHost;
+  /** The runner itself when it runs in this thread (tests, scripts). */
   runner: ProjectionRunner | undefined;
   logger: Logger;
-  /** Readiness: projection checkpoints against the head of the log. */
-  health(): Promise<{ ready: boolean; [key: string]: unknown }>;
+  health(): Promise<SystemHealth>;
   close(): Promise<void>;
 }
 
-async function openStores(config: Config, logger: Logger) {
+/** The event store and read-model store the configuration names (embedded: one SQLite file). */
+export async function openStores(config: Config, logger: Logger) {
   let db: DatabaseSync | undefined;
   const sqlite = () => (db ??= openDatabase(config.databasePath));
   let eventStore: EventStore;
+  let embedded: SqliteEventStore | null = null;
   if (config.eventStoreUrl) {
     const { createEsdbEventStore } = await import('./infrastructure/eventStore/esdb.ts');
     eventStore = await createEsdbEventStore(config.eventStoreUrl);
     logger.info('event store: EventStoreDB');
   } else {
-    eventStore = createSqliteEventStore(sqlite());
+    eventStore = embedded = createSqliteEventStore(sqlite());
     logger.info('event store: embedded SQLite', { path: config.databasePath });
   }
   let readModels: ReadModelStore;
@@ -45,67 +65,84 @@ async function openStores(config: Config, logger: Logger) {
     readModels = createSqliteReadModelStore(sqlite());
     logger.info('read models: embedded SQLite', { path: config.databasePath });
   }
-  return { eventStore, readModels, closeDb: () => db?.close() };
+  return { eventStore, embedded, readModels, closeDb: () => db?.close() };
 }
 
-/** Polls stored checkpoints: how an API process without its own projector waits for read-your-writes. */
-function pollCheckpoints(readModels: ReadModelStore, names: string[]) {
-  return async (position: bigint, timeoutMs = 5_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const checkpoints = await Promise.all(names.map((name) => readModels.getCheckpoint(name)));
-      if (checkpoints.every((checkpoint) => (checkpoint ?? 0n) >= position)) return;
-      if (Date.now() > deadline) throw new Error(`read models did not reach position ${position} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+/**
+ * Where projections run: another process (`ROLE=api`); a worker thread when both stores are the embedded file (the
+ * folds get the second core); else this thread (`:memory:` databases, server stores, `PROJECTIONS=inline`).
+ */
+function projectionHost(config: Config, stores: Awaited<ReturnType<typeof openStores>>, logger: Logger, runnerOptions: Omit<ProjectionRunnerOptions, 'logger'>): ProjectionHost {
+  const names = allProjections.map((p) => p.name);
+  if (config.role === 'api') return new PollingHost(stores.readModels, stores.eventStore, names, logger);
+  const embeddedFile = stores.embedded !== null && !config.mongodbUrl && config.databasePath !== ':memory:';
+  if (embeddedFile && config.projections === 'thread') {
+    return new WorkerHost(stores.embedded!, { databasePath: config.databasePath, logLevel: config.logLevel, logger, runner: runnerOptions });
+  }
+  return new InlineHost(new ProjectionRunner(stores.eventStore, stores.readModels, allProjections, { ...runnerOptions, logger }));
 }
 
 /** Composition root: configuration → adapters → projections → application. */
 export async function composeSystem(config: Config, overrides: { clock?: Clock; logger?: Logger } = {}): Promise<System> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const { eventStore, readModels, closeDb } = await openStores(config, logger);
+  const stores = await openStores(config, logger);
+  const { eventStore, readModels } = stores;
   const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore) : systemClock);
-  const runner = config.role === 'api' ? undefined : new ProjectionRunner(eventStore, readModels, allProjections, { logger });
+  // This thread reads the read models too: it must know their collections and indexes before anything folds.
+  await migrateReadModels(readModels);
+  await ensureCollections(readModels, allProjections);
+  const host = projectionHost(config, stores, logger, { commitIntervalMs: config.usageCommitIntervalMs, refoldPage: config.usageRefoldPage });
   const everyProjection = allProjections.map((p) => p.name);
-  const withoutUsage = everyProjection.filter((name) => name !== usageProjection.name);
+  const withoutUsage = everyProjection.filter((name) => name !== 'usage');
+  const usageWrites = new UsageWrites((await eventStore.headPosition()) ?? 0n);
   const deps: AppDeps = {
     eventStore,
     readModels,
     clock,
     logger,
     newId: randomUUID,
-    waitForProjections: (position, options = {}) => {
-      const names = options.usage === false ? withoutUsage : everyProjection;
-      return runner ? runner.waitFor(position, undefined, names) : pollCheckpoints(readModels, names)(position);
-    },
+    projections: host,
+    waitForProjections: (position, options = {}) => host.waitFor(position, { names: options.usage === false ? withoutUsage : everyProjection }),
+    // Another API process may append for any subject: then only the head of the log is a safe bound.
+    usagePosition: config.role === 'api' ? async () => (await eventStore.headPosition()) ?? 0n : async (subject) => usageWrites.required(subject),
+    usageWritten: (subject, position) => usageWrites.record(subject, position),
   };
-  await runner?.start();
+  await host.start();
   const app = createApp(deps, {
     adminApiKey: config.adminApiKey,
-    runner,
-    ingestion: { lateWindowDays: config.eventsLateWindowDays, futureToleranceMs: 5 * 60_000 },
+    ingestion: { lateWindowDays: config.eventsLateWindowDays, futureToleranceMs: 5 * 60_000, maxLag: BigInt(config.ingestMaxLagEvents), maxInFlight: config.ingestMaxInFlight },
   });
 
   return {
     app,
-    runner,
+    projections: host,
+    runner: host instanceof InlineHost ? host.runner : undefined,
     logger,
     async health() {
       const head = (await eventStore.headPosition()) ?? 0n;
-      const projections = await Promise.all(
-        allProjections.map(async (p) => {
-          const checkpoint = (await readModels.getCheckpoint(p.name)) ?? 0n;
-          return { name: p.name, checkpoint: checkpoint.toString(), head: head.toString(), caughtUp: checkpoint >= head };
-        }),
-      );
-      return { ready: projections.every((p) => p.caughtUp), projections };
+      const status = host.status();
+      const projections = everyProjection.map((name) => {
+        const checkpoint = status.checkpoints.get(name) ?? 0n;
+        return { name, checkpoint: checkpoint.toString(), head: head.toString(), caughtUp: checkpoint >= head };
+      });
+      const lowest = projections.reduce((min, p) => (BigInt(p.checkpoint) < min ? BigInt(p.checkpoint) : min), head);
+      const live = status.running && status.failure === null;
+      return {
+        ready: live && projections.every((p) => p.caughtUp),
+        live,
+        head: head.toString(),
+        lag: (head - lowest).toString(),
+        projections,
+        refolding: status.stale.size,
+        quarantined: status.quarantined,
+        failure: status.failure,
+      };
     },
     async close() {
-      await runner?.stop();
+      await host.stop();
       await eventStore.close();
       await readModels.close();
-      closeDb();
+      stores.closeDb();
     },
   };
 }

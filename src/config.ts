@@ -17,6 +17,11 @@ const schema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   BILLING_CLOCK_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   EVENTS_LATE_WINDOW_DAYS: z.coerce.number().int().min(0).max(3650).default(35),
+  PROJECTIONS: z.enum(['thread', 'inline']).default('thread'),
+  USAGE_COMMIT_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(200),
+  USAGE_REFOLD_PAGE: z.coerce.number().int().min(10).max(100_000).default(2_000),
+  INGEST_MAX_LAG_EVENTS: z.coerce.number().int().min(1_000).default(2_000_000),
+  INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
 });
 
 export interface Config {
@@ -34,6 +39,15 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   billingClockIntervalMs: number;
   eventsLateWindowDays: number;
+  /** `thread`: projections in a worker thread when the store is an embedded file; `inline`: in the API's thread. */
+  projections: 'thread' | 'inline';
+  usageCommitIntervalMs: number;
+  /** Events a background re-fold reads (and commits) per step. */
+  usageRefoldPage: number;
+  /** Ingestion answers RATE_LIMITED while the projections lag the log by more events than this. */
+  ingestMaxLagEvents: number;
+  /** …or while this many ingestion requests are already being handled. */
+  ingestMaxInFlight: number;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -60,5 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: e.ROLE,
     billingClockIntervalMs: e.BILLING_CLOCK_INTERVAL_MS,
     eventsLateWindowDays: e.EVENTS_LATE_WINDOW_DAYS,
+    projections: e.PROJECTIONS,
+    usageCommitIntervalMs: e.USAGE_COMMIT_INTERVAL_MS,
+    usageRefoldPage: e.USAGE_REFOLD_PAGE,
+    ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
+    ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
   };
 }

@@ -1,5 +1,6 @@
 import type { Clock } from './ports/clock.ts';
 import type { EventMetadata, EventStore } from './ports/eventStore.ts';
+import type { ProjectionHost } from './ports/projectionHost.ts';
 import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { Logger } from './logger.ts';
 
@@ -17,6 +18,12 @@ export interface AppDeps {
   waitForProjections(position: bigint, options?: { usage?: boolean }): Promise<void>;
   /** Id generator (UUIDs in production, predictable in tests). */
   newId(): string;
+  /** Where the projections run: checkpoints, freshness, live changes, health. */
+  projections: ProjectionHost;
+  /** The position a usage subject's read model must reach to hold every event acknowledged for it. */
+  usagePosition(subject: string): Promise<bigint>;
+  /** Ingestion appended `subject`'s events up to `position`. */
+  usageWritten(subject: string, position: bigint): void;
 }
 
 /** Who is acting: the organization every stream and document is scoped to. */

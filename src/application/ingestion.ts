@@ -1,8 +1,7 @@
 import type { AppDeps } from './context.ts';
-import type { DedupedEvent } from './ports/eventStore.ts';
-import { ValidationError } from '../domain/shared/errors.ts';
-import { usageDedupKey, usageStream } from '../domain/usage/keys.ts';
-import { isRejection, validateUsageEvent, type UsageEventInput } from '../domain/usage/validateEvent.ts';
+import { RateLimitedError, ValidationError } from '../domain/shared/errors.ts';
+import { subjectKey } from '../../projections/usageStore.ts';
+import { isRejection, validateUsageEvent, type UsageEventInput, type ValidUsageEvent } from '../domain/usage/validateEvent.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 
@@ -18,7 +17,14 @@ export type EventOutcome = {
   warnings: EventWarning[];
 };
 
-export type IngestionOptions = { lateWindowDays: number; futureToleranceMs: number };
+export type IngestionOptions = {
+  lateWindowDays: number;
+  futureToleranceMs: number;
+  /** Refuse (RATE_LIMITED) while the usage projection lags the log by more events than this. */
+  maxLag?: bigint;
+  /** Refuse (RATE_LIMITED) while this many ingestion requests are being handled. */
+  maxInFlight?: number;
+};
 
 /**
  * Ingestion: validates each event on its own, appends the valid ones in one deduplicated batch (no read before
@@ -26,6 +32,19 @@ export type IngestionOptions = { lateWindowDays: number; futureToleranceMs: numb
  * accepted with a warning — matching is by code and external subscription id, as in Lago.
  */
 export function createIngestionService(deps: AppDeps, options: IngestionOptions) {
+  let inFlight = 0;
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const maxLag = options.maxLag ?? null;
+
+  /** Back-pressure: refuse new work before doing any while the engine is behind or already full. */
+  async function admit(): Promise<void> {
+    if (inFlight >= maxInFlight) throw new RateLimitedError(`${inFlight} ingestion requests are being handled; retry shortly`);
+    if (maxLag === null) return;
+    const head = (await deps.eventStore.headPosition()) ?? 0n;
+    const lag = head - (deps.projections.status().checkpoints.get('usage') ?? 0n);
+    if (lag > maxLag) throw new RateLimitedError(`usage is ${lag} events behind the log (limit ${maxLag}); retry shortly`, 2);
+  }
+
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
   const subscriptions = () => deps.readModels.collection<SubscriptionDocument>('subscriptions');
 
@@ -40,46 +59,60 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   }
 
   return {
-    async ingest(organizationId: string, actor: string, inputs: UsageEventInput[]): Promise<EventOutcome[]> {
+    /**
+     * `signal`: the client's request. Work for a client that has gone away is not done (nothing is appended for
+     * it).
+     */
+    async ingest(organizationId: string, actor: string, inputs: UsageEventInput[], signal?: AbortSignal): Promise<EventOutcome[]> {
       if (inputs.length === 0) throw new ValidationError('input.events: at least one event is required', 'input.events');
       if (inputs.length > MAX_BATCH) throw new ValidationError(`input.events: at most ${MAX_BATCH} events per batch`, 'input.events');
-      const now = deps.clock.now();
-      const found = await lookups(organizationId, inputs);
-      const window = { now, lateWindowDays: options.lateWindowDays, futureToleranceMs: options.futureToleranceMs };
-      const metadata = { organizationId, actor, recordedAt: now.toISOString() };
-      const outcomes: EventOutcome[] = [];
-      const batch: DedupedEvent[] = [];
-      const batchIndex: number[] = [];
-      inputs.forEach((input, index) => {
-        const metric = typeof input.code === 'string' ? (found.metrics.get(input.code) ?? null) : null;
-        const valid = validateUsageEvent(input, metric, window);
-        const transactionId = typeof input.transactionId === 'string' ? input.transactionId : null;
-        if (isRejection(valid)) {
-          outcomes.push({ index, transactionId, status: 'REJECTED', errorCode: valid.code, message: valid.message, warnings: [] });
-          return;
-        }
-        const warnings: EventWarning[] = [];
-        if (!metric) warnings.push({ code: 'METRIC_NOT_FOUND', message: `no billable metric with code ${valid.code} yet: the event is counted once it exists` });
-        if (!found.subscriptions.has(valid.externalSubscriptionId)) {
-          warnings.push({ code: 'SUBSCRIPTION_NOT_FOUND', message: `no subscription ${valid.externalSubscriptionId} yet: the event is counted once it exists` });
-        }
-        outcomes.push({ index, transactionId, status: 'ACCEPTED', errorCode: null, message: null, warnings });
-        batchIndex.push(index);
-        batch.push({
-          streamId: usageStream(organizationId, valid.externalSubscriptionId),
-          dedupKey: usageDedupKey(organizationId, valid.externalSubscriptionId, valid.transactionId),
-          event: { type: 'UsageEventIngested', data: { organizationId, ...valid, ingestedAt: now.toISOString() }, metadata },
-        });
-      });
-      const appended = await deps.eventStore.appendDeduplicated(batch);
-      // Acknowledged = durably appended. Read models catch up asynchronously: the hot path never waits on them.
-      appended.forEach((result, i) => {
-        if (result.status !== 'duplicate') return;
-        Object.assign(outcomes[batchIndex[i]!]!, { status: 'DUPLICATE', warnings: [], message: 'this transactionId was already ingested for this subscription; not counted again' });
-      });
-      return outcomes;
+      await admit();
+      inFlight += 1;
+      try {
+        return await ingestBatch(organizationId, actor, inputs, signal);
+      } finally {
+        inFlight -= 1;
+      }
     },
   };
+
+  async function ingestBatch(organizationId: string, actor: string, inputs: UsageEventInput[], signal: AbortSignal | undefined): Promise<EventOutcome[]> {
+    const now = deps.clock.now();
+    const found = await lookups(organizationId, inputs);
+    const window = { now, lateWindowDays: options.lateWindowDays, futureToleranceMs: options.futureToleranceMs };
+    const metadata = { organizationId, actor, recordedAt: now.toISOString() };
+    const outcomes: EventOutcome[] = [];
+    const batch: ValidUsageEvent[] = [];
+    const batchIndex: number[] = [];
+    inputs.forEach((input, index) => {
+      const metric = typeof input.code === 'string' ? (found.metrics.get(input.code) ?? null) : null;
+      const valid = validateUsageEvent(input, metric, window);
+      const transactionId = typeof input.transactionId === 'string' ? input.transactionId : null;
+      if (isRejection(valid)) {
+        outcomes.push({ index, transactionId, status: 'REJECTED', errorCode: valid.code, message: valid.message, warnings: [] });
+        return;
+      }
+      const warnings: EventWarning[] = [];
+      if (!metric) warnings.push({ code: 'METRIC_NOT_FOUND', message: `no billable metric with code ${valid.code} yet: the event is counted once it exists` });
+      if (!found.subscriptions.has(valid.externalSubscriptionId)) {
+        warnings.push({ code: 'SUBSCRIPTION_NOT_FOUND', message: `no subscription ${valid.externalSubscriptionId} yet: the event is counted once it exists` });
+      }
+      outcomes.push({ index, transactionId, status: 'ACCEPTED', errorCode: null, message: null, warnings });
+      batchIndex.push(index);
+      batch.push(valid);
+    });
+    if (signal?.aborted) throw new ValidationError('the client closed the request: nothing was appended');
+    const appended = await deps.eventStore.appendUsage({ organizationId, metadata, events: batch });
+    // Acknowledged = durably appended. Read models catch up asynchronously: the hot path never waits on them.
+    appended.forEach((result, i) => {
+      if (result.status === 'appended') {
+        deps.usageWritten(subjectKey(organizationId, batch[i]!.externalSubscriptionId), result.position);
+        return;
+      }
+      Object.assign(outcomes[batchIndex[i]!]!, { status: 'DUPLICATE', warnings: [], message: 'this transactionId was already ingested for this subscription; not counted again' });
+    });
+    return outcomes;
+  }
 }
 
 export type IngestionService = ReturnType<typeof createIngestionService>;

@@ -2,9 +2,8 @@ import { DateTime } from 'luxon';
 import type { AppDeps } from './context.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import { chargesPeriodContaining, prorationDays, type Period, type PeriodSubscription } from '../billing/periods/index.ts';
-import { usageDocumentId } from '../billing/usage/meter.ts';
 import { priceCustomerUsage, type CustomerUsage, type PricingMetric, type TaxRate } from '../billing/usage/price.ts';
-import type { UsageDocument } from '../billing/usage/types.ts';
+import type { PeriodBuckets } from '../billing/usage/types.ts';
 import type { PlanCharge } from '../domain/plan/types.ts';
 import { NotFoundError, ValidationError } from '../domain/shared/errors.ts';
 import { effectivePlan, type SubscriptionPlan } from '../domain/subscription/plan.ts';
@@ -14,6 +13,7 @@ import type { OrganizationDocument } from '../../projections/organizations.ts';
 import type { PlanDocument } from '../../projections/plans.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 import type { TaxDocument } from '../../projections/taxes.ts';
+import { generationOf, metricPrefix, periodPrefix, readPeriods, subjectKey, type PeriodUsage, type ReadOptions } from '../../projections/usageStore.ts';
 
 /** Lago's `customer_usage`: the priced usage of one charges period and its issuing date (`YYYY-MM-DD`). */
 export type CustomerUsageView = CustomerUsage & { issuingDate: string };
@@ -25,6 +25,8 @@ export type PastUsageOptions = { billableMetricCode?: string | null | undefined;
 
 const MAX_PERIODS = 100;
 const DEFAULT_PERIODS = 12;
+/** How long a usage query waits for its subscription's events to be folded before answering with what is stored. */
+const FRESHNESS_WAIT_MS = 5_000;
 
 /** What pricing one period of one subscription needs, read once per request. */
 type Priced = {
@@ -118,11 +120,31 @@ function pastPeriodsOf(priced: Priced, now: Date, count: number): Period[] {
   }
 }
 
-/** Current and past usage, read from the `usage` read model (never the events). */
+/** What reading a metric's buckets needs beyond their states: UNIQUE_COUNT values (recurring), per-event values. */
+function readOptionsFor(metric: PricingMetric | undefined, charges: readonly PlanCharge[]): ReadOptions {
+  if (metric === undefined) return {};
+  const perEvent = charges.some(
+    (c) => c.billableMetricCode === metric.code && c.chargeModel === 'PERCENTAGE' && [c.properties, ...c.filters.map((f) => f.properties)].some((p) => {
+      const q = p as { perTransactionMinAmount?: unknown; perTransactionMaxAmount?: unknown };
+      return (q.perTransactionMinAmount ?? null) !== null || (q.perTransactionMaxAmount ?? null) !== null;
+    }),
+  );
+  return { uniqueValues: isRecurring(metric) && metric.aggregationType === 'UNIQUE_COUNT', perEvent };
+}
+
+/** Current and past usage, read from the usage read model (never the events). */
 export function createUsageService(deps: AppDeps) {
   const collection = deps.readModels.collection.bind(deps.readModels);
   const subscriptions = () => collection<SubscriptionDocument>('subscriptions');
-  const usage = () => collection<UsageDocument>('usage');
+
+  /**
+   * Read-your-writes, per subscription: waits (bounded) until the usage of this external subscription id holds
+   * every event acknowledged for it, and is not being re-folded; then answers with what is stored either way.
+   */
+  async function fresh(organizationId: string, externalSubscriptionId: string): Promise<void> {
+    const subject = subjectKey(organizationId, externalSubscriptionId);
+    await deps.projections.usageFresh(subject, await deps.usagePosition(subject), FRESHNESS_WAIT_MS);
+  }
 
   /** The customer (live, with that external id) and organization, and the subscriptions of the external id. */
   async function lookup(organizationId: string, externalCustomerId: string, filter: Record<string, unknown>) {
@@ -143,21 +165,14 @@ export function createUsageService(deps: AppDeps) {
     return collection<TaxDocument>('taxes').find({ organizationId, deletedAt: null, $or: [{ code: { $in: [...codes] } }, { appliedToOrganization: true }] });
   }
 
-  /** For recurring metrics only: every earlier document of the external id (history and previous periods). */
-  async function earlierDocuments(sub: SubscriptionDocument, period: Period, metrics: readonly PricingMetric[]): Promise<Record<string, UsageDocument[]>> {
-    const recurringCodes = metrics.filter(isRecurring).map((m) => m.code);
-    if (recurringCodes.length === 0) return {};
-    const earlier = await usage().find({ organizationId: sub.organizationId, externalSubscriptionId: sub.externalId, metricCode: { $in: recurringCodes }, from: { $lt: period.from } });
-    return Object.fromEntries(recurringCodes.map((code) => [code, earlier.filter((doc) => doc.metricCode === code)]));
-  }
-
   return {
     /**
      * Lago's current usage (§6.1): the active subscription `externalSubscriptionId` of the customer, priced over
-     * the charges period containing now from the pre-aggregated usage documents (never the events). NOT_FOUND
-     * when the customer has no such active subscription.
+     * the charges period containing now from the pre-aggregated usage (never the events): one range read per
+     * metric. NOT_FOUND when the customer has no such active subscription.
      */
     async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
+      await fresh(organizationId, externalSubscriptionId);
       const now = options.now ?? deps.clock.now();
       const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId, status: 'ACTIVE' });
       const sub = subs[0];
@@ -169,27 +184,41 @@ export function createUsageService(deps: AppDeps) {
       const at = new Date(Math.max(now.getTime(), Date.parse(sub.startedAt!)));
       const period = chargesPeriodContaining(periodSubscriptionOf(priced), at);
       const codes = [...new Set(priced.plan.charges.map((c) => c.billableMetricCode))];
-      const ids = codes.map((code) => usageDocumentId(organizationId, sub.externalId, sub._id, code, period.from));
       const applyTaxes = options.applyTaxes ?? true;
-      // One read by ids for the period's documents, beside the metrics and taxes; earlier documents only if recurring.
-      const [metrics, taxes, docs] = await Promise.all([
+      const subject = subjectKey(organizationId, sub.externalId);
+      const [metrics, taxes, generation] = await Promise.all([
         liveMetrics(organizationId, codes),
         applyTaxes ? liveTaxes(organizationId, taxCodesOf([priced.plan], customer)) : [],
-        usage().find({ _id: { $in: ids }, organizationId }),
+        generationOf(deps.readModels, organizationId, sub.externalId),
       ]);
-      const documents = { documentsByCode: Object.fromEntries(docs.map((d) => [d.metricCode, d])), earlierByCode: await earlierDocuments(sub, period, metrics) };
+      const metricsByCode = byCode(metrics);
+      const documentsByCode: Record<string, PeriodBuckets> = {};
+      const earlierByCode: Record<string, PeriodBuckets[]> = {};
+      await Promise.all(
+        codes.map(async (code) => {
+          const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
+          const read = readOptionsFor(metric, priced.plan.charges);
+          const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: period.from, subscriptionId: sub._id }), read);
+          if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
+          // Recurring metrics carry every earlier period (and history) of the external id, whatever its plan then.
+          if (metric !== undefined && isRecurring(metric)) {
+            Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: period.from }), enumerable: true });
+          }
+        }),
+      );
       const taxesFor = applyTaxes ? taxResolver(taxes, priced.plan, customer) : () => [];
-      const priceInputs = { metrics: byCode(metrics), charges: priced.plan.charges, ...documents, taxesFor };
+      const priceInputs = { metrics: metricsByCode, charges: priced.plan.charges, documentsByCode, earlierByCode, taxesFor };
       return { ...priceWindow(priced, period, priceInputs), issuingDate: localDate(period.to, priced.timezone) };
     },
 
     /**
      * Lago's past usage: the previous charges periods of `externalSubscriptionId` (every plan of it the customer had,
-     * terminated ones too), most recent first, priced from the usage documents; only `billableMetricCode`'s charge
+     * terminated ones too), most recent first, priced from the usage read model; only `billableMetricCode`'s charge
      * when given. The current period is not included.
      */
     async past(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: PastUsageOptions = {}): Promise<CustomerUsageView[]> {
       const count = validPeriodsCount(options.periodsCount);
+      await fresh(organizationId, externalSubscriptionId);
       const metricCode = options.billableMetricCode ?? null;
       const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
       const started = subs.filter((s) => s.status === 'ACTIVE' || s.status === 'TERMINATED');
@@ -202,12 +231,20 @@ export function createUsageService(deps: AppDeps) {
         return plan === undefined ? [] : [{ sub, plan: planOf(plan, sub), customer, organization, timezone }];
       });
       const codes = metricCode !== null ? [metricCode] : [...new Set(subscriptionsPriced.flatMap((p) => p.plan.charges.map((c) => c.billableMetricCode)))];
-      const [metrics, taxes, docs] = await Promise.all([
+      const subject = subjectKey(organizationId, externalSubscriptionId);
+      const [metrics, taxes, generation] = await Promise.all([
         liveMetrics(organizationId, codes),
         liveTaxes(organizationId, taxCodesOf(subscriptionsPriced.map((p) => p.plan), customer)),
-        usage().find({ organizationId, externalSubscriptionId, metricCode: { $in: codes } }),
+        generationOf(deps.readModels, organizationId, externalSubscriptionId),
       ]);
-      const context = { metrics: byCode(metrics), docs, metricCode, now: options.now ?? deps.clock.now() };
+      const metricsByCode = byCode(metrics);
+      const allCharges = subscriptionsPriced.flatMap((p) => p.plan.charges);
+      const docs = (
+        await Promise.all(
+          codes.map((code) => readPeriods(deps.readModels, metricPrefix(subject, generation, code), readOptionsFor(Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined, allCharges))),
+        )
+      ).flat();
+      const context = { metrics: metricsByCode, docs, metricCode, now: options.now ?? deps.clock.now() };
       return pastUsageOf(subscriptionsPriced, context, count, taxes);
     },
   };
@@ -216,8 +253,8 @@ export function createUsageService(deps: AppDeps) {
 type PriceInputs = {
   metrics: Record<string, PricingMetric>;
   charges: readonly PlanCharge[];
-  documentsByCode: Record<string, UsageDocument>;
-  earlierByCode: Record<string, UsageDocument[]>;
+  documentsByCode: Record<string, PeriodBuckets>;
+  earlierByCode: Record<string, PeriodBuckets[]>;
   taxesFor: (charge: PlanCharge) => TaxRate[];
 };
 
@@ -237,11 +274,12 @@ function priceWindow(priced: Priced, window: Period, inputs: PriceInputs): Custo
   });
 }
 
-type PastContext = { metrics: Record<string, PricingMetric>; docs: readonly UsageDocument[]; metricCode: string | null; now: Date };
+type PastContext = { metrics: Record<string, PricingMetric>; docs: readonly PeriodUsage[]; metricCode: string | null; now: Date };
 
 /** Prices each past period of each subscription (most recent first) with that subscription's plan. */
 function pastUsageOf(subscriptions: readonly Priced[], context: PastContext, count: number, taxes: readonly TaxDocument[]): CustomerUsageView[] {
-  const docsById = new Map(context.docs.map((d) => [d._id, d]));
+  const periodKey = (subscriptionId: string, metricCode: string, from: string) => JSON.stringify([subscriptionId, metricCode, from]);
+  const docsById = new Map(context.docs.map((d) => [periodKey(d.subscriptionId, d.metricCode, d.from), d]));
   const windows = subscriptions
     .flatMap((priced) => pastPeriodsOf(priced, context.now, count).map((period) => ({ priced, period })))
     .sort((a, b) => Date.parse(b.period.from) - Date.parse(a.period.from))
@@ -252,7 +290,7 @@ function pastUsageOf(subscriptions: readonly Priced[], context: PastContext, cou
     const codes = [...new Set(charges.map((c) => c.billableMetricCode))];
     const documentsByCode = Object.fromEntries(
       codes.flatMap((code) => {
-        const doc = docsById.get(usageDocumentId(sub.organizationId, sub.externalId, sub._id, code, period.from));
+        const doc = docsById.get(periodKey(sub._id, code, period.from));
         return doc === undefined ? [] : [[code, doc]];
       }),
     );

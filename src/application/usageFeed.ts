@@ -1,148 +1,154 @@
-import { EventEmitter } from 'node:events';
-import type { ProjectionRunner } from '../../projections/runner.ts';
-import { parseUsageDocumentId } from '../billing/usage/meter.ts';
-import type { AppDeps } from './context.ts';
+import type { ProjectionHost } from './ports/projectionHost.ts';
+import type { CustomerUsageView } from './usage.ts';
+import { subjectKey } from '../../projections/usageStore.ts';
 
-/** Tells which external subscription ids' usage may have changed: `listener(organizationId, externalSubscriptionId)`. */
-export type UsageChangeSource = (listener: (organizationId: string, externalSubscriptionId: string) => void) => () => void;
-
-/** Changes from the in-process projection runner: the usage documents it has just committed. */
-export function runnerUsageChanges(runner: ProjectionRunner): UsageChangeSource {
-  return (listener) => {
-    const onChange = (change: { collection: string; ids: string[] }) => {
-      if (change.collection !== 'usage') return;
-      const seen = new Set<string>();
-      for (const id of change.ids) {
-        const parsed = parseUsageDocumentId(id);
-        const key = JSON.stringify([parsed.organizationId, parsed.externalSubscriptionId]);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        listener(parsed.organizationId, parsed.externalSubscriptionId);
-      }
-    };
-    runner.changes.on('change', onChange);
-    return () => runner.changes.off('change', onChange);
-  };
-}
-
-/**
- * Changes seen on the log itself, for an API process whose projections run elsewhere: one shared tail, started
- * with the first watcher. A push then waits for the worker's checkpoints before reading.
- */
-export function logUsageChanges(deps: AppDeps): UsageChangeSource {
-  const emitter = new EventEmitter<{ usage: [string, string] }>();
-  emitter.setMaxListeners(0);
-  let started = false;
-  const start = async () => {
-    started = true;
-    const head = await deps.eventStore.headPosition();
-    for await (const event of deps.eventStore.subscribeToAll(head === null ? {} : { after: head })) {
-      const data = event.data as { organizationId?: string; externalSubscriptionId?: string; externalId?: string };
-      if (event.type === 'UsageEventIngested') emitter.emit('usage', data.organizationId!, data.externalSubscriptionId!);
-      else if (event.type.startsWith('Subscription') && data.organizationId && data.externalId) emitter.emit('usage', data.organizationId, data.externalId);
-    }
-  };
-  return (listener) => {
-    if (!started) start().catch((error: unknown) => deps.logger.error('usage change tail stopped', { error: String(error) }));
-    emitter.on('usage', listener);
-    return () => emitter.off('usage', listener);
-  };
-}
+/** What a live-usage subscriber watches. */
+export type UsageWatch = { organizationId: string; externalCustomerId: string; externalSubscriptionId: string; applyTaxes: boolean };
 
 export interface UsageFeedOptions {
-  /** At most one push per subscription per this many milliseconds. */
+  /** At most one computation (and push) per watched usage per this many milliseconds. */
   coalesceMs?: number;
 }
 
+type Subscriber = { deliver(value: CustomerUsageView): void; fail(error: unknown): void };
+
+type Channel = {
+  watch: UsageWatch;
+  subject: string;
+  subscribers: Set<Subscriber>;
+  last: CustomerUsageView | null;
+  lastStart: number;
+  computing: boolean;
+  dirty: boolean;
+  timer: NodeJS.Timeout | null;
+};
+
 /**
- * Live usage: per (organization, external subscription id), a stream of "recompute now" ticks. Changes are
- * coalesced (at most one tick per `coalesceMs`, default 80), and a tick is only given once the read models have folded the
- * whole log as it was when the tick was prepared, so what is read after it reflects every acknowledged event.
+ * Live usage that fans out: one channel per watched usage (organization, customer, subscription, taxes), whatever
+ * the number of subscribers. A commit that changed the subscription's usage marks its channels dirty; each channel
+ * computes the usage at most once per `coalesceMs` (default 80) and hands the same result to every subscriber. A
+ * subscriber that reads slowly only ever holds the latest value (nothing queues up), and a new subscriber gets the
+ * last value at once. `read` answers only once the subscription's acknowledged events are folded (usage service).
  */
-export function createUsageFeed(deps: AppDeps, source: UsageChangeSource, options: UsageFeedOptions = {}) {
-  // 80 ms: "about 100 ms" between pushes, leaving room under the 100 ms acknowledged → pushed target for the
-  // fold, the freshness wait and the read (an event acknowledged just after a push waits one window).
+export function createUsageFeed(host: ProjectionHost, read: (watch: UsageWatch) => Promise<CustomerUsageView>, options: UsageFeedOptions = {}) {
+  // 80 ms: "about 100 ms" between pushes, leaving room under the 100 ms acknowledged → pushed target for the fold
+  // and the read (an event acknowledged just after a push waits one window).
   const coalesceMs = options.coalesceMs ?? 80;
-  const listeners = new Map<string, Set<() => void>>();
-  let unsubscribe: (() => void) | null = null;
-  const keyOf = (organizationId: string, externalSubscriptionId: string) => JSON.stringify([organizationId, externalSubscriptionId]);
+  const channels = new Map<string, Channel>();
+  const bySubject = new Map<string, Set<Channel>>();
+  let computations = 0;
 
-  /** Resolves once the read models hold every event appended so far (false if they did not catch up in time). */
-  async function fresh(): Promise<boolean> {
-    const head = await deps.eventStore.headPosition();
-    if (head === null) return true;
+  host.onCommit((changed) => {
+    for (const subject of changed) for (const channel of bySubject.get(subject) ?? []) markDirty(channel);
+  });
+
+  function markDirty(channel: Channel): void {
+    channel.dirty = true;
+    schedule(channel);
+  }
+
+  function schedule(channel: Channel): void {
+    if (channel.computing || channel.timer !== null || !channels.has(keyOf(channel.watch))) return;
+    channel.timer = setTimeout(() => void compute(channel), Math.max(0, channel.lastStart + coalesceMs - Date.now()));
+  }
+
+  async function compute(channel: Channel): Promise<void> {
+    channel.timer = null;
+    channel.dirty = false;
+    channel.computing = true;
+    channel.lastStart = Date.now();
+    computations += 1;
     try {
-      await deps.waitForProjections(head);
-      return true;
-    } catch {
-      return false;
+      const value = await read(channel.watch);
+      channel.last = value;
+      for (const subscriber of channel.subscribers) subscriber.deliver(value);
+    } catch (error) {
+      for (const subscriber of channel.subscribers) subscriber.fail(error);
+      close(channel);
+    } finally {
+      channel.computing = false;
     }
+    if (channel.dirty) schedule(channel);
   }
 
-  function listen(key: string, onChange: () => void): () => void {
-    if (unsubscribe === null) unsubscribe = source((org, ext) => listeners.get(keyOf(org, ext))?.forEach((notify) => notify()));
-    const set = listeners.get(key) ?? new Set();
-    set.add(onChange);
-    listeners.set(key, set);
-    return () => {
-      set.delete(onChange);
-      if (set.size === 0) listeners.delete(key);
-      if (listeners.size === 0) {
-        unsubscribe?.();
-        unsubscribe = null;
-      }
-    };
+  function close(channel: Channel): void {
+    const key = keyOf(channel.watch);
+    if (channels.get(key) !== channel) return;
+    channels.delete(key);
+    if (channel.timer !== null) clearTimeout(channel.timer);
+    const set = bySubject.get(channel.subject);
+    set?.delete(channel);
+    if (set?.size === 0) bySubject.delete(channel.subject);
+    host.watch(channel.subject, -1);
   }
 
-  /** Ticks for one subscription's usage until `return()` is called (a closed websocket). */
-  function watch(organizationId: string, externalSubscriptionId: string): AsyncIterableIterator<void> {
-    let dirty = false;
+  function open(watch: UsageWatch): { channel: Channel; fresh: boolean } {
+    const key = keyOf(watch);
+    const known = channels.get(key);
+    if (known !== undefined) return { channel: known, fresh: false };
+    const subject = subjectKey(watch.organizationId, watch.externalSubscriptionId);
+    const channel: Channel = { watch, subject, subscribers: new Set(), last: null, lastStart: 0, computing: false, dirty: false, timer: null };
+    channels.set(key, channel);
+    let set = bySubject.get(subject);
+    if (set === undefined) bySubject.set(subject, (set = new Set()));
+    set.add(channel);
+    host.watch(subject, 1);
+    return { channel, fresh: true };
+  }
+
+  /** The usage now, then after every change, until `return()` (a closed websocket). */
+  function watch(target: UsageWatch): AsyncIterableIterator<CustomerUsageView> {
+    const { channel, fresh } = open(target);
+    let pending: CustomerUsageView | null = channel.last;
+    let failure: { error: unknown } | null = null;
+    let wake: (() => void) | null = null;
     let closed = false;
-    let changed: (() => void) | null = null;
-    let cancelSleep: (() => void) | null = null;
-    let lastTick = 0;
-    const stop = listen(keyOf(organizationId, externalSubscriptionId), () => {
-      dirty = true;
-      changed?.();
-    });
-    const nextChange = () => new Promise<void>((resolve) => (changed = resolve)).finally(() => (changed = null));
-    // Changes during the coalescing sleep only mark the tick dirty; closing cuts the sleep short.
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        cancelSleep = () => (clearTimeout(timer), resolve());
-      }).finally(() => (cancelSleep = null));
-    const iterator: AsyncIterableIterator<void> = {
+    const subscriber: Subscriber = {
+      deliver(value) {
+        pending = value;
+        wake?.();
+      },
+      fail(error) {
+        failure = { error };
+        wake?.();
+      },
+    };
+    channel.subscribers.add(subscriber);
+    if (fresh) markDirty(channel);
+    const iterator: AsyncIterableIterator<CustomerUsageView> = {
       [Symbol.asyncIterator]: () => iterator,
       async next() {
-        while (!closed) {
-          if (!dirty) await nextChange();
-          const wait = lastTick + coalesceMs - Date.now();
-          if (!closed && wait > 0) await sleep(wait);
-          if (closed) break;
-          dirty = false;
-          lastTick = Date.now();
-          // Stale reads are never pushed: if the read models lag too far, try again on the next change.
-          if (!(await fresh())) {
-            dirty = true;
-            continue;
-          }
-          return { done: false, value: undefined };
+        while (!closed && pending === null && failure === null) await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        if (failure !== null) {
+          closed = true;
+          throw failure.error;
         }
-        return { done: true, value: undefined };
+        if (closed || pending === null) return { done: true, value: undefined };
+        const value: CustomerUsageView = pending;
+        pending = null;
+        return { done: false, value };
       },
       async return() {
         closed = true;
-        stop();
-        changed?.();
-        cancelSleep?.();
+        channel.subscribers.delete(subscriber);
+        if (channel.subscribers.size === 0) close(channel);
+        wake?.();
         return { done: true, value: undefined };
       },
     };
     return iterator;
   }
 
-  return { watch, fresh };
+  return {
+    watch,
+    /** Usage computations made so far (each shared by every subscriber of its channel). */
+    computations: () => computations,
+    /** Channels open now. */
+    channels: () => channels.size,
+  };
 }
+
+const keyOf = (watch: UsageWatch) => JSON.stringify([watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes]);
 
 export type UsageFeed = ReturnType<typeof createUsageFeed>;

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   principal: Principal;
   correlationId: string;
   loaders: Loaders;
+  /** The HTTP request (Yoga's initial context); its signal aborts when the client goes away. Absent on websockets. */
+  request?: Request;
 }
 
 export const builder = new SchemaBuilder<{

@@ -1,19 +1,22 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ZodError, type ZodType } from 'zod';
-import { DomainError, ValidationError } from '../domain/shared/errors.ts';
+import { DomainError, RateLimitedError, ValidationError } from '../domain/shared/errors.ts';
 
-// Only a refused key changes the HTTP status; other errors are GraphQL results (200), as GraphQL-over-HTTP says.
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
+// Only a refused key and back-pressure change the HTTP status; other errors are GraphQL results (200), as
+// GraphQL-over-HTTP says.
+const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
 
 function domainToGraphQL(error: DomainError, path?: readonly (string | number)[]): GraphQLError {
   const status = HTTP_STATUS[error.code];
+  const retryAfter = error instanceof RateLimitedError ? error.retryAfterSeconds : undefined;
   return new GraphQLError(error.message, {
     ...(path ? { path } : {}),
     extensions: {
       code: error.code,
       ...(error.field ? { field: error.field } : {}),
-      ...(status ? { http: { status } } : {}),
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+      ...(status ? { http: { status, ...(retryAfter !== undefined ? { headers: { 'retry-after': String(retryAfter) } } : {}) } } : {}),
     },
   });
 }

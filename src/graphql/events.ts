@@ -1,14 +1,21 @@
 import type { EventOutcome, EventWarning } from '../application/ingestion.ts';
+import type { RecordedEvent } from '../application/ports/eventStore.ts';
 import { subscriptionAt } from '../billing/usage/context.ts';
-import { NotFoundError } from '../domain/shared/errors.ts';
+import type { IngestedUsageEvent } from '../billing/usage/types.ts';
+import { NotFoundError, ValidationError } from '../domain/shared/errors.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
-import type { UsageEventDocument } from '../../projections/usageEvents.ts';
 import { actorOf, organizationOf } from './auth.ts';
 import { BillableMetric } from './billableMetrics.ts';
 import { builder, type GraphQLContext } from './builder.ts';
-import { connectionOf, paginate } from './connection.ts';
 import { BillingSubscription } from './subscriptions.ts';
+
+/** An accepted event as the debugger shows it: read from the log itself (no copy of it is kept anywhere else). */
+type UsageEventView = IngestedUsageEvent & { position: bigint };
+const viewOf = (event: RecordedEvent): UsageEventView => ({ ...(event.data as IngestedUsageEvent), position: event.position });
+
+/** Events of the log a page of `events` may examine (a rare code filter must not scan the whole log). */
+const SCAN_LIMIT = 20_000;
 
 const OutcomeStatus = builder.enumType('EventOutcomeStatus', { values: ['ACCEPTED', 'DUPLICATE', 'REJECTED'] as const });
 
@@ -29,13 +36,13 @@ const Outcome = builder.objectRef<EventOutcome>('EventOutcome').implement({
 });
 
 /** The subscription an event counts for: the one with its external id running at the event's time (§1.5). */
-async function matchedSubscription(event: UsageEventDocument, ctx: GraphQLContext): Promise<SubscriptionDocument | null> {
+async function matchedSubscription(event: UsageEventView, ctx: GraphQLContext): Promise<SubscriptionDocument | null> {
   const all = await ctx.loaders.allBy<SubscriptionDocument>('subscriptions', 'externalId').load(event.externalSubscriptionId);
   // The meter's own rule, so the debugger shows the subscription the usage projection counts the event on.
   return subscriptionAt(all, event.timestamp, false);
 }
 
-const UsageEvent = builder.objectRef<UsageEventDocument>('UsageEvent').implement({
+const UsageEvent = builder.objectRef<UsageEventView>('UsageEvent').implement({
   description: 'An accepted usage event, with what it matched now (the event debugger).',
   fields: (t) => ({
     transactionId: t.exposeString('transactionId'),
@@ -58,7 +65,66 @@ const UsageEvent = builder.objectRef<UsageEventDocument>('UsageEvent').implement
   }),
 });
 
-const UsageEventConnection = connectionOf('UsageEvent', UsageEvent);
+type EventPage = { edges: { cursor: string; node: UsageEventView }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+const UsageEventEdge = builder.objectRef<EventPage['edges'][number]>('UsageEventEdge').implement({
+  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: UsageEvent, resolve: (edge) => edge.node }) }),
+});
+
+const EventPageInfo = builder.objectRef<EventPage['pageInfo']>('UsageEventPageInfo').implement({
+  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
+});
+
+const UsageEventConnection = builder.objectRef<EventPage>('UsageEventConnection').implement({
+  description: 'A page of accepted events, newest first. Not counted: counting the log would grow with it.',
+  fields: (t) => ({
+    edges: t.field({ type: [UsageEventEdge], resolve: (page) => page.edges }),
+    pageInfo: t.field({ type: EventPageInfo, resolve: (page) => page.pageInfo }),
+  }),
+});
+
+const cursorOf = (position: bigint) => Buffer.from(position.toString()).toString('base64url');
+
+function positionOf(cursor: string): bigint {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,20}$/.test(text)) throw new ValidationError('after: not a cursor returned by this API', 'after');
+  return BigInt(text);
+}
+
+/**
+ * A page of the organization's (or one subscription's) accepted events, newest first, read from the log: one
+ * subscription through its index, the organization by a scan bounded to SCAN_LIMIT events (a page may then come
+ * back short, with `hasNextPage` and a cursor to go on from).
+ */
+async function eventPage(ctx: GraphQLContext, args: { externalSubscriptionId?: string | null; code?: string | null; first?: number | null; after?: string | null }): Promise<EventPage> {
+  const first = args.first ?? 50;
+  if (!Number.isInteger(first) || first < 1 || first > 500) throw new ValidationError('first: must be between 1 and 500', 'first');
+  const organizationId = organizationOf(ctx);
+  const code = args.code ?? undefined;
+  const { eventStore } = ctx.app.deps;
+  let before = args.after ? positionOf(args.after) : undefined;
+  const found: RecordedEvent[] = [];
+  let next: bigint | null = null;
+  if (args.externalSubscriptionId) {
+    for (let scanned = 0; found.length <= first; ) {
+      const chunk = await eventStore.readUsage(organizationId, args.externalSubscriptionId, { direction: 'backwards', ...(before === undefined ? {} : { before }), maxCount: 500 });
+      for (const event of chunk) if (code === undefined || (event.data as IngestedUsageEvent).code === code) found.push(event);
+      scanned += chunk.length;
+      before = chunk.at(-1)?.position;
+      next = chunk.length === 500 ? before! : null;
+      if (next === null || scanned >= SCAN_LIMIT) break;
+    }
+  } else {
+    const scan = await eventStore.scanUsage(organizationId, { ...(before === undefined ? {} : { before }), maxCount: first + 1, scanLimit: SCAN_LIMIT, ...(code === undefined ? {} : { code }) });
+    found.push(...scan.events);
+    next = scan.next;
+  }
+  const page = found.slice(0, first);
+  const edges = page.map((event) => ({ cursor: cursorOf(event.position), node: viewOf(event) }));
+  const more = found.length > first || next !== null;
+  const end = found.length > first ? page.at(-1)!.position : next;
+  return { edges, pageInfo: { hasNextPage: more, endCursor: more && end !== null ? cursorOf(end) : (edges.at(-1)?.cursor ?? null) } };
+}
 
 const UsageEventInput = builder.inputType('UsageEventInput', {
   description: 'A usage event, named as in Lago. Fields are checked per event: a bad one rejects only its own event.',
@@ -95,7 +161,7 @@ builder.mutationFields((t) => ({
     description: 'Ingests one usage event; its outcome says ACCEPTED, DUPLICATE or REJECTED (with a code).',
     args: { input: t.arg({ type: UsageEventInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const [outcome] = await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), [input]);
+      const [outcome] = await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), [input], ctx.request?.signal);
       return { outcome: outcome! };
     },
   }),
@@ -103,7 +169,7 @@ builder.mutationFields((t) => ({
     type: CreateEventsPayload,
     description: 'Ingests up to 10,000 usage events; one bad event never fails its batch.',
     args: { input: t.arg({ type: CreateEventsInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ outcomes: await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), input.events) }),
+    resolve: async (_root, { input }, ctx) => ({ outcomes: await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), input.events, ctx.request?.signal) }),
   }),
 }));
 
@@ -112,34 +178,16 @@ builder.queryFields((t) => ({
     type: UsageEventConnection,
     description: 'Accepted usage events, most recently ingested first.',
     args: { externalSubscriptionId: t.arg.string(), code: t.arg.string(), first: t.arg.int(), after: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      paginate(
-        ctx.app.deps.readModels.collection<UsageEventDocument>('usageEvents'),
-        {
-          organizationId: organizationOf(ctx),
-          ...(args.externalSubscriptionId ? { externalSubscriptionId: args.externalSubscriptionId } : {}),
-          ...(args.code ? { code: args.code } : {}),
-        },
-        args,
-        'ingestedAt',
-        -1,
-      ),
+    resolve: (_root, args, ctx) => eventPage(ctx, args),
   }),
   event: t.field({
     type: UsageEvent,
     description: 'One accepted event by transaction id (and external subscription id, when several share it).',
     args: { transactionId: t.arg.string({ required: true }), externalSubscriptionId: t.arg.string() },
     resolve: async (_root, args, ctx) => {
-      const [found] = await ctx.app.deps.readModels.collection<UsageEventDocument>('usageEvents').find(
-        {
-          organizationId: organizationOf(ctx),
-          transactionId: args.transactionId,
-          ...(args.externalSubscriptionId ? { externalSubscriptionId: args.externalSubscriptionId } : {}),
-        },
-        { sort: { ingestedAt: -1 }, limit: 1 },
-      );
+      const [found] = await ctx.app.deps.eventStore.findUsage(organizationOf(ctx), args.transactionId, args.externalSubscriptionId ?? undefined);
       if (!found) throw new NotFoundError(`event ${args.transactionId} not found`);
-      return found;
+      return viewOf(found);
     },
   }),
 }));

@@ -5,6 +5,7 @@ import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../application/app.ts';
+import type { SystemHealth } from '../compose.ts';
 import { DomainError } from '../domain/shared/errors.ts';
 import type { GraphQLContext } from './builder.ts';
 import { maskError, useValidationCodes } from './errors.ts';
@@ -29,7 +30,20 @@ export interface HttpServer {
  * HTTP + websocket server on one port: GraphQL (and GraphiQL) at /graphql, graphql-ws subscriptions on the same
  * path through Yoga's envelop (same auth, context and validation), `GET /health` and `GET /ready`.
  */
-export function createHttpServer(app: App, health: () => Promise<{ ready: boolean; [key: string]: unknown }>): HttpServer {
+/** Back-pressure at the door: requests (and request bytes) being handled at once before new ones get 429. */
+export interface HttpLimits {
+  maxInFlight?: number;
+  maxBytesInFlight?: number;
+}
+
+/** Yoga's own cap on one request body (25 MB): what a request without a length is counted as. */
+const MAX_BODY = 25_000_000;
+
+export function createHttpServer(app: App, health: () => Promise<SystemHealth>, limits: HttpLimits = {}): HttpServer {
+  const maxInFlight = limits.maxInFlight ?? 256;
+  const maxBytesInFlight = limits.maxBytesInFlight ?? 256_000_000;
+  let inFlight = 0;
+  let bytesInFlight = 0;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -46,13 +60,30 @@ export function createHttpServer(app: App, health: () => Promise<{ ready: boolea
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/ready')) {
+      // Liveness: the projections run (a stopped or crashed worker, or commits that keep failing, fail it).
+      // Readiness: they also hold the head of the log.
       const status = await health();
-      const body = req.url === '/health' ? { status: 'ok', ...status } : status;
-      res.writeHead(req.url === '/ready' && !status.ready ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      const ok = req.url === '/health' ? status.live : status.ready;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/health' ? { status: status.live ? 'ok' : 'failing', ...status } : status));
       return;
     }
-    await yoga(req, res);
+    const length = Number(req.headers['content-length'] ?? (req.method === 'POST' ? MAX_BODY : 0)) || 0;
+    if (inFlight >= maxInFlight || bytesInFlight + length > maxBytesInFlight) {
+      // Refused before the body is read: memory stays bounded whatever the offered load.
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: 'too many requests in flight; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } }] }));
+      req.resume();
+      return;
+    }
+    inFlight += 1;
+    bytesInFlight += length;
+    try {
+      await yoga(req, res);
+    } finally {
+      inFlight -= 1;
+      bytesInFlight -= length;
+    }
   });
 
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });

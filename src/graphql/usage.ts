@@ -103,9 +103,8 @@ builder.queryFields((t) => ({
       externalSubscriptionId: t.arg.string({ required: true }),
       applyTaxes: t.arg.boolean({ defaultValue: true }),
     },
+    // Read-your-writes inside: the answer reflects every event acknowledged for the subscription (bounded wait).
     resolve: async (_root, args, ctx) => {
-      // Read-your-writes: the answer reflects every event acknowledged before the query (bounded wait).
-      await ctx.app.usageFeed.fresh();
       return ctx.app.usage.current(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, { applyTaxes: args.applyTaxes ?? true });
     },
   }),
@@ -119,7 +118,6 @@ builder.queryFields((t) => ({
       periodsCount: t.arg.int({ description: 'How many periods, 1 to 100; default 12.' }),
     },
     resolve: async (_root, args, ctx) => {
-      await ctx.app.usageFeed.fresh();
       return ctx.app.usage.past(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, {
         billableMetricCode: args.billableMetricCode,
         periodsCount: args.periodsCount,

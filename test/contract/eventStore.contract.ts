@@ -134,31 +134,68 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
     });
 
-    describe('deduplicated appends', () => {
-      const usage = (key: string, n: number) => ({ streamId: `${prefix}_usage`, dedupKey: `${prefix}/${key}`, event: event('Metered', n) });
+    describe('usage appends', () => {
+      const org = () => `${prefix}-org`;
+      const usage = (transactionId: string, n: number, externalSubscriptionId = 'sub_a') => ({
+        transactionId,
+        externalSubscriptionId,
+        code: 'calls',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        properties: { n },
+        preciseTotalAmountCents: null,
+      });
+      const batch = (events: ReturnType<typeof usage>[]) => ({ organizationId: org(), metadata: { organizationId: org(), actor: 'test', recordedAt: '2026-01-02T00:00:00.000Z' }, events });
+      const ours = (events: RecordedEvent[]) => events.filter((e) => (e.data as { organizationId?: string }).organizationId === org());
+      const ns = (events: RecordedEvent[]) => events.map((e) => (e.data as { properties: { n: number } }).properties.n);
 
       it('appends new keys and reports keys seen in an earlier batch or earlier in the batch as duplicates', async () => {
-        const first = await store.appendDeduplicated([usage('a', 1), usage('b', 2), usage('a', 3)]);
+        const first = await store.appendUsage(batch([usage('a', 1), usage('b', 2), usage('a', 3)]));
         expect(first.map((o) => o.status)).toEqual(['appended', 'appended', 'duplicate']);
-        const second = await store.appendDeduplicated([usage('b', 4), usage('c', 5)]);
+        const second = await store.appendUsage(batch([usage('b', 4), usage('c', 5)]));
         expect(second.map((o) => o.status)).toEqual(['duplicate', 'appended']);
-        const logged = mine(await store.readAll()).map((e) => (e.data as { n: number }).n);
-        expect(logged).toEqual([1, 2, 5]);
+        expect(ns(ours(await store.readAll()))).toEqual([1, 2, 5]);
       });
 
-      it('reports the log position of each appended event', async () => {
-        const [outcome] = await store.appendDeduplicated([usage('p', 7)]);
-        expect(outcome?.status).toBe('appended');
-        const found = mine(await store.readAll()).find((e) => (e.data as { n: number }).n === 7);
+      it('keys a transaction id per external subscription: the same id on another subscription is a new event', async () => {
+        const outcomes = await store.appendUsage(batch([usage('t', 1, 'sub_a'), usage('t', 2, 'sub_b'), usage('t', 3, 'sub_b')]));
+        expect(outcomes.map((o) => o.status)).toEqual(['appended', 'appended', 'duplicate']);
+      });
+
+      it('logs each appended event as UsageEventIngested with its data, the batch metadata and its position', async () => {
+        const [outcome] = await store.appendUsage(batch([usage('p', 7)]));
+        const [found] = ours(await store.readAll());
         expect(outcome?.status === 'appended' && outcome.position).toBe(found?.position);
+        expect(found?.type).toBe('UsageEventIngested');
+        expect(found?.data).toEqual({ organizationId: org(), ingestedAt: '2026-01-02T00:00:00.000Z', ...usage('p', 7) });
+        expect(found?.metadata).toMatchObject({ organizationId: org(), actor: 'test' });
+        expect(await store.headPosition()).toBe(found?.position);
       });
 
       it('appends each key exactly once when concurrent callers send overlapping batches', async () => {
         const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => usage(`k${(b * 17 + i) % 60}`, b * 100 + i)));
-        const outcomes = (await Promise.all(batches.map((batch) => store.appendDeduplicated(batch)))).flat();
+        const outcomes = (await Promise.all(batches.map((events) => store.appendUsage(batch(events))))).flat();
         const appended = outcomes.filter((o) => o.status === 'appended').length;
-        expect(appended).toBe(new Set(batches.flat().map((item) => item.dedupKey)).size);
-        expect(mine(await store.readAll())).toHaveLength(appended);
+        expect(appended).toBe(new Set(batches.flat().map((e) => e.transactionId)).size);
+        expect(ours(await store.readAll())).toHaveLength(appended);
+      });
+
+      it('reads one subscription\'s events forwards or backwards, between positions, bounded', async () => {
+        await store.appendUsage(batch([usage('a1', 1, 'sub_a'), usage('b1', 2, 'sub_b'), usage('a2', 3, 'sub_a')]));
+        await store.append(`${prefix}_domain`, [event('D', 0)]);
+        await store.appendUsage(batch([usage('a3', 4, 'sub_a')]));
+        const all = await store.readUsage(org(), 'sub_a');
+        expect(ns(all)).toEqual([1, 3, 4]);
+        expect(ns(await store.readUsage(org(), 'sub_a', { direction: 'backwards', maxCount: 2 }))).toEqual([4, 3]);
+        expect(ns(await store.readUsage(org(), 'sub_a', { after: all[0]!.position, before: all[2]!.position }))).toEqual([3]);
+        expect(await store.readUsage(org(), 'sub_none')).toEqual([]);
+      });
+
+      it('finds events by transaction id, narrowed by external subscription id, newest first', async () => {
+        await store.appendUsage(batch([usage('same', 1, 'sub_a'), usage('same', 2, 'sub_b'), usage('other', 3, 'sub_a')]));
+        expect(ns(await store.findUsage(org(), 'same'))).toEqual([2, 1]);
+        expect(ns(await store.findUsage(org(), 'same', 'sub_a'))).toEqual([1]);
+        expect(await store.findUsage(org(), 'missing')).toEqual([]);
+        expect(await store.findUsage(`${org()}-elsewhere`, 'same')).toEqual([]);
       });
     });
   });

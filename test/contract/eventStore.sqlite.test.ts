@@ -1,40 +1,108 @@
+import { DatabaseSync } from 'node:sqlite';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { UsageBatch } from '../../src/application/ports/eventStore.ts';
 import { openDatabase } from '../../src/infrastructure/sqlite/database.ts';
 import { createSqliteEventStore } from '../../src/infrastructure/eventStore/sqlite.ts';
+import { BLOCK_SIZE } from '../../src/infrastructure/eventStore/usageLog.ts';
 import { eventStoreContract } from './eventStore.contract.ts';
 
 eventStoreContract('embedded sqlite', async () => createSqliteEventStore(openDatabase(':memory:')));
 
-describe('embedded event store durability', () => {
-  it('remembers deduplication keys after the file is closed and reopened', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'billing-dedup-'));
-    try {
-      const path = join(dir, 'billing.db');
-      const item = { streamId: 'usage-o_s', dedupKey: 'o/s/tx1', event: { type: 'Metered', data: {}, metadata: { organizationId: 'o', recordedAt: '2026-01-01T00:00:00.000Z' } } };
-      const db = openDatabase(path);
-      expect((await createSqliteEventStore(db).appendDeduplicated([item]))[0]?.status).toBe('appended');
-      db.close();
-      const reopened = openDatabase(path);
-      expect((await createSqliteEventStore(reopened).appendDeduplicated([item]))[0]?.status).toBe('duplicate');
-      reopened.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+const metadata = { organizationId: 'o', actor: 'test', recordedAt: '2026-01-01T00:00:00.000Z' };
+const usageEvent = (transactionId: string, externalSubscriptionId = 's') => ({
+  transactionId,
+  externalSubscriptionId,
+  code: 'calls',
+  timestamp: '2026-01-01T00:00:00.000Z',
+  properties: {},
+  preciseTotalAmountCents: null,
+});
+const batchOf = (events: ReturnType<typeof usageEvent>[]): UsageBatch => ({ organizationId: 'o', metadata, events });
+
+describe('embedded event store on a file', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'billing-store-'));
+    path = join(dir, 'billing.db');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('remembers dedup keys after the file is closed and reopened, across many blocks of positions', async () => {
+    const db = openDatabase(path);
+    const store = createSqliteEventStore(db);
+    // More than two blocks, so sealed filters are persisted and the open one is rebuilt from its keys at reopen.
+    const total = 2 * BLOCK_SIZE + 500;
+    for (let start = 0; start < total; start += 5_000) {
+      await store.appendUsage(batchOf(Array.from({ length: Math.min(5_000, total - start) }, (_, i) => usageEvent(`tx${start + i}`))));
     }
+    db.close();
+    const reopened = createSqliteEventStore(openDatabase(path));
+    const probes = [0, 1, BLOCK_SIZE - 1, BLOCK_SIZE, BLOCK_SIZE + 1, 2 * BLOCK_SIZE + 10, total - 1].map((n) => usageEvent(`tx${n}`));
+    const outcomes = await reopened.appendUsage(batchOf([...probes, usageEvent('new'), usageEvent('tx0', 'other')]));
+    expect(outcomes.map((o) => o.status)).toEqual([...probes.map(() => 'duplicate'), 'appended', 'appended']);
+    expect(await reopened.headPosition()).toBe(BigInt(total + 2));
+  });
+
+  it('sees the keys another connection appended before deciding a duplicate (two processes on one file)', async () => {
+    const first = createSqliteEventStore(openDatabase(path));
+    const second = createSqliteEventStore(openDatabase(path));
+    expect((await first.appendUsage(batchOf([usageEvent('a')])))[0]?.status).toBe('appended');
+    expect((await second.appendUsage(batchOf([usageEvent('a'), usageEvent('b')]))).map((o) => o.status)).toEqual(['duplicate', 'appended']);
+    expect((await first.appendUsage(batchOf([usageEvent('b')])))[0]?.status).toBe('duplicate');
+    await first.append('x', [{ type: 'T', data: {}, metadata }]);
+    expect((await second.appendUsage(batchOf([usageEvent('a'), usageEvent('c')]))).map((o) => o.status)).toEqual(['duplicate', 'appended']);
+    expect((await first.readAll()).map((e) => e.position)).toEqual([1n, 2n, 3n, 4n]);
+  });
+
+  it('moves the usage events of a file written by the earlier layout, keeping their positions and dedup keys', async () => {
+    const old = new DatabaseSync(path);
+    old.exec(`
+      CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+        type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream_id, revision));
+      CREATE TABLE streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+      CREATE TABLE dedup_keys (dedup_key TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;`);
+    const insert = old.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run('e1', 'organization-o', 0, 'OrganizationCreated', JSON.stringify({ organizationId: 'o' }), JSON.stringify(metadata));
+    for (let i = 0; i < 3; i += 1) {
+      const data = { organizationId: 'o', ingestedAt: metadata.recordedAt, ...usageEvent(`old${i}`), properties: { n: i } };
+      insert.run(`u${i}`, `usage-o_s~${i}`, 0, 'UsageEventIngested', JSON.stringify(data), JSON.stringify(metadata));
+    }
+    insert.run('e2', 'organization-o', 1, 'OrganizationUpdated', JSON.stringify({ organizationId: 'o' }), JSON.stringify(metadata));
+    old.exec("INSERT INTO streams VALUES ('organization-o', 1), ('usage-o_s~0', 0), ('usage-o_s~1', 0), ('usage-o_s~2', 0)");
+    old.close();
+
+    const store = createSqliteEventStore(openDatabase(path));
+    const log = await store.readAll();
+    expect(log.map((e) => [e.position, e.type])).toEqual([
+      [1n, 'OrganizationCreated'],
+      [2n, 'UsageEventIngested'],
+      [3n, 'UsageEventIngested'],
+      [4n, 'UsageEventIngested'],
+      [5n, 'OrganizationUpdated'],
+    ]);
+    expect(log[2]!.data).toMatchObject({ transactionId: 'old1', externalSubscriptionId: 's', properties: { n: 1 } });
+    expect((await store.appendUsage(batchOf([usageEvent('old2'), usageEvent('fresh')]))).map((o) => o.status)).toEqual(['duplicate', 'appended']);
+    expect((await store.append('organization-o', [{ type: 'T', data: {}, metadata }])).position).toBe(7n);
+    expect((await store.readUsage('o', 's')).map((e) => e.position)).toEqual([2n, 3n, 4n, 6n]);
   });
 });
 
 describe('embedded event store ids', () => {
-  it('gives appended events time-ordered UUIDs (v7), so the id index grows at its end', async () => {
+  it('gives domain events time-ordered UUIDs (v7) and usage events ids derived from their position', async () => {
     const store = createSqliteEventStore(openDatabase(':memory:'));
-    const metadata = { organizationId: 'o', recordedAt: '2026-01-01T00:00:00.000Z' };
     await store.append('a', [{ type: 'T', data: {}, metadata }, { type: 'T', data: {}, metadata }]);
-    await store.appendDeduplicated(Array.from({ length: 50 }, (_, i) => ({ streamId: 'usage-o_s', dedupKey: `k${i}`, event: { type: 'T', data: {}, metadata } })));
-    const ids = (await store.readAll()).map((event) => event.id);
-    expect(ids).toHaveLength(52);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect([...ids].sort()).toEqual(ids);
+    await store.appendUsage(batchOf(Array.from({ length: 5 }, (_, i) => usageEvent(`k${i}`))));
+    const log = await store.readAll();
+    const domainIds = log.filter((e) => e.type === 'T').map((e) => e.id);
+    expect(domainIds).toHaveLength(2);
+    for (const id of domainIds) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...domainIds].sort()).toEqual(domainIds);
+    const usageIds = log.filter((e) => e.type === 'UsageEventIngested').map((e) => e.id);
+    expect(new Set(usageIds).size).toBe(5);
+    expect([...usageIds].sort()).toEqual(usageIds);
   });
 });

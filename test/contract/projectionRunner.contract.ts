@@ -58,7 +58,7 @@ export function projectionRunnerContract(name: string, factory: () => Promise<Re
     it('applies a replayed batch only once (documents remember their last position)', async () => {
       const { eventStore, readModels } = await setup();
       // A fresh runner each time knows no checkpoint: only the positions stored in the documents guard them.
-      const apply = (events: typeof log) => new ProjectionRunner(eventStore, readModels, [counters]).apply(counters, events);
+      const apply = (events: typeof log) => new ProjectionRunner(eventStore, readModels, [counters]).apply(events);
       const log = await eventStore.readAll();
       await apply(log.slice(0, 20));
       await apply(log.slice(10)); // overlaps events 10..19
@@ -83,7 +83,7 @@ export function projectionRunnerContract(name: string, factory: () => Promise<Re
       expect(await snapshot(readModels)).toEqual(before);
     });
 
-    it('skips, logs and survives an event its fold cannot handle', async () => {
+    it('quarantines, logs and survives an event its fold cannot handle', async () => {
       const { eventStore, readModels } = await setup();
       const warnings: string[] = [];
       const fragile = defineProjection<Counter>({ ...counters, name: 'fragile', collection: 'fragile', fold: (doc, event, id) => {
@@ -93,10 +93,13 @@ export function projectionRunnerContract(name: string, factory: () => Promise<Re
       const runner = new ProjectionRunner(eventStore, readModels, [fragile], {
         logger: { debug() {}, info() {}, error() {}, warn: (message) => warnings.push(message) },
       });
-      await runner.apply(fragile, await eventStore.readAll());
+      await runner.apply(await eventStore.readAll());
       const docs = await readModels.collection<Counter>('fragile').find({});
       expect(docs.reduce((sum, d) => sum + d.events, 0)).toBe(29);
-      expect(warnings).toEqual(['projection skipped an event']);
+      expect(warnings).toEqual(['projection quarantined an event']);
+      const [record] = await readModels.collection('quarantine').find({});
+      expect(record).toMatchObject({ projection: 'fragile', eventType: 'Added', organizationId: 'o', error: 'Error: odd data' });
+      expect(runner.quarantined()).toBe(1);
     });
   });
 }

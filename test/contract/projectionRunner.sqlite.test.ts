@@ -9,17 +9,30 @@ projectionRunnerContract('embedded sqlite', async () => createSqliteReadModelSto
 
 describe('projection runner on the embedded store', () => {
   const setup = async () => seededLog(createSqliteReadModelStore(openDatabase(':memory:')));
-  it('commits documents and checkpoint atomically: a failed batch leaves neither', async () => {
+  it('quarantines a document the store refuses and commits the others with the checkpoint', async () => {
     const { eventStore, readModels } = await setup();
     await readModels.ensureIndexes('counters', [{ name: 'uniqueTotal', keys: { total: 1 }, unique: true }]);
     const runner = new ProjectionRunner(eventStore, readModels, [counters]);
     const log = await eventStore.readAll();
-    await runner.apply(counters, log.slice(0, 1)); // k0 total 0
+    await runner.apply(log.slice(0, 1)); // k0 total 0
     const clash: RecordedEvent[] = [
       { ...log[1]!, data: { key: 'kA', n: 5 } },
-      { ...log[2]!, data: { key: 'kB', n: 5 } }, // same total as kA: the unique index refuses the batch
+      { ...log[2]!, data: { key: 'kB', n: 5 } }, // same total as kA: the unique index refuses one of them
     ];
-    await expect(runner.apply(counters, clash)).rejects.toThrow();
+    await runner.apply(clash);
+    expect((await snapshot(readModels)).map((d) => d._id)).toEqual(['k0', 'kA']);
+    expect(await readModels.getCheckpoint('counters')).toBe(log[2]!.position);
+    const [record] = await readModels.collection('quarantine').find({});
+    expect(record).toMatchObject({ projection: 'counters', documentId: 'counters/kB', position: log[2]!.position.toString() });
+  });
+
+  it('commits documents and checkpoint atomically: when the store refuses the only write, neither is stored', async () => {
+    const { eventStore, readModels } = await setup();
+    await readModels.ensureIndexes('counters', [{ name: 'uniqueTotal', keys: { total: 1 }, unique: true }]);
+    const runner = new ProjectionRunner(eventStore, readModels, [counters]);
+    const log = await eventStore.readAll();
+    await runner.apply(log.slice(0, 1));
+    await expect(runner.apply([{ ...log[1]!, data: { key: 'kA', n: 0 } }])).rejects.toThrow();
     expect((await snapshot(readModels)).map((d) => d._id)).toEqual(['k0']);
     expect(await readModels.getCheckpoint('counters')).toBe(log[0]!.position);
   });

@@ -127,7 +127,16 @@ describe('crash recovery (kill -9)', () => {
       if ((await fetch(`http://127.0.0.1:${second.port}/ready`)).status === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const count = async () => (await gql(second.port, first.key, '{ events(first: 1) { totalCount } }')).data!.events.totalCount as number;
+    // Every stored event, counted through the event debugger (pages of 500 read from the log).
+    const count = async () => {
+      let total = 0;
+      for (let after: string | null = null; ; ) {
+        const page = (await gql(second.port, first.key, `{ events(externalSubscriptionId: "sub1", first: 500${after ? `, after: "${after}"` : ''}) { edges { cursor } pageInfo { hasNextPage endCursor } } }`)).data!.events;
+        total += page.edges.length;
+        if (!page.pageInfo.hasNextPage) return total;
+        after = page.pageInfo.endCursor;
+      }
+    };
     const stored = await count();
     expect(stored).toBeGreaterThanOrEqual(acknowledged.length);
     // The usage projection, killed mid-fold too, counts every stored event exactly once.

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allProjections } from '../../projections/index.ts';
+import { allProjections, collectionNames } from '../../projections/index.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
+import { BUCKETS, METERS, VALUES, usageSnapshot } from '../../projections/usageStore.ts';
 import { createPlanWith } from '../support/catalog.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -25,8 +26,13 @@ describe('rebuilding every read model from the log', () => {
     await server.settle();
 
     const { eventStore, readModels } = server.system.app.deps;
-    const snapshot = async () =>
-      Promise.all(allProjections.map((p) => readModels.collection(p.collection).find({}, { sort: { _id: 1 } })));
+    // Usage compares as queries read it: how many re-folds a replay meets depends on its paging, and each moves the
+    // subscription to a new generation of documents.
+    const usage = new Set([METERS, BUCKETS, VALUES]);
+    const snapshot = async () => [
+      ...(await Promise.all(allProjections.flatMap(collectionNames).filter((name) => !usage.has(name)).map((name) => readModels.collection(name).find({}, { sort: { _id: 1 } })))),
+      await usageSnapshot(readModels),
+    ];
     const before = await snapshot();
     expect(before.every((docs) => docs.length > 0)).toBe(true);
     await server.system.runner!.stop();
@@ -40,11 +46,10 @@ describe('rebuilding every read model from the log', () => {
 
     // Folding the whole log again over documents that already hold it must not apply anything twice.
     const log = await eventStore.readAll();
-    const runner = new ProjectionRunner(eventStore, readModels, allProjections);
-    for (const p of allProjections) await runner.apply(p, log);
+    await new ProjectionRunner(eventStore, readModels, allProjections).apply(log);
     expect(await snapshot()).toEqual(before);
 
-    for (const p of allProjections) await readModels.reset(p.name, [p.collection]);
+    for (const p of allProjections) await readModels.reset(p.name, collectionNames(p));
     await replay();
     expect(await snapshot()).toEqual(before);
   });

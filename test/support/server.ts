@@ -18,7 +18,7 @@ export interface TestServer {
   apiKey: string;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>;
   ws(key: string | null): Client;
-  /** Waits until every read model has folded the whole log (ingestion acknowledges before projections run). */
+  /** Waits until every read model has folded the whole log, re-folds included (ingestion acknowledges first). */
   settle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,7 +55,10 @@ export async function startTestServer(env: Record<string, string> = {}, override
     },
     async settle() {
       const head = await system.app.deps.eventStore.headPosition();
-      if (head !== null) await system.app.deps.waitForProjections(head);
+      if (head !== null) await system.app.deps.waitForProjections(head, { usage: true });
+      // Re-folds started on the way finish in the background: wait for them too.
+      const deadline = Date.now() + 10_000;
+      while (system.projections.status().stale.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     ws(key) {
       const client = createClient({

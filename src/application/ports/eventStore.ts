@@ -1,3 +1,5 @@
+import type { ValidUsageEvent } from '../../domain/usage/validateEvent.ts';
+
 /**
  * Event store port. Streams are append-only, ordered by revision (0-based); the whole log is ordered by a
  * global `position`. Positions are opaque, strictly increasing bigints: compare them, never do arithmetic.
@@ -58,15 +60,26 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
-/** One event of a deduplicated batch: appended to `streamId` unless `dedupKey` was ever appended before. */
-export interface DedupedEvent {
-  streamId: string;
-  /** Permanent idempotency key, e.g. organization + external subscription + transaction id. */
-  dedupKey: string;
-  event: NewEvent;
+/**
+ * One request's usage events: appended to the log as `UsageEventIngested`, each unless its key — (organization,
+ * `externalSubscriptionId`, `transactionId`) — was ever appended before. `metadata` is the whole batch's.
+ */
+export interface UsageBatch {
+  organizationId: string;
+  metadata: EventMetadata;
+  events: readonly ValidUsageEvent[];
 }
 
 export type DedupedOutcome = { status: 'appended'; position: bigint } | { status: 'duplicate' };
+
+/** A bounded read of one external subscription's usage events, in log order (or backwards). */
+export interface UsageReadOptions {
+  /** Exclusive bounds on the position. */
+  after?: bigint;
+  before?: bigint;
+  maxCount?: number;
+  direction?: 'forwards' | 'backwards';
+}
 
 /** A live subscription: iterate it; pulling slowly slows reading (back-pressure), nothing is dropped. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
@@ -80,13 +93,22 @@ export interface EventStore {
    */
   append(streamId: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /**
-   * Appends a batch of independent events (no expected revision: no read before write), each unless its
-   * `dedupKey` has ever been appended — across batches, restarts and concurrent callers, permanently. Outcomes
-   * are in input order; a key repeated inside the batch is appended once, then `duplicate`. Resolves once every
-   * appended event is durable. Consume these events from the log (`readAll` / `subscribeToAll`): an adapter may
-   * keep each one in a stream derived from `streamId` and the key.
+   * Appends usage batches (no read before write), each event unless its key was ever appended — across batches,
+   * restarts and concurrent callers, permanently. Outcomes are in input order; a key repeated inside the batch is
+   * appended once, then `duplicate`. Resolves once every appended event is durable. The events reach the log
+   * (`readAll`, `subscribeToAll`) as `UsageEventIngested` with `IngestedUsageEvent` data; read one subscription's
+   * with `readUsage` (not `readStream`).
    */
-  appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]>;
+  appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]>;
+  /** One external subscription's usage events, bounded. */
+  readUsage(organizationId: string, externalSubscriptionId: string, options?: UsageReadOptions): Promise<RecordedEvent[]>;
+  /**
+   * An organization's usage events newest first, before `before` (exclusive), at most `maxCount`, examining at most
+   * `scanLimit` events of the log (bounded work); `next` is where to continue (exclusive), null at the log's start.
+   */
+  scanUsage(organizationId: string, options: { before?: bigint; maxCount: number; scanLimit: number; code?: string }): Promise<{ events: RecordedEvent[]; next: bigint | null }>;
+  /** The usage events with this transaction id (and external subscription id, when given), newest first. */
+  findUsage(organizationId: string, transactionId: string, externalSubscriptionId?: string): Promise<RecordedEvent[]>;
   /** Events of one stream in revision order; an unknown stream reads as `[]`. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of the whole log in position order. */

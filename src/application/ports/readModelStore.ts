@@ -20,6 +20,10 @@ export interface IndexSpec {
   unique?: boolean;
 }
 
+export interface CollectionOptions {
+  clustered?: boolean;
+}
+
 /** One document write in an atomic projection batch. `doc === null` deletes. */
 export interface DocumentWrite {
   collection: string;
@@ -45,8 +49,12 @@ export interface ReadModelStore {
   collection<T extends Document = Document>(name: string): ReadCollection<T>;
   /** Documents with their last applied position, for the projection runner. */
   loadForUpdate(collection: string, ids: string[]): Promise<Map<string, { doc: Document; position: bigint }>>;
-  /** Creates the declared indexes if missing. */
-  ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void>;
+  /**
+   * Creates the collection and its declared indexes if missing. `clustered`: documents are stored in `_id` order
+   * (embedded: a WITHOUT ROWID table), for collections read by `_id` ranges only; decided when the collection is
+   * first created.
+   */
+  ensureIndexes(collection: string, indexes: IndexSpec[], options?: CollectionOptions): Promise<void>;
   /**
    * Writes documents and advances the named checkpoints (never backwards). Embedded: one transaction. MongoDB:
    * idempotent — a write whose position is not greater than the stored document's is skipped — then the

@@ -15,6 +15,7 @@ export type { UniqueCountState, UniqueEntry } from './uniqueCount.ts';
 export type { WeightedSumResult, WeightedSumState } from './weightedSum.ts';
 export type { RunningTotalEntry, RunningTotalFold, RunningTotalOptions, RunningTotalState } from './runningTotal.ts';
 export { runningTotal } from './runningTotal.ts';
+export { entryOf as uniqueEntryOf, replaceEntry as replaceUniqueEntry } from './uniqueCount.ts';
 export { countAggregation, latestAggregation, maxAggregation, sumAggregation, uniqueCountAggregation, weightedSumAggregation };
 
 /** The aggregation types with a pre-aggregated fold (CUSTOM is not one: it runs user code over events). */

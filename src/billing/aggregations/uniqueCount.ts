@@ -84,6 +84,21 @@ function put(state: UniqueCountState, value: string, entry: UniqueEntry): Unique
   return { values: { ...state.values, [value]: entry }, active: new BigNumber(state.active).plus(delta).toFixed() };
 }
 
+/** The entry an event records for its value; null when the event has no value (it is dropped). */
+export function entryOf(event: AggregationEvent): UniqueEntry | null {
+  if (event.value === null || event.value === undefined) return null;
+  return { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, op: event.operationType ?? 'add' };
+}
+
+/**
+ * Folding one value's entry against the one stored for it (values kept outside the state, one document each): the
+ * entry to store, or null when the stored one still wins, and the change in active values.
+ */
+export function replaceEntry(current: UniqueEntry | undefined, candidate: UniqueEntry): { entry: UniqueEntry | null; delta: number } {
+  if (current !== undefined && !wins(candidate, current)) return { entry: null, delta: 0 };
+  return { entry: candidate, delta: (candidate.op === 'add' ? 1 : 0) - (current?.op === 'add' ? 1 : 0) };
+}
+
 function wins(candidate: UniqueEntry, current: UniqueEntry): boolean {
   const order = compareKeys(candidate, current);
   return order !== 0 ? order > 0 : candidate.op === 'remove' && current.op === 'add';

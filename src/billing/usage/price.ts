@@ -4,7 +4,7 @@ import type { ChargeDetails, ChargeModelName } from '../chargeModels/index.ts';
 import type { PlanCharge } from '../../domain/plan/types.ts';
 import { priceCharge } from './priceCharge.ts';
 import type { PricingMetric, UsageWindow } from './priceCharge.ts';
-import type { UsageDocument } from './types.ts';
+import type { PeriodBuckets } from './types.ts';
 
 export { priceCharge } from './priceCharge.ts';
 export type { PriceChargeInput, PricingMetric, UsageWindow } from './priceCharge.ts';
@@ -67,9 +67,9 @@ export type CustomerUsageInput = {
   /** Live metrics by code; a charge whose metric is missing or deleted is skipped. */
   metricsByCode: Readonly<Record<string, PricingMetric | undefined>>;
   /** The period's usage document of each metric, by code. */
-  documentsByCode: Readonly<Record<string, UsageDocument | undefined>>;
+  documentsByCode: Readonly<Record<string, PeriodBuckets | undefined>>;
   /** Recurring metrics: history + earlier periods' documents of the external subscription id, by code. */
-  earlierByCode?: Readonly<Record<string, readonly UsageDocument[] | undefined>>;
+  earlierByCode?: Readonly<Record<string, readonly PeriodBuckets[] | undefined>>;
   /** The taxes of a charge's fees (charge → plan → customer → organization); none when taxes are not applied. */
   taxesFor?: ((charge: PlanCharge) => readonly TaxRate[]) | undefined;
 };

@@ -11,7 +11,7 @@ import { toFeeAmounts } from '../fee.ts';
 import { parseOptionalDecimal } from '../money.ts';
 import type { PlanCharge } from '../../domain/plan/types.ts';
 import type { ChargeUsage, FilterUsage, GroupedUsage } from './price.ts';
-import type { PerEventValue, UsageBucket, UsageDocument } from './types.ts';
+import type { PerEventValue, PeriodBuckets, UsageBucket } from './types.ts';
 
 type ChargeProperties = PlanCharge['properties'];
 
@@ -38,9 +38,9 @@ export type PriceChargeInput = {
   charge: PlanCharge;
   metric: PricingMetric;
   /** The period's usage document; none means no usage yet. */
-  document: UsageDocument | null | undefined;
+  document: PeriodBuckets | null | undefined;
   /** Recurring metrics: the history document and every earlier period's documents of the external id. */
-  earlier?: readonly UsageDocument[] | undefined;
+  earlier?: readonly PeriodBuckets[] | undefined;
   currency: string;
   window: UsageWindow;
 };
@@ -107,7 +107,7 @@ function placeBucket(pricing: Pricing, slots: Map<string, Slot>, bucket: UsageBu
  * every bucket of the period (and, for recurring metrics, of earlier periods) merged per (filter, group), plus
  * an empty fee for each filter bucket without events — Lago prices every filter and the default bucket.
  */
-function collectSlots(pricing: Pricing, document: UsageDocument | null | undefined, earlier: readonly UsageDocument[]): Slot[] {
+function collectSlots(pricing: Pricing, document: PeriodBuckets | null | undefined, earlier: readonly PeriodBuckets[]): Slot[] {
   const slots = new Map<string, Slot>();
   for (const bucket of Object.values(document?.buckets ?? {})) placeBucket(pricing, slots, bucket, false);
   for (const doc of earlier) for (const bucket of Object.values(doc.buckets)) placeBucket(pricing, slots, bucket, true);

@@ -21,9 +21,12 @@ export type UsageBucket = {
   runningTotals?: Record<string, RunningTotalState>;
 };
 
+/** What pricing reads of one subscription × metric × charges period: its buckets. */
+export type PeriodBuckets = { readonly buckets: Readonly<Record<string, UsageBucket>> };
+
 /**
- * Usage of one subscription × metric × charges period, bucketed by dimension values: what current usage, past
- * usage and invoices read instead of events. `from`/`to` are the charges period (both inclusive). A `history`
+ * Usage of one subscription × metric × charges period, bucketed by dimension values, as the pure reference fold
+ * (`foldUsageEvents`) builds it; the read model stores the same buckets one document each (projections/usageStore.ts). `from`/`to` are the charges period (both inclusive). A `history`
  * document holds a recurring metric's events from before the subscription's start (Lago counts them in every
  * later period's total); its `from`/`to` are the epoch.
  */

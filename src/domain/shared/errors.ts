@@ -52,3 +52,12 @@ export class ForbiddenError extends DomainError {
     super('FORBIDDEN', message);
   }
 }
+
+/** Back-pressure: the engine is behind or busy; retry after `retryAfterSeconds` (HTTP 429, `Retry-After`). */
+export class RateLimitedError extends DomainError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super('RATE_LIMITED', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -41,6 +41,9 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 const UNIX_SECONDS = /^\d{1,12}(\.\d+)?$/;
 const MAX_ID_LENGTH = 255;
 const MAX_PROPERTIES_BYTES = 16_384;
+/** Nesting and size of `properties` a projection can always store and read back (SQLite's JSON parser stops at 1,000 levels). */
+export const MAX_PROPERTIES_DEPTH = 10;
+export const MAX_PROPERTIES_ENTRIES = 1_000;
 const NUMERIC_AGGREGATIONS = new Set(['SUM', 'MAX', 'LATEST', 'WEIGHTED_SUM']);
 
 function requiredId(input: UsageEventInput, field: 'transactionId' | 'externalSubscriptionId' | 'code'): string | Rejection {
@@ -65,9 +68,31 @@ export function parseTimestamp(value: unknown, now: Date): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/**
+ * The nesting depth and number of keys and elements of a JSON value, walked without recursion and stopped as soon
+ * as either limit is passed (a value nested 100,000 deep is refused in as many steps as the limit).
+ */
+function shapeFits(value: object): boolean {
+  let entries = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > MAX_PROPERTIES_DEPTH) return false;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    entries += children.length;
+    if (entries > MAX_PROPERTIES_ENTRIES) return false;
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+  }
+  return true;
+}
+
 function checkProperties(value: unknown, metric: MetricForValidation | null): Record<string, unknown> | Rejection {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) return { code: 'INVALID_PROPERTIES', message: 'properties must be a JSON object' };
+  if (!shapeFits(value)) {
+    return { code: 'INVALID_PROPERTIES', message: `properties may nest at most ${MAX_PROPERTIES_DEPTH} levels and hold at most ${MAX_PROPERTIES_ENTRIES} keys and elements` };
+  }
   if (JSON.stringify(value).length > MAX_PROPERTIES_BYTES) return { code: 'TOO_LARGE', message: `properties exceed ${MAX_PROPERTIES_BYTES} bytes` };
   const properties = value as Record<string, unknown>;
   if (metric?.fieldName && NUMERIC_AGGREGATIONS.has(metric.aggregationType)) {

@@ -23,7 +23,6 @@ import type {
 } from '@eventstore/db-client';
 import type {
   AppendResult,
-  DedupedEvent,
   DedupedOutcome,
   EventMetadata,
   EventStore,
@@ -33,7 +32,16 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   Subscription,
+  UsageBatch,
+  UsageReadOptions,
 } from '../../application/ports/eventStore.ts';
+import { usageDedupKey, usageStream } from '../../domain/usage/keys.ts';
+
+/** One usage event as this adapter appends it: a stream of its own, named from its dedup key. */
+type DedupedEvent = { streamId: string; dedupKey: string; event: NewEvent };
+
+/** The stream holding the usage event with this key: the subscription's usage stream, `~`, a hash of the key. */
+const keyStreamOf = (streamId: string, dedupKey: string) => `${streamId}~${createHash('sha256').update(dedupKey).digest('hex').slice(0, 40)}`;
 import { ConcurrencyError } from '../../domain/shared/errors.ts';
 
 /**
@@ -114,7 +122,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       await Promise.all(
         indexes.slice(start, start + DEDUP_CONCURRENCY).map(async (index) => {
           const { streamId, dedupKey, event } = events[index]!;
-          const keyStream = `${streamId}~${createHash('sha256').update(dedupKey).digest('hex').slice(0, 40)}`;
+          const keyStream = keyStreamOf(streamId, dedupKey);
           try {
             const result = await append(keyStream, [event], { expectedRevision: 'no_stream' });
             outcomes[index] = { status: 'appended', position: result.position };
@@ -125,6 +133,78 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       );
     }
     return outcomes;
+  }
+
+  async function appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {
+    const ingestedAt = batch.metadata.recordedAt;
+    return appendDeduplicated(
+      batch.events.map((event) => ({
+        streamId: usageStream(batch.organizationId, event.externalSubscriptionId),
+        dedupKey: usageDedupKey(batch.organizationId, event.externalSubscriptionId, event.transactionId),
+        event: { type: 'UsageEventIngested', data: { organizationId: batch.organizationId, ...event, ingestedAt }, metadata: batch.metadata },
+      })),
+    );
+  }
+
+  /**
+   * NOTE: EventStoreDB keeps each usage event in a stream of its own, with no index by subscription: this reads
+   * the whole of $all and keeps that subscription's events. Correct, but O(log) per call (server-mode re-folds and
+   * the event debugger; see the README's known limits).
+   */
+  async function readUsage(organizationId: string, externalSubscriptionId: string, options: UsageReadOptions = {}): Promise<RecordedEvent[]> {
+    const prefix = `${usageStream(organizationId, externalSubscriptionId)}~`;
+    const max = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const found: RecordedEvent[] = [];
+    for (let after = options.after; ; ) {
+      const page = await readAll({ ...(after === undefined ? {} : { after }), maxCount: READ_ALL_PAGE });
+      for (const event of page) {
+        if (options.before !== undefined && event.position >= options.before) break;
+        if (event.streamId.startsWith(prefix)) found.push(event);
+      }
+      const last = page.at(-1);
+      if (page.length < READ_ALL_PAGE || last === undefined || (options.before !== undefined && last.position >= options.before)) break;
+      after = last.position;
+    }
+    const ordered = options.direction === 'backwards' ? found.reverse() : found;
+    return ordered.slice(0, max === Number.POSITIVE_INFINITY ? undefined : max);
+  }
+
+  /** NOTE: a scan of $all from its start (see `readUsage`); the newest `maxCount` before `before` are kept. */
+  async function scanUsage(organizationId: string, options: { before?: bigint; maxCount: number; scanLimit: number; code?: string }): Promise<{ events: RecordedEvent[]; next: bigint | null }> {
+    const kept: RecordedEvent[] = [];
+    for (let after: bigint | undefined; ; ) {
+      const page = await readAll({ ...(after === undefined ? {} : { after }), maxCount: READ_ALL_PAGE });
+      for (const event of page) {
+        if (options.before !== undefined && event.position >= options.before) break;
+        const data = event.data as { organizationId?: string; code?: string };
+        if (event.type !== 'UsageEventIngested' || data.organizationId !== organizationId || (options.code !== undefined && data.code !== options.code)) continue;
+        kept.push(event);
+        if (kept.length > options.maxCount) kept.shift();
+      }
+      const last = page.at(-1);
+      if (page.length < READ_ALL_PAGE || last === undefined || (options.before !== undefined && last.position >= options.before)) break;
+      after = last.position;
+    }
+    return { events: kept.reverse(), next: null };
+  }
+
+  /** With the external subscription id: one read of the key's own stream. Without: a scan of $all (see above). */
+  async function findUsage(organizationId: string, transactionId: string, externalSubscriptionId?: string): Promise<RecordedEvent[]> {
+    if (externalSubscriptionId !== undefined) {
+      const stream = keyStreamOf(usageStream(organizationId, externalSubscriptionId), usageDedupKey(organizationId, externalSubscriptionId, transactionId));
+      return readStream(stream);
+    }
+    const found: RecordedEvent[] = [];
+    for (let after: bigint | undefined; ; ) {
+      const page = await readAll({ ...(after === undefined ? {} : { after }), maxCount: READ_ALL_PAGE });
+      for (const event of page) {
+        const data = event.data as { organizationId?: string; transactionId?: string };
+        if (event.type === 'UsageEventIngested' && data.organizationId === organizationId && data.transactionId === transactionId) found.push(event);
+      }
+      if (page.length < READ_ALL_PAGE) break;
+      after = page.at(-1)!.position;
+    }
+    return found.reverse();
   }
 
   /** Fallback when a server does not report the append position: the stream's last event. */
@@ -256,7 +336,10 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
 
   return {
     append,
-    appendDeduplicated,
+    appendUsage,
+    readUsage,
+    scanUsage,
+    findUsage,
     readStream,
     readAll,
     subscribeToAll,

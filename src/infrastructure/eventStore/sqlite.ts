@@ -3,7 +3,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import { v7 as timeOrderedId } from 'uuid';
 import type {
   AppendResult,
-  DedupedEvent,
   DedupedOutcome,
   EventStore,
   ExpectedRevision,
@@ -12,24 +11,13 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   Subscription,
+  UsageBatch,
 } from '../../application/ports/eventStore.ts';
 import { ConcurrencyError } from '../../domain/shared/errors.ts';
 import { transaction } from '../sqlite/database.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  position INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  stream_id TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  data TEXT NOT NULL,
-  metadata TEXT NOT NULL,
-  UNIQUE (stream_id, revision)
-);
-CREATE TABLE IF NOT EXISTS streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dedup_keys (dedup_key TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
-`;
+import { migrate } from './sqliteMigration.ts';
+import { SCHEMA } from './sqliteSchema.ts';
+import { UsageLog } from './usageLog.ts';
 
 interface Row {
   position: number | bigint;
@@ -42,77 +30,100 @@ interface Row {
 }
 
 export interface SqliteEventStoreOptions {
-  /** How often a live subscription looks for appends made by other processes on the same file. */
+  /** How often a live subscription looks for appends made by other processes (or threads) on the same file. */
   pollIntervalMs?: number;
   /** Events read per page by `subscribeToAll` (the back-pressure window). */
   pageSize?: number;
+  /** A reader beside the process that appends (the projection thread): no schema work, no dedup filters, no appends. */
+  readOnly?: boolean;
+}
+
+/** An embedded event store, plus what only the embedded one has: a wake-up for appends made elsewhere. */
+export interface SqliteEventStore extends EventStore {
+  /** Another thread appended up to `position`: live subscriptions read it now rather than at their next poll. */
+  notifyAppended(position: bigint): void;
+  /** Called after each append of this store with the new head (the projection thread's wake-up). */
+  onAppended(listener: (position: bigint) => void): () => void;
+  /** Bytes of dedup filters held in memory. */
+  filterBytes(): number;
 }
 
 /**
- * Embedded event store on node:sqlite. One append = one transaction; positions are the table's rowids.
+ * Embedded event store on node:sqlite. One append (or one group of concurrent usage batches) = one transaction.
+ * Domain events are rows of `events`; usage events are compact rows of `usage_events` (see sqliteSchema.ts);
+ * `readAll` merges both by position.
  *
- * Event ids are UUIDv7 (time-ordered): the `id` index then grows at its end. Random v4 ids scattered every insert
- * across the whole index, so each batch of 1,000 events dirtied ~1,000 index pages (WAL writes, checkpoints) and
- * sustained ingestion fell from 26k to 18k events/s as the log passed 1M events (BENCHMARKS.md).
+ * Domain event ids are UUIDv7 (time-ordered): the `id` index then grows at its end.
  */
-export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventStoreOptions = {}): EventStore {
-  db.exec(SCHEMA);
+export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+  const readOnly = options.readOnly ?? false;
+  if (!readOnly) db.exec(SCHEMA);
+  const usage = new UsageLog(db);
+  if (!readOnly) migrate(db, usage);
   const pollIntervalMs = options.pollIntervalMs ?? 25;
   const pageSize = options.pageSize ?? 500;
-  const appended = new EventEmitter();
+  const appended = new EventEmitter<{ append: [bigint] }>();
   appended.setMaxListeners(0);
   const q = prepareStatements(db);
+  if (!readOnly) usage.open(readHead());
   let closed = false;
 
-  /** Inserts one deduplicated batch (inside the caller's transaction). */
-  function insertDeduplicated(events: DedupedEvent[]): DedupedOutcome[] {
-    const revisions = new Map<string, bigint>();
-    const results = events.map(({ streamId, dedupKey, event }): DedupedOutcome => {
-      if (q.dedupExists.get(dedupKey)) return { status: 'duplicate' };
-      let revision = revisions.get(streamId);
-      if (revision === undefined) {
-        const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
-        revision = row ? BigInt(row.revision) : -1n;
-      }
-      revision += 1n;
-      revisions.set(streamId, revision);
-      const info = q.insert.run(event.id ?? timeOrderedId(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-      const position = BigInt(info.lastInsertRowid);
-      q.insertDedup.run(dedupKey, position);
-      return { status: 'appended', position };
-    });
-    for (const [streamId, revision] of revisions) q.upsertStream.run(streamId, revision);
-    return results;
+  function readHead(): bigint {
+    const row = q.head.get() as { position: number | bigint } | undefined;
+    return row === undefined ? 0n : BigInt(row.position);
   }
 
-  type Waiting = { events: DedupedEvent[]; resolve: (outcomes: DedupedOutcome[]) => void; reject: (error: unknown) => void };
+  type Waiting = { batch: UsageBatch; resolve: (outcomes: DedupedOutcome[]) => void; reject: (error: unknown) => void };
   let waiting: Waiting[] = [];
 
+  /** One write transaction: the head is read under the write lock, then moved to what `work` returns. */
+  function write<T>(work: (head: bigint) => { result: T; head: bigint }): T {
+    if (readOnly) throw new Error('this event store is a read-only view');
+    let committed = false;
+    try {
+      const result = transaction(db, () => {
+        const start = readHead();
+        usage.sync(start);
+        const done = work(start);
+        if (done.head !== start) q.setHead.run(done.head);
+        return done;
+      });
+      committed = true;
+      usage.wrote(result.head);
+      appended.emit('append', result.head);
+      return result.result;
+    } finally {
+      usage.settle(committed);
+    }
+  }
+
   /**
-   * Group commit: the deduplicated batches that arrived in the same turn of the event loop (concurrent ingestion
-   * requests) share one transaction, so one fsync. Each caller is answered only after that commit; batches are
-   * applied in arrival order, so a key sent twice across them is appended once, then reported duplicate.
+   * Group commit: the usage batches that arrived in the same turn of the event loop (concurrent ingestion requests)
+   * share one transaction, so one fsync. Each caller is answered only after that commit; batches are applied in
+   * arrival order, so a key sent twice across them is appended once, then reported duplicate.
    */
-  function flushDeduplicated(): void {
+  function flushUsage(): void {
     const jobs = waiting;
     waiting = [];
-    let outcomes: DedupedOutcome[][];
     try {
-      outcomes = transaction(db, () => jobs.map((job) => insertDeduplicated(job.events)));
+      const outcomes = write((head) => {
+        const done = usage.append(jobs.map((job) => job.batch), head);
+        return { result: done.outcomes, head: done.head };
+      });
+      jobs.forEach((job, i) => job.resolve(outcomes[i]!));
     } catch {
-      // One bad batch must not fail the others: fall back to a transaction each.
-      outcomes = [];
+      // One bad batch must not fail the others: a transaction each.
       for (const job of jobs) {
         try {
-          outcomes.push(transaction(db, () => insertDeduplicated(job.events)));
+          job.resolve(write((head) => {
+            const done = usage.append([job.batch], head);
+            return { result: done.outcomes[0]!, head: done.head };
+          }));
         } catch (error) {
-          outcomes.push([]);
           job.reject(error);
         }
       }
     }
-    jobs.forEach((job, i) => job.resolve(outcomes[i]!));
-    if (outcomes.some((list) => list.some((outcome) => outcome.status === 'appended'))) appended.emit('append');
   }
 
   function checkExpected(streamId: string, expected: ExpectedRevision, current: bigint | null): void {
@@ -124,40 +135,43 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     if (typeof expected === 'bigint' && current !== expected) throw fail(expected.toString());
   }
 
-  const store: EventStore = {
+  const store: SqliteEventStore = {
     async append(streamId, events: NewEvent[], opts = {}): Promise<AppendResult> {
       if (events.length === 0) throw new Error('append needs at least one event');
-      const result = transaction(db, () => {
+      return write((head) => {
         const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
         const current = row ? BigInt(row.revision) : null;
         checkExpected(streamId, opts.expectedRevision ?? 'any', current);
         let revision = current ?? -1n;
-        let position = 0n;
+        let position = head;
         for (const event of events) {
           revision += 1n;
-          const info = q.insert.run(
-            event.id ?? timeOrderedId(),
-            streamId,
-            revision,
-            event.type,
-            JSON.stringify(event.data),
-            JSON.stringify(event.metadata),
-          );
-          position = BigInt(info.lastInsertRowid);
+          position += 1n;
+          q.insert.run(position, event.id ?? timeOrderedId(), streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
         }
         q.upsertStream.run(streamId, revision);
-        return { nextExpectedRevision: revision, position };
+        return { result: { nextExpectedRevision: revision, position }, head: position };
       });
-      appended.emit('append');
-      return result;
     },
 
-    appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
-      if (events.length === 0) return Promise.resolve([]);
+    appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {
+      if (batch.events.length === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
-        waiting.push({ events, resolve, reject });
-        if (waiting.length === 1) setImmediate(flushDeduplicated);
+        waiting.push({ batch, resolve, reject });
+        if (waiting.length === 1) setImmediate(flushUsage);
       });
+    },
+
+    async readUsage(organizationId, externalSubscriptionId, opts = {}) {
+      return usage.readSubject(organizationId, externalSubscriptionId, readHead(), opts);
+    },
+
+    async scanUsage(organizationId, opts) {
+      return usage.scanOrganization(organizationId, opts.before ?? readHead() + 1n, opts.maxCount, opts.scanLimit, opts.code);
+    },
+
+    async findUsage(organizationId, transactionId, externalSubscriptionId) {
+      return usage.findByTransaction(organizationId, transactionId, externalSubscriptionId);
     },
 
     async readStream(streamId, opts: ReadStreamOptions = {}) {
@@ -166,8 +180,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     },
 
     async readAll(opts: ReadAllOptions = {}) {
-      const rows = q.readAll.all(opts.after ?? 0n, opts.maxCount ?? -1) as unknown as Row[];
-      return rows.map(toRecorded);
+      return readMerged(opts.after ?? 0n, opts.maxCount ?? -1);
     },
 
     subscribeToAll(opts = {}) {
@@ -175,15 +188,42 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     },
 
     async headPosition() {
-      const row = q.head.get() as { position: number | bigint | null };
-      return row.position === null ? null : BigInt(row.position);
+      const head = readHead();
+      return head === 0n ? null : head;
     },
+
+    notifyAppended(position) {
+      appended.emit('append', position);
+    },
+
+    onAppended(listener) {
+      appended.on('append', listener);
+      return () => appended.off('append', listener);
+    },
+
+    filterBytes: () => usage.filterBytes(),
 
     async close() {
       closed = true;
-      appended.emit('append');
+      appended.emit('append', readHead());
     },
   };
+
+  /** The log: domain and usage events merged by position, at most `maxCount` (-1: all). */
+  function readMerged(after: bigint, maxCount: number): RecordedEvent[] {
+    const domain = (q.readAll.all(after, maxCount) as unknown as Row[]).map(toRecorded);
+    const metered = usage.readRange(after, maxCount);
+    if (domain.length === 0) return metered;
+    if (metered.length === 0) return domain;
+    const merged: RecordedEvent[] = [];
+    let i = 0;
+    let j = 0;
+    while ((maxCount < 0 || merged.length < maxCount) && (i < domain.length || j < metered.length)) {
+      if (j >= metered.length || (i < domain.length && domain[i]!.position < metered[j]!.position)) merged.push(domain[i++]!);
+      else merged.push(metered[j++]!);
+    }
+    return merged;
+  }
 
   function waitForAppend(signal: { closed: boolean }): Promise<void> {
     return new Promise((resolve) => {
@@ -199,12 +239,12 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   }
 
   function subscribe(after: bigint): Subscription {
-    const state = { closed: false, wake: () => {} };
+    const state = { closed: false };
     async function* iterate(): AsyncGenerator<RecordedEvent> {
       let cursor = after;
       while (!state.closed && !closed) {
         // Pull one page at a time: a slow consumer simply leaves the next page unread.
-        const page = await store.readAll({ after: cursor, maxCount: pageSize });
+        const page = readMerged(cursor, pageSize);
         for (const event of page) {
           if (state.closed) return;
           cursor = event.position;
@@ -218,7 +258,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       [Symbol.asyncIterator]: () => iterator,
       async close() {
         state.closed = true;
-        appended.emit('append');
+        appended.emit('append', 0n);
         await iterator.return(undefined);
       },
     };
@@ -230,18 +270,15 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
 function prepareStatements(db: DatabaseSync) {
   const columns = 'position, id, stream_id, revision, type, data, metadata';
   return {
+    head: db.prepare('SELECT position FROM log_head WHERE id = 0'),
+    setHead: db.prepare('INSERT INTO log_head (id, position) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position'),
     streamRevision: db.prepare('SELECT revision FROM streams WHERE stream_id = ?'),
-    insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO events (position, id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     upsertStream: db.prepare(
       'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
     ),
-    readStream: db.prepare(
-      `SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-    ),
+    readStream: db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`),
     readAll: db.prepare(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
-    head: db.prepare('SELECT MAX(position) AS position FROM events'),
-    dedupExists: db.prepare('SELECT 1 AS found FROM dedup_keys WHERE dedup_key = ?'),
-    insertDedup: db.prepare('INSERT INTO dedup_keys (dedup_key, position) VALUES (?, ?)'),
   };
 }
 

@@ -71,10 +71,11 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   };
   const indexedFields = new Map<string, Set<string>>();
 
-  function ensureTable(collection: string): string {
+  function ensureTable(collection: string, clustered = false): string {
     const table = tableName(collection);
     if (!known.has(collection)) {
-      db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, position INTEGER NOT NULL)`);
+      // Clustered: rows stored in id order, with no rowid table beside the id index (one B-tree, not two).
+      db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, position INTEGER NOT NULL)${clustered ? ' WITHOUT ROWID' : ''}`);
       const fields = new Set<string>();
       const rows = db.prepare('SELECT spec FROM rm_indexes WHERE collection = ?').all(collection) as { spec: string }[];
       for (const row of rows) for (const key of Object.keys((JSON.parse(row.spec) as IndexSpec).keys)) fields.add(key);
@@ -198,8 +199,8 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
       return found;
     },
 
-    async ensureIndexes(collection, indexes: IndexSpec[]) {
-      const table = ensureTable(collection);
+    async ensureIndexes(collection, indexes: IndexSpec[], options = {}) {
+      const table = ensureTable(collection, options.clustered ?? false);
       const fields = indexedFields.get(collection) ?? new Set<string>();
       for (const index of indexes) {
         const keys = Object.keys(index.keys);

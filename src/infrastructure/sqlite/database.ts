@@ -7,11 +7,12 @@ import { DatabaseSync } from 'node:sqlite';
  * writer; `synchronous = FULL` fsyncs the WAL on every commit, so an acknowledged append survives kill -9 and
  * power loss alike.
  */
-export function openDatabase(path: string): DatabaseSync {
+export function openDatabase(path: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
+  // NORMAL (WAL): a commit does not wait for the disk, and a power loss can only lose the latest commits whole.
+  db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
   db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA foreign_keys = ON');
   return db;

@@ -1,36 +1,49 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AppDeps } from '../../../src/application/context.ts';
-import { createUsageFeed, type UsageChangeSource } from '../../../src/application/usageFeed.ts';
+import type { ProjectionHost } from '../../../src/application/ports/projectionHost.ts';
+import type { CustomerUsageView } from '../../../src/application/usage.ts';
+import { createUsageFeed, type UsageWatch } from '../../../src/application/usageFeed.ts';
+import { subjectKey } from '../../../projections/usageStore.ts';
 
-type Listener = (organizationId: string, externalSubscriptionId: string) => void;
+const target = (externalSubscriptionId = 'sub_1'): UsageWatch => ({ organizationId: 'org', externalCustomerId: 'cus', externalSubscriptionId, applyTaxes: true });
 
-function setup(options: { head?: bigint; lag?: Promise<void> } = {}) {
-  const listeners = new Set<Listener>();
-  const source: UsageChangeSource = (listener) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  };
-  const waited: bigint[] = [];
-  const deps = {
-    eventStore: { headPosition: async () => options.head ?? 42n },
-    waitForProjections: async (position: bigint) => {
-      waited.push(position);
-      await options.lag;
+function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>) {
+  const listeners = new Set<(changed: readonly string[]) => void>();
+  const watched = new Map<string, number>();
+  const host = {
+    onCommit: (listener: (changed: readonly string[]) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
-  } as unknown as AppDeps;
-  const feed = createUsageFeed(deps, source, { coalesceMs: 100 });
-  const change = (sub = 'sub_1') => listeners.forEach((l) => l('org', sub));
-  return { feed, change, listeners, waited };
+    watch: (subject: string, delta: 1 | -1) => watched.set(subject, (watched.get(subject) ?? 0) + delta),
+  } as unknown as ProjectionHost;
+  let version = 0;
+  const reads: string[] = [];
+  const feed = createUsageFeed(
+    host,
+    read ??
+      (async (watch) => {
+        reads.push(watch.externalSubscriptionId);
+        version += 1;
+        return { amountCents: version } as unknown as CustomerUsageView;
+      }),
+    { coalesceMs: 100 },
+  );
+  const commit = (sub = 'sub_1') => listeners.forEach((l) => l([subjectKey('org', sub)]));
+  return { feed, commit, reads, watched };
 }
 
-/** Counts the ticks an iterator gives, in the background. */
-function count(iterator: AsyncIterableIterator<void>) {
-  const state = { ticks: 0 };
+/** Collects what an iterator gives, in the background. */
+function collect(iterator: AsyncIterableIterator<CustomerUsageView>) {
+  const state = { values: [] as unknown[], error: null as unknown };
   void (async () => {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      state.ticks += 1;
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        state.values.push((next.value as unknown as { amountCents: number }).amountCents);
+      }
+    } catch (error) {
+      state.error = error;
     }
   })();
   return state;
@@ -40,51 +53,75 @@ describe('usage feed', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('gives one tick per coalescing window however many changes arrive in it', async () => {
-    const { feed, change } = setup();
-    const ticks = count(feed.watch('org', 'sub_1'));
-    change();
+  it('computes once per window for every subscriber of a subscription, however many commits arrive in it', async () => {
+    const { feed, commit, reads } = setup();
+    const subscribers = Array.from({ length: 100 }, () => collect(feed.watch(target())));
     await vi.advanceTimersByTimeAsync(0);
-    expect(ticks.ticks).toBe(1);
+    expect(reads).toEqual(['sub_1']);
+    expect(subscribers.every((s) => s.values.length === 1 && s.values[0] === 1)).toBe(true);
     for (let i = 0; i < 20; i++) {
-      change();
+      commit();
       await vi.advanceTimersByTimeAsync(4);
     }
-    expect(ticks.ticks).toBe(1);
+    expect(reads).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(100);
-    expect(ticks.ticks).toBe(2);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(ticks.ticks).toBe(2);
+    expect(reads).toHaveLength(2);
+    expect(subscribers.every((s) => s.values.at(-1) === 2)).toBe(true);
+    expect(feed.computations()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(reads).toHaveLength(2);
   });
 
-  it('ignores changes of other subscriptions', async () => {
-    const { feed, change } = setup();
-    const ticks = count(feed.watch('org', 'sub_1'));
-    change('sub_2');
-    await vi.advanceTimersByTimeAsync(500);
-    expect(ticks.ticks).toBe(0);
-  });
-
-  it('ticks only once the read models hold the log head as it was when the tick was prepared', async () => {
-    let caughtUp!: () => void;
-    const { feed, change, waited } = setup({ head: 7n, lag: new Promise<void>((resolve) => (caughtUp = resolve)) });
-    const ticks = count(feed.watch('org', 'sub_1'));
-    change();
-    await vi.advanceTimersByTimeAsync(50);
-    expect(waited).toEqual([7n]);
-    expect(ticks.ticks).toBe(0);
-    caughtUp();
+  it('ignores commits of other subscriptions', async () => {
+    const { feed, commit, reads } = setup();
+    collect(feed.watch(target()));
     await vi.advanceTimersByTimeAsync(0);
-    expect(ticks.ticks).toBe(1);
+    commit('sub_2');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(reads).toEqual(['sub_1']);
   });
 
-  it('ends a waiting watcher on return and stops listening once no one watches', async () => {
-    const { feed, listeners } = setup();
-    const iterator = feed.watch('org', 'sub_1');
-    const pending = iterator.next();
-    expect(listeners.size).toBe(1);
-    await iterator.return!();
-    expect(await pending).toEqual({ done: true, value: undefined });
-    expect(listeners.size).toBe(0);
+  it('gives a late subscriber the last value at once, without computing again', async () => {
+    const { feed, reads } = setup();
+    collect(feed.watch(target()));
+    await vi.advanceTimersByTimeAsync(0);
+    const late = collect(feed.watch(target()));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.values).toEqual([1]);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('keeps only the latest value for a subscriber that does not read (nothing queues up)', async () => {
+    const { feed, commit } = setup();
+    const slow = feed.watch(target());
+    const fast = collect(feed.watch(target()));
+    for (let i = 0; i < 5; i++) {
+      commit();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(fast.values.length).toBeGreaterThan(3);
+    expect((await slow.next()).value).toEqual({ amountCents: fast.values.at(-1) });
+  });
+
+  it('tells the host which subscriptions are watched, until the last subscriber leaves', async () => {
+    const { feed, watched } = setup();
+    const a = feed.watch(target());
+    const b = feed.watch(target());
+    expect(watched.get(subjectKey('org', 'sub_1'))).toBe(1);
+    await a.return!();
+    expect(watched.get(subjectKey('org', 'sub_1'))).toBe(1);
+    await b.return!();
+    expect(watched.get(subjectKey('org', 'sub_1'))).toBe(0);
+    expect(feed.channels()).toBe(0);
+  });
+
+  it('ends every subscriber with the error when the usage cannot be read (a terminated subscription)', async () => {
+    const { feed } = setup(async () => {
+      throw new Error('NOT_FOUND');
+    });
+    const subscribers = [collect(feed.watch(target())), collect(feed.watch(target()))];
+    await vi.advanceTimersByTimeAsync(0);
+    expect(subscribers.map((s) => String(s.error))).toEqual(['Error: NOT_FOUND', 'Error: NOT_FOUND']);
+    expect(feed.channels()).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Benchmarks (`npm run bench`): numbers go to BENCHMARKS.md, never into tests.
+ * Foundation micro-benchmarks (`npm run bench:foundation`): numbers go to BENCHMARKS.md, never into tests.
  *   1. durable appends to the embedded event store, batches of 1,000 events (one transaction each)
  *   2. projection catch-up: fold + atomic commit of documents and checkpoint
  *   3. GraphQL over HTTP: an authenticated query, sequential requests, latency percentiles
@@ -39,16 +39,13 @@ async function appends(total: number, batch: number) {
 
 async function dedupedAppends(total: number, batch: number) {
   const store = createSqliteEventStore(openDatabase(join(dir, 'dedup.db')));
-  const item = (i: number) => ({
-    streamId: `usage-bench_sub${i % 100}`,
-    dedupKey: `bench/sub${i % 100}/tx${i}`,
-    event: { type: 'UsageEventIngested', data: { transactionId: `tx${i}`, value: String(i) }, metadata: meta },
-  });
+  const item = (i: number) => ({ transactionId: `tx${i}`, externalSubscriptionId: `sub${i % 100}`, code: 'calls', timestamp: meta.recordedAt, properties: { value: String(i) }, preciseTotalAmountCents: null });
+  const batchOf = (b: number) => ({ organizationId: 'bench', metadata: meta, events: Array.from({ length: batch }, (_, j) => item(b * batch + j)) });
   const started = performance.now();
-  for (let b = 0; b < total / batch; b += 1) await store.appendDeduplicated(Array.from({ length: batch }, (_, j) => item(b * batch + j)));
+  for (let b = 0; b < total / batch; b += 1) await store.appendUsage(batchOf(b));
   const seconds = (performance.now() - started) / 1000;
   const resend = performance.now();
-  const outcomes = await store.appendDeduplicated(Array.from({ length: batch }, (_, j) => item(j)));
+  const outcomes = await store.appendUsage(batchOf(0));
   const resendMs = performance.now() - resend;
   if (outcomes.some((o) => o.status !== 'duplicate')) throw new Error('re-sent batch was not deduplicated');
   console.log(`deduplicated appends: ${total} events in batches of ${batch} over 100 streams: ${Math.round(total / seconds)} events/s; re-sending a batch of ${batch}: ${resendMs.toFixed(1)} ms, all duplicates`);

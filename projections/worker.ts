@@ -1,0 +1,81 @@
+/**
+ * The projection worker thread (embedded store): its own connection to the database file, the projection runner,
+ * and messages to the thread that serves the API: commits out, appends, waits and watches in. See workerHost.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger, type LogLevel } from '../src/application/logger.ts';
+import { createSqliteEventStore } from '../src/infrastructure/eventStore/sqlite.ts';
+import { createSqliteReadModelStore } from '../src/infrastructure/readModels/sqlite.ts';
+import { openDatabase } from '../src/infrastructure/sqlite/database.ts';
+import { allProjections } from './index.ts';
+import { ProjectionRunner, type ProjectionRunnerOptions } from './runner.ts';
+
+export type WorkerData = { databasePath: string; logLevel: LogLevel; runner: Omit<ProjectionRunnerOptions, 'logger'> };
+
+/** Main → worker. */
+export type ToWorker =
+  | { type: 'appended'; position: string }
+  | { type: 'want'; position: string }
+  | { type: 'watch'; subject: string; delta: 1 | -1 }
+  | { type: 'stop' };
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: 'commit'; checkpoints: [string, string][]; changed: string[]; stale: string[]; quarantined: number; failure: string | null }
+  | { type: 'stopped' };
+
+const port = parentPort!;
+const data = workerData as WorkerData;
+const logger = createLogger(data.logLevel);
+// Read models can be rebuilt from the log: their commits need not wait for the disk (the log's appends do).
+const db = openDatabase(data.databasePath, { synchronous: 'NORMAL' });
+const eventStore = createSqliteEventStore(db, { readOnly: true, pollIntervalMs: 250 });
+const readModels = createSqliteReadModelStore(db);
+const runner = new ProjectionRunner(eventStore, readModels, allProjections, { ...data.runner, logger });
+
+const post = (message: FromWorker) => port.postMessage(message);
+const report = () =>
+  post({
+    type: 'commit',
+    checkpoints: [...runner.checkpoints()].map(([name, position]) => [name, position.toString()]),
+    changed: [],
+    stale: runner.stale(),
+    quarantined: runner.quarantined(),
+    failure: runner.lastFailure(),
+  });
+
+runner.commits.on('commit', (info) =>
+  post({
+    type: 'commit',
+    checkpoints: [...info.checkpoints].map(([name, position]) => [name, position.toString()]),
+    changed: info.changed,
+    stale: info.stale,
+    quarantined: info.quarantined,
+    failure: null,
+  }),
+);
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'appended':
+      eventStore.notifyAppended(BigInt(message.position));
+      break;
+    case 'want':
+      runner.want(BigInt(message.position));
+      break;
+    case 'watch':
+      runner.watch(message.subject, message.delta);
+      break;
+    case 'stop':
+      void runner.stop().finally(() => {
+        db.close();
+        post({ type: 'stopped' });
+      });
+      break;
+  }
+});
+
+await runner.start();
+report();
+// A commit that keeps failing is visible to the API's health check.
+setInterval(() => runner.lastFailure() !== null && report(), 1_000).unref();
