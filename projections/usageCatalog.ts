@@ -33,6 +33,8 @@ export class UsageCatalog {
   private readonly timezones = new Map<string, string>();
   private readonly metrics = new Map<string, BillableMetricDocument>();
   private readonly contexts = new Map<string, MeterContext | null>();
+  /** An external id with one started subscription (the common case): its bounds in ms and contexts by code. */
+  private readonly single = new Map<string, { sub: SubscriptionDocument; fromMs: number; toMs: number; byCode: Map<string, MeterContext | null> }>();
 
   static async load(readModels: ReadModelStore, organizationId: string, externalIds: readonly string[]): Promise<UsageCatalog> {
     const catalog = new UsageCatalog();
@@ -42,7 +44,15 @@ export class UsageCatalog {
       list.push(sub);
       catalog.subscriptions.set(sub.externalId, list);
     }
-    for (const [externalId, list] of catalog.subscriptions) catalog.counting.set(externalId, list.filter(counts));
+    for (const [externalId, list] of catalog.subscriptions) {
+      const counting = list.filter(counts);
+      catalog.counting.set(externalId, counting);
+      const only = counting.length === 1 ? counting[0]! : undefined;
+      if (only !== undefined) {
+        const toMs = only.terminatedAt === null ? Number.POSITIVE_INFINITY : Date.parse(only.terminatedAt);
+        catalog.single.set(externalId, { sub: only, fromMs: Date.parse(only.startedAt!), toMs, byCode: new Map() });
+      }
+    }
     const started = subs.filter(counts);
     if (started.length === 0) return catalog;
     const [organization, customers, plans] = await Promise.all([
@@ -63,10 +73,20 @@ export class UsageCatalog {
     return catalog;
   }
 
-  /** The meter context counting an event of `externalId` / `code` at `timestamp`, or null when nothing counts it. */
-  contextFor(externalId: string, code: string, timestamp: string): MeterContext | null {
+  /**
+   * The meter context counting an event of `externalId` / `code` at `timestamp` (`ms`: the same, parsed), or null
+   * when nothing counts it.
+   */
+  contextFor(externalId: string, code: string, timestamp: string, ms = Date.parse(timestamp)): MeterContext | null {
     const metric = this.metrics.get(code);
     if (!metric) return null;
+    const single = this.single.get(externalId);
+    // One started subscription and an event inside it: what subscriptionAt would answer, without its work.
+    if (single !== undefined && single.fromMs <= ms && ms <= single.toMs) {
+      let context = single.byCode.get(code);
+      if (context === undefined) single.byCode.set(code, (context = this.context(single.sub, metric)));
+      return context;
+    }
     const sub = subscriptionAt(this.counting.get(externalId) ?? [], timestamp, metric.recurring);
     return sub ? this.context(sub, metric) : null;
   }

@@ -3,8 +3,9 @@ import type { Document, DocumentWrite, ReadModelStore } from '../src/application
 import { aggregationFor, replaceUniqueEntry, runningTotal, uniqueEntryOf } from '../src/billing/aggregations/index.ts';
 import type { AggregationEvent, RunningTotalState, UniqueCountState, UniqueEntry } from '../src/billing/aggregations/index.ts';
 import { epochSeconds, numericValue } from '../src/billing/aggregations/shared.ts';
-import { aggregationEventOf, dimsOf, locate } from '../src/billing/usage/meter.ts';
+import { aggregationEventOf, dimsOf, locate, type UsageLocation } from '../src/billing/usage/meter.ts';
 import type { Dims, IngestedUsageEvent, MeterContext } from '../src/billing/usage/types.ts';
+import { GenerationalCache } from './cache.ts';
 import type { FoldFailure } from './projection.ts';
 import { EMPTY_FINGERPRINT, UsageCatalog } from './usageCatalog.ts';
 import {
@@ -33,12 +34,22 @@ export type Subject = {
 };
 
 
-type Placement = { id: string; ctx: MeterContext; dims: Dims; event: AggregationEvent; position: bigint; valueId: string | null };
-type BucketEntry = { doc: StoredBucket; position: bigint; dirty: boolean };
-type ValueEntry = { doc: Document | null; position: bigint; dirty: boolean };
+/** A cached bucket; `doc` is null while it is being loaded (its first event in this batch). */
+type BucketEntry = { id: string; subject: string; doc: StoredBucket | null; position: bigint; dirty: boolean };
+/** A cached value document; `doc` null: none stored (or not loaded yet, while `loading`). */
+type ValueEntry = { id: string; doc: Document | null; position: bigint; dirty: boolean; loading: boolean };
+type Placement = { bucket: BucketEntry; ctx: MeterContext; dims: Dims; event: AggregationEvent; position: bigint; value: ValueEntry | null };
 
-/** The subject key a bucket id starts with (its first two parts). */
-const subjectOfBucket = (id: string): string => id.slice(0, id.indexOf('|', id.indexOf('|') + 1));
+/** Period prefixes, per location and generation: built once, then the same string (and its hash) every event. */
+const prefixes = new WeakMap<UsageLocation, Map<number, string>>();
+
+function prefixOf(subject: string, generation: number, ctx: MeterContext, location: UsageLocation): string {
+  let byGeneration = prefixes.get(location);
+  if (byGeneration === undefined) prefixes.set(location, (byGeneration = new Map()));
+  let prefix = byGeneration.get(generation);
+  if (prefix === undefined) byGeneration.set(generation, (prefix = periodPrefix(subject, generation, { metricCode: ctx.metric.code, from: location.from, subscriptionId: ctx.subscriptionId })));
+  return prefix;
+}
 
 function readable(read: () => unknown): boolean {
   try {
@@ -49,10 +60,10 @@ function readable(read: () => unknown): boolean {
   }
 }
 
-/** Cached documents past these counts are dropped once clean (after a commit): memory stays bounded. */
-const MAX_BUCKETS = 100_000;
-const MAX_VALUES = 300_000;
-const MAX_SUBJECTS = 100_000;
+/** Cached entries per generation (see GenerationalCache): memory stays bounded, the recently used stay. */
+const BUCKETS_CACHED = 40_000;
+const VALUES_CACHED = 60_000;
+const SUBJECTS_CACHED = 20_000;
 
 /**
  * The usage fold's working set: subjects (catalog in memory, invalidated by catalog events), buckets and values
@@ -61,9 +72,13 @@ const MAX_SUBJECTS = 100_000;
  */
 export class UsageFolder {
   private readonly readModels: ReadModelStore;
-  private readonly subjects = new Map<string, Subject>();
-  private readonly buckets = new Map<string, BucketEntry>();
-  private readonly values = new Map<string, ValueEntry>();
+  private readonly subjects = new GenerationalCache<string, Subject>(SUBJECTS_CACHED);
+  /** Buckets by period prefix, then dimension key: one lookup of a cached prefix string and a short key per event. */
+  private readonly buckets = new GenerationalCache<string, Map<string, BucketEntry>>(BUCKETS_CACHED);
+  private readonly values = new GenerationalCache<string, ValueEntry>(VALUES_CACHED);
+  /** What changed since the last commit (the caches may age these out of their own maps meanwhile). */
+  private dirtyBuckets = new Map<string, BucketEntry>();
+  private dirtyValues = new Map<string, ValueEntry>();
   private readonly meters = new Map<string, UsageMeterDocument>();
   private changed = new Set<string>();
   private failures: FoldFailure[] = [];
@@ -85,7 +100,7 @@ export class UsageFolder {
       set.add(externalSubscriptionId);
     }
     if (missing.size === 0) return;
-    if (this.subjects.size > MAX_SUBJECTS) this.subjects.clear();
+    this.subjects.trim();
     for (const [organizationId, set] of missing) {
       const externalIds = [...set];
       const catalog = await UsageCatalog.load(this.readModels, organizationId, externalIds);
@@ -128,6 +143,7 @@ export class UsageFolder {
    */
   async fold(events: readonly RecordedEvent[], generationOf: (subject: Subject) => number | null, inLogOrder = true): Promise<void> {
     const placements: Placement[] = [];
+    const missing = { buckets: [] as BucketEntry[], values: [] as ValueEntry[] };
     for (const event of events) {
       const data = event.data as IngestedUsageEvent;
       const subject = this.subjects.get(subjectKey(data.organizationId, data.externalSubscriptionId));
@@ -135,18 +151,18 @@ export class UsageFolder {
       const generation = generationOf(subject);
       if (generation === null) continue;
       try {
-        const placement = this.place(subject, generation, data, event.position);
+        const placement = this.place(subject, generation, data, event.position, missing);
         if (placement !== null) placements.push(placement);
       } catch (error) {
         this.failures.push({ position: event.position, organizationId: data.organizationId, documentId: null, error: String(error) });
       }
     }
-    await this.load(placements);
+    await this.load(missing.buckets, missing.values);
     for (const placement of placements) {
       try {
         this.apply(placement, inLogOrder);
       } catch (error) {
-        this.failures.push({ position: placement.position, organizationId: placement.ctx.organizationId, documentId: placement.id, error: String(error) });
+        this.failures.push({ position: placement.position, organizationId: placement.ctx.organizationId, documentId: placement.bucket.id, error: String(error) });
       }
     }
   }
@@ -157,28 +173,35 @@ export class UsageFolder {
    */
   takeWrites(position: bigint): DocumentWrite[] {
     const writes: DocumentWrite[] = [];
-    for (const [id, entry] of this.buckets) {
-      if (!entry.dirty) continue;
+    for (const [id, entry] of this.dirtyBuckets) {
       entry.dirty = false;
-      writes.push({ collection: BUCKETS, id, doc: entry.doc, position: entry.position });
+      writes.push({ collection: BUCKETS, id, doc: entry.doc!, position: entry.position });
     }
-    for (const [id, entry] of this.values) {
-      if (!entry.dirty) continue;
+    for (const [id, entry] of this.dirtyValues) {
       entry.dirty = false;
       writes.push({ collection: VALUES, id, doc: entry.doc, position: entry.position });
     }
     for (const [id, meter] of this.meters) writes.push({ collection: METERS, id, doc: meter as unknown as Document, position });
+    this.dirtyBuckets = new Map();
+    this.dirtyValues = new Map();
     this.meters.clear();
     this.folded = 0;
-    if (this.buckets.size > MAX_BUCKETS) this.buckets.clear();
-    if (this.values.size > MAX_VALUES) this.values.clear();
+    this.buckets.trim();
+    this.values.trim();
     return writes;
   }
 
   /** Forgets cached documents about to be deleted (a discarded generation). */
   evict(collection: string, ids: readonly string[]): void {
-    const cache: Map<string, unknown> = collection === BUCKETS ? this.buckets : this.values;
-    for (const id of ids) cache.delete(id);
+    for (const id of ids) {
+      if (collection === BUCKETS) {
+        this.buckets.get(id.slice(0, id.lastIndexOf('|') + 1))?.delete(decodeURIComponent(id.slice(id.lastIndexOf('|') + 1)));
+        this.dirtyBuckets.delete(id);
+      } else {
+        this.values.delete(id);
+        this.dirtyValues.delete(id);
+      }
+    }
   }
 
   /** Subjects whose usage changed since the last call (live pushes). */
@@ -210,31 +233,64 @@ export class UsageFolder {
   reset(): void {
     this.buckets.clear();
     this.values.clear();
+    this.dirtyBuckets = new Map();
+    this.dirtyValues = new Map();
     this.meters.clear();
     this.subjects.clear();
   }
 
-  private place(subject: Subject, generation: number, data: IngestedUsageEvent, position: bigint): Placement | null {
-    const ctx = subject.catalog.contextFor(data.externalSubscriptionId, data.code, data.timestamp);
-    const location = ctx && locate(ctx, data.timestamp);
+  private place(subject: Subject, generation: number, data: IngestedUsageEvent, position: bigint, missing: { buckets: BucketEntry[]; values: ValueEntry[] }): Placement | null {
+    const ms = Date.parse(data.timestamp);
+    const ctx = subject.catalog.contextFor(data.externalSubscriptionId, data.code, data.timestamp, ms);
+    const location = ctx && locate(ctx, data.timestamp, ms);
     if (!ctx || !location) return null;
     const dims = dimsOf(ctx, data.properties);
-    const id = bucketId(periodPrefix(subject.key, generation, { metricCode: ctx.metric.code, from: location.from, subscriptionId: ctx.subscriptionId }), dimsKey(ctx.dimensionKeys, dims));
+    const prefix = prefixOf(subject.key, generation, ctx, location);
+    const key = dimsKey(ctx.dimensionKeys, dims);
+    let inPeriod = this.buckets.get(prefix);
+    if (inPeriod === undefined) this.buckets.set(prefix, (inPeriod = new Map()));
+    let bucket = inPeriod.get(key);
+    if (bucket === undefined) {
+      bucket = { id: bucketId(prefix, key), subject: subject.key, doc: null, position: 0n, dirty: false };
+      inPeriod.set(key, bucket);
+      missing.buckets.push(bucket);
+    }
     const event = aggregationEventOf(ctx, data);
     let valueId: string | null = null;
-    if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) valueId = uniqueValueId(id, event.value);
-    else if (ctx.perEventValues && numericValue(event.value) !== null) valueId = perEventValueId(id, epochSeconds(event.timestamp).toFixed(), event.transactionId);
-    return { id, ctx, dims, event, position, valueId };
+    if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) valueId = uniqueValueId(bucket.id, event.value);
+    else if (ctx.perEventValues && numericValue(event.value) !== null) valueId = perEventValueId(bucket.id, epochSeconds(event.timestamp).toFixed(), event.transactionId);
+    let value: ValueEntry | null = null;
+    if (valueId !== null) {
+      value = this.values.get(valueId) ?? null;
+      if (value === null) {
+        value = { id: valueId, doc: null, position: 0n, dirty: false, loading: true };
+        this.values.set(valueId, value);
+        // Per-event values are new by construction: nothing to load.
+        if (ctx.metric.aggregationType === 'UNIQUE_COUNT') missing.values.push(value);
+        else value.loading = false;
+      }
+    }
+    return { bucket, ctx, dims, event, position, value };
   }
 
-  private async load(placements: readonly Placement[]): Promise<void> {
-    const buckets = [...new Set(placements.map((p) => p.id).filter((id) => !this.buckets.has(id)))];
-    const values = [...new Set(placements.flatMap((p) => (p.valueId === null || this.values.has(p.valueId) ? [] : [p.valueId])))];
-    const [storedBuckets, storedValues] = await Promise.all([this.readModels.loadForUpdate(BUCKETS, buckets), this.readModels.loadForUpdate(VALUES, values)]);
-    for (const [id, { doc, position }] of storedBuckets) this.buckets.set(id, { doc: doc as StoredBucket, position, dirty: false });
-    for (const id of values) {
-      const found = storedValues.get(id);
-      this.values.set(id, { doc: found?.doc ?? null, position: found?.position ?? 0n, dirty: false });
+  private async load(buckets: readonly BucketEntry[], values: readonly ValueEntry[]): Promise<void> {
+    if (buckets.length === 0 && values.length === 0) return;
+    const [storedBuckets, storedValues] = await Promise.all([
+      this.readModels.loadForUpdate(BUCKETS, buckets.map((b) => b.id)),
+      this.readModels.loadForUpdate(VALUES, values.map((v) => v.id)),
+    ]);
+    for (const bucket of buckets) {
+      const found = storedBuckets.get(bucket.id);
+      if (found === undefined) continue;
+      bucket.doc = found.doc as StoredBucket;
+      bucket.position = found.position;
+    }
+    for (const value of values) {
+      const found = storedValues.get(value.id);
+      value.loading = false;
+      if (found === undefined) continue;
+      value.doc = found.doc;
+      value.position = found.position;
     }
   }
 
@@ -242,22 +298,17 @@ export class UsageFolder {
    * `inLogOrder`: events come in log order, so one at or below the bucket's position is already in it (the replay
    * guard). A re-fold in timestamp order folds each event once into fresh buckets and skips the guard.
    */
-  private apply({ id, ctx, dims, event, position, valueId }: Placement, inLogOrder: boolean): void {
+  private apply({ bucket, ctx, dims, event, position, value }: Placement, inLogOrder: boolean): void {
     const aggregation = aggregationFor(ctx.metric.aggregationType);
     if (aggregation === undefined) return;
-    let entry = this.buckets.get(id);
-    if (entry === undefined) {
-      entry = { doc: { _id: id, dims, state: aggregation.empty(), eventsCount: 0 }, position: 0n, dirty: false };
-      this.buckets.set(id, entry);
-    }
-    if (inLogOrder && position <= entry.position) return;
-    const doc = entry.doc;
-    if (ctx.metric.aggregationType === 'UNIQUE_COUNT') doc.state = this.foldUnique(doc.state as UniqueCountState, valueId, event, position);
+    bucket.doc ??= { _id: bucket.id, dims, state: aggregation.empty(), eventsCount: 0 };
+    if (inLogOrder && position <= bucket.position) return;
+    const doc = bucket.doc;
+    if (ctx.metric.aggregationType === 'UNIQUE_COUNT') doc.state = this.foldUnique(doc.state as UniqueCountState, value, event, position);
     else doc.state = aggregation.add(doc.state, event);
     doc.eventsCount += 1;
-    if (ctx.perEventValues && valueId !== null) {
-      const value = numericValue(event.value)!;
-      this.values.set(valueId, { doc: { _id: valueId, ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, value: value.toFixed() }, position, dirty: true });
+    if (ctx.perEventValues && value !== null) {
+      this.setValue(value, { _id: value.id, ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, value: numericValue(event.value)!.toFixed() }, position);
     }
     if (ctx.runningTotals.length > 0) {
       const totals: Record<string, RunningTotalState> = { ...doc.runningTotals };
@@ -265,26 +316,33 @@ export class UsageFolder {
         const fold = runningTotal(options);
         const next = fold.add(Object.hasOwn(totals, chargeId) ? totals[chargeId]! : fold.empty(), event);
         totals[chargeId] = next;
-        if (!readable(() => fold.result(next))) this.broken.add(subjectOfBucket(id));
+        if (!readable(() => fold.result(next))) this.broken.add(bucket.subject);
       }
       doc.runningTotals = totals;
     }
-    if (position > entry.position) entry.position = position;
-    entry.dirty = true;
+    if (position > bucket.position) bucket.position = position;
+    bucket.dirty = true;
+    this.dirtyBuckets.set(bucket.id, bucket);
     this.folded += 1;
-    this.changed.add(subjectOfBucket(id));
+    this.changed.add(bucket.subject);
+  }
+
+  private setValue(entry: ValueEntry, doc: Document, position: bigint): void {
+    entry.doc = doc;
+    entry.position = position;
+    entry.dirty = true;
+    this.values.set(entry.id, entry);
+    this.dirtyValues.set(entry.id, entry);
   }
 
   /** UNIQUE_COUNT: the value's entry lives in its own document; the bucket keeps the active count. */
-  private foldUnique(state: UniqueCountState, valueId: string | null, event: AggregationEvent, position: bigint): UniqueCountState {
+  private foldUnique(state: UniqueCountState, value: ValueEntry | null, event: AggregationEvent, position: bigint): UniqueCountState {
     const candidate = uniqueEntryOf(event);
-    if (valueId === null || candidate === null) return state;
-    const stored = this.values.get(valueId);
-    const current = (stored?.doc ?? undefined) as UniqueEntry | undefined;
+    if (value === null || candidate === null) return state;
+    const current = (value.doc ?? undefined) as UniqueEntry | undefined;
     const { entry, delta } = replaceUniqueEntry(current, candidate);
     if (entry === null) return state;
-    this.values.set(valueId, { doc: { _id: valueId, ts: entry.ts, transactionId: entry.transactionId, op: entry.op }, position, dirty: true });
+    this.setValue(value, { _id: value.id, ts: entry.ts, transactionId: entry.transactionId, op: entry.op }, position);
     return delta === 0 ? state : { values: {}, active: String(Number(state.active) + delta) };
   }
-
 }

@@ -27,7 +27,22 @@ const END = '\u007f';
 /** The range of ids starting with `prefix`. */
 export const rangeOf = (prefix: string) => ({ _id: { $gte: prefix, $lt: `${prefix}${END}` } });
 
-export const subjectKey = (organizationId: string, externalSubscriptionId: string): string => `${enc(organizationId)}|${enc(externalSubscriptionId)}`;
+const keys = new Map<string, Map<string, string>>();
+
+/** `<org>|<ext>`, encoded; memoized (the fold asks for it once per event). */
+export function subjectKey(organizationId: string, externalSubscriptionId: string): string {
+  let byExternal = keys.get(organizationId);
+  if (byExternal === undefined) {
+    if (keys.size > 1_000) keys.clear();
+    keys.set(organizationId, (byExternal = new Map()));
+  }
+  let key = byExternal.get(externalSubscriptionId);
+  if (key === undefined) {
+    if (byExternal.size > 100_000) byExternal.clear();
+    byExternal.set(externalSubscriptionId, (key = `${enc(organizationId)}|${enc(externalSubscriptionId)}`));
+  }
+  return key;
+}
 
 /** The subject key's parts back. */
 export function parseSubjectKey(key: string): { organizationId: string; externalSubscriptionId: string } {

@@ -33,6 +33,7 @@ const eventStore = createSqliteEventStore(db, { readOnly: true, pollIntervalMs: 
 const readModels = createSqliteReadModelStore(db);
 const runner = new ProjectionRunner(eventStore, readModels, allProjections, { ...data.runner, logger });
 
+let walTimer: NodeJS.Timeout | undefined;
 const post = (message: FromWorker) => port.postMessage(message);
 const report = () =>
   post({
@@ -67,9 +68,12 @@ port.on('message', (message: ToWorker) => {
       runner.watch(message.subject, message.delta);
       break;
     case 'stop':
+      clearInterval(walTimer);
       void runner.stop().finally(() => {
         db.close();
         post({ type: 'stopped' });
+        // The message listener would keep this thread alive: close the port so that it ends.
+        port.close();
       });
       break;
   }
@@ -77,5 +81,9 @@ port.on('message', (message: ToWorker) => {
 
 await runner.start();
 report();
+// The API thread leaves WAL checkpoints to this one (they would stall its requests); besides the automatic ones
+// after this thread's commits, one a second keeps the WAL short while only the API appends.
+walTimer = setInterval(() => db.exec('PRAGMA wal_checkpoint(PASSIVE)'), 1_000);
+walTimer.unref();
 // A commit that keeps failing is visible to the API's health check.
 setInterval(() => runner.lastFailure() !== null && report(), 1_000).unref();

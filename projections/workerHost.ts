@@ -45,7 +45,11 @@ export class WorkerHost extends TrackedHost {
     const worker = this.worker;
     if (worker === null) return;
     await new Promise<void>((resolve) => {
+      // The worker commits what it folded, closes its connection, says so and ends; a stuck one is terminated.
       const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 10_000);
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'stopped') void worker.terminate();
+      });
       worker.once('exit', () => {
         clearTimeout(timer);
         resolve();

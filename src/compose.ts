@@ -65,7 +65,7 @@ export async function openStores(config: Config, logger: Logger) {
     readModels = createSqliteReadModelStore(sqlite());
     logger.info('read models: embedded SQLite', { path: config.databasePath });
   }
-  return { eventStore, embedded, readModels, closeDb: () => db?.close() };
+  return { eventStore, embedded, readModels, db, closeDb: () => db?.close() };
 }
 
 /**
@@ -77,6 +77,8 @@ function projectionHost(config: Config, stores: Awaited<ReturnType<typeof openSt
   if (config.role === 'api') return new PollingHost(stores.readModels, stores.eventStore, names, logger);
   const embeddedFile = stores.embedded !== null && !config.mongodbUrl && config.databasePath !== ':memory:';
   if (embeddedFile && config.projections === 'thread') {
+    // WAL checkpoints run on the projection thread (worker.ts): never on this one, where they would stall requests.
+    stores.db?.exec('PRAGMA wal_autocheckpoint = 0');
     return new WorkerHost(stores.embedded!, { databasePath: config.databasePath, logLevel: config.logLevel, logger, runner: runnerOptions });
   }
   return new InlineHost(new ProjectionRunner(stores.eventStore, stores.readModels, allProjections, { ...runnerOptions, logger }));

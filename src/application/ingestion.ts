@@ -47,15 +47,43 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
 
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
   const subscriptions = () => deps.readModels.collection<SubscriptionDocument>('subscriptions');
+  /** Live metrics per organization, as of the metrics read model's checkpoint (reloaded once it moves). */
+  const metricCache = new Map<string, { checkpoint: bigint; byCode: Map<string, BillableMetricDocument> }>();
+  /** External subscription ids known to exist, per organization: a subscription never leaves the read model. */
+  let knownSubscriptions = new Map<string, Set<string>>();
+  let known = 0;
+
+  async function liveMetrics(organizationId: string): Promise<Map<string, BillableMetricDocument>> {
+    const checkpoint = deps.projections.status().checkpoints.get('billableMetrics') ?? 0n;
+    const cached = metricCache.get(organizationId);
+    if (cached !== undefined && cached.checkpoint === checkpoint) return cached.byCode;
+    const byCode = new Map((await metrics().find({ organizationId, deletedAt: null })).map((m) => [m.code, m]));
+    if (metricCache.size > 10_000) metricCache.clear();
+    metricCache.set(organizationId, { checkpoint, byCode });
+    return byCode;
+  }
+
+  /** Which of these external ids have a subscription (for the SUBSCRIPTION_NOT_FOUND warning): one query for the unknown ones. */
+  async function existing(organizationId: string, externalIds: readonly string[]): Promise<Set<string>> {
+    let set = knownSubscriptions.get(organizationId);
+    const unknown = externalIds.filter((id) => !set?.has(id));
+    if (unknown.length > 0) {
+      const found = await subscriptions().find({ organizationId, externalId: { $in: unknown } });
+      if (known > 200_000) {
+        knownSubscriptions = new Map();
+        known = 0;
+        set = undefined;
+      }
+      if (set === undefined) knownSubscriptions.set(organizationId, (set = new Set()));
+      for (const sub of found) if (!set.has(sub.externalId)) (set.add(sub.externalId), (known += 1));
+    }
+    return set ?? new Set();
+  }
 
   async function lookups(organizationId: string, inputs: UsageEventInput[]) {
-    const codes = [...new Set(inputs.map((e) => e.code).filter((c): c is string => typeof c === 'string'))];
     const externalIds = [...new Set(inputs.map((e) => e.externalSubscriptionId).filter((c): c is string => typeof c === 'string'))];
-    const [metricDocs, subscriptionDocs] = await Promise.all([
-      metrics().find({ organizationId, deletedAt: null, code: { $in: codes } }),
-      subscriptions().find({ organizationId, externalId: { $in: externalIds } }),
-    ]);
-    return { metrics: new Map(metricDocs.map((m) => [m.code, m])), subscriptions: new Set(subscriptionDocs.map((s) => s.externalId)) };
+    const [metricsByCode, subscriptionIds] = await Promise.all([liveMetrics(organizationId), existing(organizationId, externalIds)]);
+    return { metrics: metricsByCode, subscriptions: subscriptionIds };
   }
 
   return {

@@ -19,9 +19,14 @@ import { generationOf, metricPrefix, periodPrefix, readPeriods, subjectKey, type
 export type CustomerUsageView = CustomerUsage & { issuingDate: string };
 
 /** `applyTaxes` defaults to true; `now` to the clock's. */
-export type CurrentUsageOptions = { applyTaxes?: boolean | null | undefined; now?: Date | undefined };
+/**
+ * `waitForEvents`: read-your-writes for the subscription — wait (at most 5 s) until every event acknowledged for
+ * it is folded. Without it, usage is answered at once from what is folded (events acknowledged within the last
+ * commit interval, ~200 ms, may not be in it yet).
+ */
+export type CurrentUsageOptions = { applyTaxes?: boolean | null | undefined; now?: Date | undefined; waitForEvents?: boolean | null | undefined };
 /** `periodsCount` 1..100, default 12; `billableMetricCode` keeps only that metric's charges. */
-export type PastUsageOptions = { billableMetricCode?: string | null | undefined; periodsCount?: number | null | undefined; now?: Date | undefined };
+export type PastUsageOptions = { billableMetricCode?: string | null | undefined; periodsCount?: number | null | undefined; now?: Date | undefined; waitForEvents?: boolean | null | undefined };
 
 const MAX_PERIODS = 100;
 const DEFAULT_PERIODS = 12;
@@ -172,7 +177,7 @@ export function createUsageService(deps: AppDeps) {
      * metric. NOT_FOUND when the customer has no such active subscription.
      */
     async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
-      await fresh(organizationId, externalSubscriptionId);
+      if (options.waitForEvents) await fresh(organizationId, externalSubscriptionId);
       const now = options.now ?? deps.clock.now();
       const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId, status: 'ACTIVE' });
       const sub = subs[0];
@@ -218,7 +223,7 @@ export function createUsageService(deps: AppDeps) {
      */
     async past(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: PastUsageOptions = {}): Promise<CustomerUsageView[]> {
       const count = validPeriodsCount(options.periodsCount);
-      await fresh(organizationId, externalSubscriptionId);
+      if (options.waitForEvents) await fresh(organizationId, externalSubscriptionId);
       const metricCode = options.billableMetricCode ?? null;
       const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
       const started = subs.filter((s) => s.status === 'ACTIVE' || s.status === 'TERMINATED');

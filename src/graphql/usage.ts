@@ -97,15 +97,19 @@ export const CustomerUsage = builder.objectRef<CustomerUsageView>('CustomerUsage
 builder.queryFields((t) => ({
   customerUsage: t.field({
     type: CustomerUsage,
-    description: 'Lago `GET /customers/:id/current_usage`: usage of the current charges period of an ACTIVE subscription of the customer (NOT_FOUND otherwise). Reflects every event acknowledged before the query.',
+    description:
+      'Lago `GET /customers/:id/current_usage`: usage of the current charges period of an ACTIVE subscription of the customer (NOT_FOUND otherwise), from what is folded now (events acknowledged within the last ~200 ms may not be in it yet; see `waitForEvents`).',
     args: {
       externalCustomerId: t.arg.string({ required: true }),
       externalSubscriptionId: t.arg.string({ required: true }),
       applyTaxes: t.arg.boolean({ defaultValue: true }),
+      waitForEvents: t.arg.boolean({
+        defaultValue: false,
+        description: 'Read-your-writes: first wait (at most 5 s) until every event acknowledged for this subscription is folded.',
+      }),
     },
-    // Read-your-writes inside: the answer reflects every event acknowledged for the subscription (bounded wait).
     resolve: async (_root, args, ctx) => {
-      return ctx.app.usage.current(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, { applyTaxes: args.applyTaxes ?? true });
+      return ctx.app.usage.current(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, { applyTaxes: args.applyTaxes ?? true, waitForEvents: args.waitForEvents ?? false });
     },
   }),
   pastUsage: t.field({
@@ -116,11 +120,13 @@ builder.queryFields((t) => ({
       externalSubscriptionId: t.arg.string({ required: true }),
       billableMetricCode: t.arg.string({ description: 'Only this metric’s charges.' }),
       periodsCount: t.arg.int({ description: 'How many periods, 1 to 100; default 12.' }),
+      waitForEvents: t.arg.boolean({ defaultValue: false, description: 'As for `customerUsage`.' }),
     },
     resolve: async (_root, args, ctx) => {
       return ctx.app.usage.past(organizationOf(ctx), args.externalCustomerId, args.externalSubscriptionId, {
         billableMetricCode: args.billableMetricCode,
         periodsCount: args.periodsCount,
+        waitForEvents: args.waitForEvents ?? false,
       });
     },
   }),

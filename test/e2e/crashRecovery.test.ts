@@ -131,7 +131,7 @@ describe('crash recovery (kill -9)', () => {
     const count = async () => {
       let total = 0;
       for (let after: string | null = null; ; ) {
-        const page = (await gql(second.port, first.key, `{ events(externalSubscriptionId: "sub1", first: 500${after ? `, after: "${after}"` : ''}) { edges { cursor } pageInfo { hasNextPage endCursor } } }`)).data!.events;
+        const page: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = (await gql(second.port, first.key, `{ events(externalSubscriptionId: "sub1", first: 500${after ? `, after: "${after}"` : ''}) { edges { cursor } pageInfo { hasNextPage endCursor } } }`)).data!.events;
         total += page.edges.length;
         if (!page.pageInfo.hasNextPage) return total;
         after = page.pageInfo.endCursor;
@@ -141,7 +141,7 @@ describe('crash recovery (kill -9)', () => {
     expect(stored).toBeGreaterThanOrEqual(acknowledged.length);
     // The usage projection, killed mid-fold too, counts every stored event exactly once.
     const units = async () => {
-      const result = await gql(second.port, first.key, '{ customerUsage(externalCustomerId: "c1", externalSubscriptionId: "sub1") { chargesUsage { units } } }');
+      const result = await gql(second.port, first.key, '{ customerUsage(externalCustomerId: "c1", externalSubscriptionId: "sub1", waitForEvents: true) { chargesUsage { units } } }');
       return result.data!.customerUsage.chargesUsage[0].units as string;
     };
     expect(await units()).toBe(String(stored));

@@ -6,7 +6,7 @@ const CREATE_EVENTS = 'mutation($input: CreateEventsInput!) { createEvents(input
 const USAGE_FIELDS = `fromDatetime toDatetime issuingDate currency amountCents taxesAmountCents totalAmountCents
   chargesUsage { units eventsCount amountCents charge { id chargeModel } billableMetric { code aggregationType }
     filters { units eventsCount amountCents values } groupedUsage { units eventsCount amountCents groupedBy } }`;
-const USAGE = `query($c: String!, $s: String!) { customerUsage(externalCustomerId: $c, externalSubscriptionId: $s) { ${USAGE_FIELDS} } }`;
+const USAGE = `query($c: String!, $s: String!) { customerUsage(externalCustomerId: $c, externalSubscriptionId: $s, waitForEvents: true) { ${USAGE_FIELDS} } }`;
 
 type ChargeUsage = {
   units: string;

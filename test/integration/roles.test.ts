@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createPlanWith } from '../support/catalog.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-const USAGE = 'query($s: String!) { customerUsage(externalCustomerId: "cus_r", externalSubscriptionId: $s) { chargesUsage { units eventsCount amountCents } } }';
+const USAGE = 'query($s: String!) { customerUsage(externalCustomerId: "cus_r", externalSubscriptionId: $s, waitForEvents: true) { chargesUsage { units eventsCount amountCents } } }';
 type Usage = { customerUsage: { chargesUsage: { units: string; eventsCount: number; amountCents: string }[] } };
 
 /**

@@ -203,7 +203,7 @@ describe('usage projection', () => {
     // No settle: the query waits until its own subscription is re-folded, and answers with the new periods.
     const current = () =>
       server.gql<{ customerUsage: { fromDatetime: string; chargesUsage: { eventsCount: number }[] } }>(
-        `{ customerUsage(externalCustomerId: "cus_${runs}", externalSubscriptionId: "${externalId}") { fromDatetime chargesUsage { eventsCount } } }`,
+        `{ customerUsage(externalCustomerId: "cus_${runs}", externalSubscriptionId: "${externalId}", waitForEvents: true) { fromDatetime chargesUsage { eventsCount } } }`,
       );
     const usage = await current();
     expect(usage.errors).toBeUndefined();

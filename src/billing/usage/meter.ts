@@ -28,11 +28,15 @@ export type UsageLocation = { id: string; from: string; to: string; history: boo
  * in the customer's timezone. Before the start, a recurring metric keeps the event in the history document (Lago
  * sums all history for recurring metrics); otherwise, and after the end, the event is not this subscription's.
  */
-export function locate(ctx: MeterContext, timestamp: string): UsageLocation | null {
-  const ms = Date.parse(timestamp);
+export function locate(ctx: MeterContext, timestamp: string, ms = Date.parse(timestamp)): UsageLocation | null {
   const ids = (from: string) => usageDocumentId(ctx.organizationId, ctx.externalSubscriptionId, ctx.subscriptionId, ctx.metric.code, from);
   if (ctx.terminatedAt !== null && ms > instantMs(ctx.terminatedAt)) return null;
-  if (ms < instantMs(ctx.startedAt)) return ctx.metric.recurring ? { id: ids(HISTORY_FROM), from: HISTORY_FROM, to: HISTORY_FROM, history: true } : null;
+  if (ms < instantMs(ctx.startedAt)) {
+    if (!ctx.metric.recurring) return null;
+    let history = historySeen.get(ctx);
+    if (history === undefined) historySeen.set(ctx, (history = { id: ids(HISTORY_FROM), from: HISTORY_FROM, to: HISTORY_FROM, history: true }));
+    return history;
+  }
   // Events of a batch mostly share a period: reuse it rather than recompute zoned period arithmetic per event.
   const known = periodsSeen.get(ctx);
   const hit = known?.find((p) => p.fromMs <= ms && ms <= p.toMs);
@@ -45,6 +49,7 @@ export function locate(ctx: MeterContext, timestamp: string): UsageLocation | nu
 }
 
 const periodsSeen = new WeakMap<MeterContext, { fromMs: number; toMs: number; location: UsageLocation }[]>();
+const historySeen = new WeakMap<MeterContext, UsageLocation>();
 
 /** The event's dimension values: declared filter values (others → null), group keys as text (§1.4). */
 export function dimsOf(ctx: MeterContext, properties: Readonly<Record<string, unknown>>): Dims {

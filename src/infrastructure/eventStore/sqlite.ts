@@ -14,10 +14,13 @@ import type {
   UsageBatch,
 } from '../../application/ports/eventStore.ts';
 import { ConcurrencyError } from '../../domain/shared/errors.ts';
-import { transaction } from '../sqlite/database.ts';
+import { DatabaseBusyError, transactionNow } from '../sqlite/database.ts';
 import { migrate } from './sqliteMigration.ts';
 import { SCHEMA } from './sqliteSchema.ts';
 import { UsageLog } from './usageLog.ts';
+
+/** How soon a write retries when another connection holds the write lock. */
+const BUSY_RETRY_MS = 1;
 
 interface Row {
   position: number | bigint;
@@ -75,13 +78,40 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
 
   type Waiting = { batch: UsageBatch; resolve: (outcomes: DedupedOutcome[]) => void; reject: (error: unknown) => void };
   let waiting: Waiting[] = [];
+  let flushScheduled = false;
 
-  /** One write transaction: the head is read under the write lock, then moved to what `work` returns. */
+  function scheduleFlush(delayMs: number): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    const run = () => {
+      flushScheduled = false;
+      flushUsage();
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
+  }
+
+  /** Retries a write while the lock is busy, yielding to the event loop in between (requests keep being served). */
+  async function writeWhenFree<T>(work: (head: bigint) => { result: T; head: bigint }): Promise<T> {
+    for (;;) {
+      try {
+        return write(work);
+      } catch (error) {
+        if (!(error instanceof DatabaseBusyError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+      }
+    }
+  }
+
+  /**
+   * One write transaction: the head is read under the write lock, then moved to what `work` returns. Throws
+   * `DatabaseBusyError` without waiting when another connection (the projection thread) holds the lock.
+   */
   function write<T>(work: (head: bigint) => { result: T; head: bigint }): T {
     if (readOnly) throw new Error('this event store is a read-only view');
     let committed = false;
     try {
-      const result = transaction(db, () => {
+      const result = transactionNow(db, () => {
         const start = readHead();
         usage.sync(start);
         const done = work(start);
@@ -105,23 +135,26 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   function flushUsage(): void {
     const jobs = waiting;
     waiting = [];
+    if (jobs.length === 0) return;
     try {
       const outcomes = write((head) => {
         const done = usage.append(jobs.map((job) => job.batch), head);
         return { result: done.outcomes, head: done.head };
       });
       jobs.forEach((job, i) => job.resolve(outcomes[i]!));
-    } catch {
+    } catch (error) {
+      if (error instanceof DatabaseBusyError) {
+        // The projection thread is committing: try again shortly, with whatever arrived meanwhile (a bigger group).
+        waiting = [...jobs, ...waiting];
+        scheduleFlush(BUSY_RETRY_MS);
+        return;
+      }
       // One bad batch must not fail the others: a transaction each.
       for (const job of jobs) {
-        try {
-          job.resolve(write((head) => {
-            const done = usage.append([job.batch], head);
-            return { result: done.outcomes[0]!, head: done.head };
-          }));
-        } catch (error) {
-          job.reject(error);
-        }
+        writeWhenFree((head) => {
+          const done = usage.append([job.batch], head);
+          return { result: done.outcomes[0]!, head: done.head };
+        }).then(job.resolve, job.reject);
       }
     }
   }
@@ -138,7 +171,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   const store: SqliteEventStore = {
     async append(streamId, events: NewEvent[], opts = {}): Promise<AppendResult> {
       if (events.length === 0) throw new Error('append needs at least one event');
-      return write((head) => {
+      return writeWhenFree((head) => {
         const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
         const current = row ? BigInt(row.revision) : null;
         checkExpected(streamId, opts.expectedRevision ?? 'any', current);
@@ -158,7 +191,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       if (batch.events.length === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
         waiting.push({ batch, resolve, reject });
-        if (waiting.length === 1) setImmediate(flushUsage);
+        scheduleFlush(0);
       });
     },
 

@@ -9,7 +9,7 @@ import { BlockFilters, keyWords, type KeyWords, type SealedFilter } from './bloc
 export const BLOCK_SIZE = 8_192;
 export const GROUP_SIZE = 64;
 
-type Subject = { ref: number; organizationId: string; externalSubscriptionId: string; sub: Uint8Array };
+type Subject = { ref: number; organizationId: string; externalSubscriptionId: string; sub: Uint8Array; streamId: string };
 type UsageRow = {
   position: number | bigint;
   batch: number | bigint;
@@ -267,7 +267,7 @@ export class UsageLog {
       this.subjectsByKey.clear();
       this.subjectsByRef.clear();
     }
-    const subject = { ref, organizationId, externalSubscriptionId, sub: subHash(organizationId, externalSubscriptionId) };
+    const subject = { ref, organizationId, externalSubscriptionId, sub: subHash(organizationId, externalSubscriptionId), streamId: usageStream(organizationId, externalSubscriptionId) };
     this.subjectsByKey.set(keyOf(organizationId, externalSubscriptionId), subject);
     this.subjectsByRef.set(ref, subject);
     return subject;
@@ -300,7 +300,7 @@ export class UsageLog {
     };
     return {
       id: usageEventId(position),
-      streamId: usageStream(subject.organizationId, subject.externalSubscriptionId),
+      streamId: subject.streamId,
       type: 'UsageEventIngested',
       data,
       metadata,

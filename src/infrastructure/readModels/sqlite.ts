@@ -13,7 +13,7 @@ import type {
   ReadModelStore,
 } from '../../application/ports/readModelStore.ts';
 import { ConcurrencyError } from '../../domain/shared/errors.ts';
-import { transaction } from '../sqlite/database.ts';
+import { transaction, transactionSoon } from '../sqlite/database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -50,6 +50,12 @@ function stringRangeOf(value: unknown): [string, string][] | null {
 /** The SQL expression an index key or sort key reads: the `id` column for `_id`, else the JSON field. */
 const columnOf = (field: string): string => (field === '_id' ? 'id' : `json_extract(doc, '$.${field}')`);
 
+/** A clustered row's document: its JSON plus the id from its column. */
+function withId(id: string, json: string): Document {
+  const doc = JSON.parse(json) as Record<string, unknown>;
+  return { _id: id, ...doc } as Document;
+}
+
 function tableName(collection: string): string {
   if (!NAME.test(collection)) throw new Error(`invalid collection name: ${collection}`);
   return `rm_${collection}`;
@@ -71,11 +77,16 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   };
   const indexedFields = new Map<string, Set<string>>();
 
+  /** Clustered collections: the id is stored once, in its column; their JSON leaves `_id` out (reads add it back). */
+  const clusteredTables = new Set<string>();
+
   function ensureTable(collection: string, clustered = false): string {
     const table = tableName(collection);
     if (!known.has(collection)) {
       // Clustered: rows stored in id order, with no rowid table beside the id index (one B-tree, not two).
       db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, position INTEGER NOT NULL)${clustered ? ' WITHOUT ROWID' : ''}`);
+      const ddl = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined;
+      if (ddl?.sql.includes('WITHOUT ROWID')) clusteredTables.add(collection);
       const fields = new Set<string>();
       const rows = db.prepare('SELECT spec FROM rm_indexes WHERE collection = ?').all(collection) as { spec: string }[];
       for (const row of rows) for (const key of Object.keys((JSON.parse(row.spec) as IndexSpec).keys)) fields.add(key);
@@ -132,12 +143,13 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     const table = ensureTable(collection);
     const { where, params, complete } = pushdown(collection, filter);
     const order = orderBy(options.sort);
-    const parse = (rows: unknown[]) => (rows as { doc: string }[]).map((row) => JSON.parse(row.doc) as T);
+    const clustered = clusteredTables.has(collection);
+    const parse = (rows: unknown[]) => (rows as { id: string; doc: string }[]).map((row) => (clustered ? withId(row.id, row.doc) : JSON.parse(row.doc)) as T);
     if (complete && order !== null) {
       const page = ` LIMIT ${options.limit ?? -1} OFFSET ${options.skip ?? 0}`;
-      return parse(prepared(`SELECT doc FROM ${table}${where}${order}${page}`).all(...params));
+      return parse(prepared(`SELECT id, doc FROM ${table}${where}${order}${page}`).all(...params));
     }
-    let cursor = new Query(filter, { context: QUERY_CONTEXT }).find<T>(parse(prepared(`SELECT doc FROM ${table}${where}`).all(...params)));
+    let cursor = new Query(filter, { context: QUERY_CONTEXT }).find<T>(parse(prepared(`SELECT id, doc FROM ${table}${where}`).all(...params)));
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
@@ -151,23 +163,44 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     return Number((prepared(`SELECT COUNT(*) AS n FROM ${table}${where}`).get(...params) as { n: number | bigint }).n);
   }
 
-  function applyWrites(writes: DocumentWrite[], checkpoints: Checkpoint[]): void {
-    for (const write of writes) {
-      const table = ensureTable(write.collection);
-      if (write.doc === null) {
-        prepared(`DELETE FROM ${table} WHERE id = ?`).run(write.id);
-        continue;
-      }
-      prepared(
-        `INSERT INTO ${table} (id, doc, position) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, position = excluded.position`,
-      ).run(write.id, JSON.stringify(write.doc), write.position);
+  const writers = new Map<string, { upsert: StatementSync; remove: StatementSync }>();
+  function writerOf(collection: string) {
+    let writer = writers.get(collection);
+    if (writer === undefined) {
+      const table = ensureTable(collection);
+      writer = {
+        upsert: db.prepare(`INSERT INTO ${table} (id, doc, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, position = excluded.position`),
+        remove: db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+      };
+      writers.set(collection, writer);
     }
+    return writer;
+  }
+
+  function serialize(write: DocumentWrite): string | null {
+    if (write.doc === null) return null;
+    if (!clusteredTables.has(write.collection)) return JSON.stringify(write.doc);
+    const { _id: _omitted, ...rest } = write.doc;
+    return JSON.stringify(rest);
+  }
+
+  /**
+   * Documents serialized before the transaction: the write lock (shared with the log's appends on this file) is
+   * held only for the statements themselves.
+   */
+  function applyWrites(writes: DocumentWrite[], checkpoints: Checkpoint[]): Promise<void> {
+    const rows = writes.map((write) => ({ writer: writerOf(write.collection), id: write.id, json: serialize(write), position: write.position }));
     const advance = prepared(
       `INSERT INTO checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)`,
     );
-    for (const checkpoint of checkpoints) advance.run(checkpoint.name, checkpoint.position);
+    return transactionSoon(db, () => {
+      for (const row of rows) {
+        if (row.json === null) row.writer.remove.run(row.id);
+        else row.writer.upsert.run(row.id, row.json, row.position);
+      }
+      for (const checkpoint of checkpoints) advance.run(checkpoint.name, checkpoint.position);
+    });
   }
 
   return {
@@ -193,7 +226,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
         const chunk = ids.slice(start, start + LOAD_CHUNK);
         const select = prepared(`SELECT id, doc, position FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`);
         for (const row of select.all(...chunk) as { id: string; doc: string; position: number | bigint }[]) {
-          found.set(row.id, { doc: JSON.parse(row.doc) as Document, position: BigInt(row.position) });
+          found.set(row.id, { doc: (clusteredTables.has(collection) ? withId(row.id, row.doc) : JSON.parse(row.doc)) as Document, position: BigInt(row.position) });
         }
       }
       return found;
@@ -220,7 +253,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
 
     async commit(writes: DocumentWrite[], checkpoints) {
       try {
-        transaction(db, () => applyWrites(writes, checkpoints));
+        await applyWrites(writes, checkpoints);
       } catch (error) {
         if (error instanceof Error && error.message.includes('UNIQUE constraint failed')) {
           throw new ConcurrencyError(checkpoints.map((c) => c.name).join(','), 'unique index respected', error.message);
@@ -240,6 +273,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
         for (const collection of collections) {
           db.exec(`DROP TABLE IF EXISTS ${tableName(collection)}`);
           statements.clear();
+          writers.clear();
           db.prepare('DELETE FROM rm_indexes WHERE collection = ?').run(collection);
           known.delete(collection);
           indexedFields.delete(collection);

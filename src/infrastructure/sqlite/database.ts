@@ -14,6 +14,8 @@ export function openDatabase(path: string, options: { synchronous?: 'FULL' | 'NO
   // NORMAL (WAL): a commit does not wait for the disk, and a power loss can only lose the latest commits whole.
   db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`);
   db.exec('PRAGMA busy_timeout = 5000');
+  // The WAL is reused from its start after each complete checkpoint; past this size it is also cut back.
+  db.exec('PRAGMA journal_size_limit = 67108864');
   db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
@@ -28,5 +30,51 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
   } catch (error) {
     db.exec('ROLLBACK');
     throw error;
+  }
+}
+
+/** The write lock is held by another connection (another thread or process on the same file). */
+export class DatabaseBusyError extends Error {}
+
+/**
+ * Like `transaction`, but never waits for the write lock: when another connection holds it, throws
+ * `DatabaseBusyError` at once, so an event loop can retry later instead of blocking (SQLite's busy handler sleeps
+ * in the calling thread).
+ */
+export function transactionNow<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (error) {
+    if (error instanceof Error && /locked|busy/i.test(error.message)) throw new DatabaseBusyError(error.message);
+    throw error;
+  } finally {
+    db.exec('PRAGMA busy_timeout = 5000');
+  // The WAL is reused from its start after each complete checkpoint; past this size it is also cut back.
+  db.exec('PRAGMA journal_size_limit = 67108864');
+  }
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
+ * `transactionNow`, retried every millisecond while another connection holds the write lock: the wait yields to
+ * the event loop, and the lock is taken as soon as it is free (SQLite's own busy handler sleeps up to 100 ms at a
+ * time, which starves a thread that shares the file with a busy writer).
+ */
+export async function transactionSoon<T>(db: DatabaseSync, work: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return transactionNow(db, work);
+    } catch (error) {
+      if (!(error instanceof DatabaseBusyError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 }
