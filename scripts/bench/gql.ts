@@ -1,0 +1,82 @@
+/**
+ * GraphQL over HTTP for the bench clients: one POST per call, a timeout on every request, and rate limiting
+ * honoured (HTTP 429 or `extensions.code: "RATE_LIMITED"`: wait `Retry-After` seconds, default 1, then re-send the
+ * same body; each re-send is counted as a retry).
+ */
+export type Endpoint = { url: string; key: string };
+
+export type GqlError = { message: string; extensions?: { code?: string } };
+export type GqlAnswer<T> = { data: T; retries: number };
+
+export class GqlFailure extends Error {
+  readonly status: number;
+  readonly errors: GqlError[];
+
+  constructor(message: string, status: number, errors: GqlError[] = []) {
+    super(message);
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `fetch failed` and its cause (ECONNREFUSED, ECONNRESET, …), or the timeout. */
+export function fetchFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  return `${error instanceof Error ? error.message : String(error)}${cause ? ` (${cause.code ?? cause.message ?? String(cause)})` : ''}`;
+}
+
+function retryAfterMs(header: string | null): number {
+  if (header === null) return 1000;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
+}
+
+export type GqlOptions = {
+  /** One request's timeout (default 120 s). */
+  timeoutMs?: number;
+  /** Give up when rate limiting has delayed the call this long in all (default 300 s). */
+  maxRetryMs?: number;
+};
+
+/** Sends `query`; answers the data and the number of rate-limited re-sends, or throws a `GqlFailure`. */
+export async function gql<T>(endpoint: Endpoint, query: string, variables: Record<string, unknown> = {}, options: GqlOptions = {}): Promise<GqlAnswer<T>> {
+  const body = JSON.stringify({ query, variables });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const giveUpAt = performance.now() + (options.maxRetryMs ?? 300_000);
+  for (let retries = 0; ; retries += 1) {
+    let response: Response;
+    try {
+      response = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new GqlFailure(`POST ${endpoint.url}: ${fetchFailure(error, timeoutMs)}`, 0);
+    }
+    const text = await response.text();
+    let parsed: { data?: T | null; errors?: GqlError[] };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      throw new GqlFailure(`POST ${endpoint.url}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`, response.status);
+    }
+    const limited = response.status === 429 || (parsed.errors ?? []).some((e) => e.extensions?.code === 'RATE_LIMITED');
+    if (limited) {
+      const wait = retryAfterMs(response.headers.get('retry-after'));
+      if (performance.now() + wait > giveUpAt) throw new GqlFailure(`POST ${endpoint.url}: still rate limited after ${retries + 1} tries`, response.status, parsed.errors);
+      await sleep(wait);
+      continue;
+    }
+    if (parsed.errors?.length || parsed.data === undefined || parsed.data === null) {
+      throw new GqlFailure(`POST ${endpoint.url}: HTTP ${response.status}: ${JSON.stringify(parsed.errors ?? text.slice(0, 200))}`, response.status, parsed.errors);
+    }
+    return { data: parsed.data, retries };
+  }
+}
