@@ -25,7 +25,17 @@ export function defineProjection<D extends Document>(projection: Projection<D>):
 export type CollectionSpec = { name: string; indexes: IndexSpec[]; clustered?: boolean };
 
 /** What a stateful fold reads besides its own documents. */
-export type StatefulDeps = { readModels: ReadModelStore; eventStore: EventStore; logger?: Logger | undefined; refoldPage?: number | undefined };
+export type StatefulDeps = {
+  readModels: ReadModelStore;
+  eventStore: EventStore;
+  logger?: Logger | undefined;
+  refoldPage?: number | undefined;
+  /**
+   * A rebuild from empty read models, with the catalog read models already at the head of the log: a subject met
+   * for the first time has had no event folded yet, so it starts folding at once (no re-fold of its history).
+   */
+  fromEmpty?: boolean | undefined;
+};
 
 /** An event (or document) a fold could not take: skipped, recorded, and the rest goes on. */
 export type FoldFailure = { position: bigint; organizationId: string; documentId: string | null; error: string };

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventStore, RecordedEvent } from '../src/application/ports/eventStore.ts';
+import type { EventStore, LogPart, RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { Logger } from '../src/application/logger.ts';
 import { collectionsOf, isStateful, type AnyProjection, type FoldFailure, type Projection, type StatefulFold, type StatefulProjection } from './projection.ts';
@@ -27,6 +27,10 @@ export interface ProjectionRunnerOptions {
   backgroundBudgetMs?: number;
   /** Events a re-fold reads per step (usage). */
   refoldPage?: number;
+  /** Read only part of the log (a rebuild split across threads). */
+  log?: LogPart;
+  /** The stateful projection starts from empty read models (a rebuild): see StatefulDeps. */
+  fromEmpty?: boolean;
   logger?: Logger;
 }
 
@@ -83,7 +87,8 @@ export class ProjectionRunner {
   private readonly readModels: ReadModelStore;
   private readonly simple: Projection[];
   private readonly stateful: { projection: StatefulProjection; fold: StatefulFold } | null;
-  private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage'>>;
+  private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage' | 'log' | 'fromEmpty'>>;
+  private readonly log: LogPart;
   private readonly logger: Logger | undefined;
   /** Documents of simple projections folded but not committed: later folds read them from here. */
   private overlay = new Map<string, { collection: string; id: string; doc: Document | null; position: bigint }>();
@@ -104,7 +109,8 @@ export class ProjectionRunner {
     this.readModels = readModels;
     this.simple = projections.filter((p): p is Projection => !isStateful(p));
     const stateful = projections.find(isStateful);
-    this.stateful = stateful ? { projection: stateful, fold: stateful.create({ readModels, eventStore, logger: options.logger, refoldPage: options.refoldPage }) } : null;
+    this.stateful = stateful ? { projection: stateful, fold: stateful.create({ readModels, eventStore, logger: options.logger, refoldPage: options.refoldPage, fromEmpty: options.fromEmpty }) } : null;
+    this.log = options.log ?? 'all';
     this.options = {
       batchSize: options.batchSize ?? 1_000,
       commitIntervalMs: options.commitIntervalMs ?? 200,
@@ -200,7 +206,7 @@ export class ProjectionRunner {
   }
 
   private follow(from: bigint): void {
-    const subscription = this.eventStore.subscribeToAll({ after: from });
+    const subscription = this.eventStore.subscribeToAll({ after: from, usage: this.log });
     const iterator = subscription[Symbol.asyncIterator]();
     let running = true;
     const loop = (async () => {
@@ -212,9 +218,12 @@ export class ProjectionRunner {
           if (first.done) break;
           const page: RecordedEvent[] = [first.value];
           pending = iterator.next();
-          // Take what is already available without waiting: pages grow under load, stay small when idle.
+          // Take what is already available without waiting: pages grow under load, stay small when idle. One
+          // turn of the event loop per page (not per event: a pending setImmediate per event would keep every
+          // event of a long catch-up reachable until the loop yields).
+          const turn = idle();
           while (page.length < this.options.batchSize) {
-            const next: Next = await Promise.race([pending, idle()]);
+            const next: Next = await Promise.race([pending, turn]);
             if (next === IDLE || next.done) break;
             page.push(next.value);
             pending = iterator.next();
@@ -226,6 +235,8 @@ export class ProjectionRunner {
           await this.background();
         }
         if (this.shouldCommit()) await this.commitWithRetry();
+        // Catching up never waits on I/O: yield once per page so that messages (waits, watches) and timers run.
+        await idle();
       }
     })().catch((error: unknown) => this.logger?.error('projections stopped', { error: String(error) }));
     this.stopFollowing = async () => {

@@ -161,6 +161,11 @@ class UsageFold implements StatefulFold {
   private reconcile(subject: Subject): void {
     if (this.folder.upToDate(subject)) return;
     const meter = subject.meter;
+    if (meter === null && this.deps.fromEmpty) {
+      // A rebuild meets the subject's first event with the final catalog: nothing before it to re-fold.
+      this.update(subject, { _id: subject.key, organizationId: subject.organizationId, externalSubscriptionId: subject.externalSubscriptionId, generation: 1, fingerprint: subject.fingerprint, refold: null, garbage: [], pending: false });
+      return;
+    }
     if (meter !== null && meter.refold !== null && meter.fingerprint === subject.fingerprint) {
       // Changed back before the re-fold finished: the current generation is right again.
       this.update(subject, { ...meter, refold: null, garbage: [...meter.garbage, meter.refold.generation] });

@@ -2,8 +2,8 @@ import type { RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import { aggregationFor, replaceUniqueEntry, runningTotal, uniqueEntryOf } from '../src/billing/aggregations/index.ts';
 import type { AggregationEvent, RunningTotalState, UniqueCountState, UniqueEntry } from '../src/billing/aggregations/index.ts';
-import { epochSeconds, numericValue } from '../src/billing/aggregations/shared.ts';
-import { aggregationEventOf, dimsOf, locate, type UsageLocation } from '../src/billing/usage/meter.ts';
+import { numericValue, secondsOf } from '../src/billing/aggregations/shared.ts';
+import { aggregationEventOf, dimsOf, locate, timestampMsOf, type UsageLocation } from '../src/billing/usage/meter.ts';
 import type { Dims, IngestedUsageEvent, MeterContext } from '../src/billing/usage/types.ts';
 import { GenerationalCache } from './cache.ts';
 import type { FoldFailure } from './projection.ts';
@@ -240,7 +240,7 @@ export class UsageFolder {
   }
 
   private place(subject: Subject, generation: number, data: IngestedUsageEvent, position: bigint, missing: { buckets: BucketEntry[]; values: ValueEntry[] }): Placement | null {
-    const ms = Date.parse(data.timestamp);
+    const ms = timestampMsOf(data);
     const ctx = subject.catalog.contextFor(data.externalSubscriptionId, data.code, data.timestamp, ms);
     const location = ctx && locate(ctx, data.timestamp, ms);
     if (!ctx || !location) return null;
@@ -255,10 +255,10 @@ export class UsageFolder {
       inPeriod.set(key, bucket);
       missing.buckets.push(bucket);
     }
-    const event = aggregationEventOf(ctx, data);
+    const event = aggregationEventOf(ctx, data, ms);
     let valueId: string | null = null;
     if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) valueId = uniqueValueId(bucket.id, event.value);
-    else if (ctx.perEventValues && numericValue(event.value) !== null) valueId = perEventValueId(bucket.id, epochSeconds(event.timestamp).toFixed(), event.transactionId);
+    else if (ctx.perEventValues && numericValue(event.value) !== null) valueId = perEventValueId(bucket.id, secondsOf(event), event.transactionId);
     let value: ValueEntry | null = null;
     if (valueId !== null) {
       value = this.values.get(valueId) ?? null;
@@ -308,7 +308,7 @@ export class UsageFolder {
     else doc.state = aggregation.add(doc.state, event);
     doc.eventsCount += 1;
     if (ctx.perEventValues && value !== null) {
-      this.setValue(value, { _id: value.id, ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, value: numericValue(event.value)!.toFixed() }, position);
+      this.setValue(value, { _id: value.id, ts: secondsOf(event), transactionId: event.transactionId, value: numericValue(event.value)!.toFixed() }, position);
     }
     if (ctx.runningTotals.length > 0) {
       const totals: Record<string, RunningTotalState> = { ...doc.runningTotals };

@@ -58,7 +58,15 @@ export interface ReadAllOptions {
   /** Exclusive: events strictly after this position. Omitted → from the start of the log. */
   after?: bigint;
   maxCount?: number;
+  /**
+   * Only part of the log (a rebuild split across threads): `'none'` leaves usage events out; a partition gives
+   * only the usage events of one share of the external subscription ids (and no domain event). Adapters that
+   * cannot split the log throw on a partition.
+   */
+  usage?: LogPart;
 }
+
+export type LogPart = 'all' | 'none' | { partition: number; of: number };
 
 /**
  * One request's usage events: appended to the log as `UsageEventIngested`, each unless its key — (organization,
@@ -114,7 +122,7 @@ export interface EventStore {
   /** Events of the whole log in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch up from `after` (exclusive), then follow live appends. */
-  subscribeToAll(options?: { after?: bigint }): Subscription;
+  subscribeToAll(options?: { after?: bigint; usage?: LogPart }): Subscription;
   /** Position of the last event in the log, or `null` when the log is empty. */
   headPosition(): Promise<bigint | null>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import BigNumber from 'bignumber.js';
 import type { Aggregation, AggregationEvent, AggregationResult, ResultWindow } from './types.ts';
-import { compareKeys, epochSeconds, numericValue, plus, rejectInitial, rounded } from './shared.ts';
+import { compareKeys, epochSeconds, secondsOf, numericValue, plus, rejectInitial, rounded } from './shared.ts';
 import type { EventKey } from './shared.ts';
 
 /** The latest numeric event so far: its key (epoch seconds, transactionId) and its value. */
@@ -26,7 +26,7 @@ export function empty(): LatestState {
 export function add(state: LatestState, event: AggregationEvent): LatestState {
   const value = numericValue(event.value);
   if (value === null) return state;
-  const entry: LatestEntry = { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, value: value.toFixed() };
+  const entry: LatestEntry = { ts: secondsOf(event), transactionId: event.transactionId, value: value.toFixed() };
   return { latest: later(state.latest, entry), count: plus(state.count, 1) };
 }
 

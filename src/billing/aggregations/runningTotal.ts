@@ -1,7 +1,7 @@
 import BigNumber from 'bignumber.js';
 import { parseOptionalDecimal } from '../money.ts';
 import type { DecimalInput } from '../money.ts';
-import { compareKeys, epochSeconds, numericValue } from './shared.ts';
+import { compareKeys, epochSeconds, secondsOf, numericValue } from './shared.ts';
 import type { EventKey } from './shared.ts';
 import type { AggregationEvent } from './types.ts';
 
@@ -86,7 +86,7 @@ export function runningTotal(options: RunningTotalOptions): RunningTotalFold {
     if (mode === 'none') return state;
     const value = numericValue(event.value);
     if (value === null) return state;
-    const entry: RunningTotalEntry = { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, value: value.toFixed() };
+    const entry: RunningTotalEntry = { ts: secondsOf(event), transactionId: event.transactionId, value: value.toFixed() };
     if (state.limit !== null && compareKeys(entry, state.limit) > 0) return state;
     return combine(state, { kept: [entry], limit: null });
   }

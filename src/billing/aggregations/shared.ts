@@ -28,6 +28,23 @@ export function epochSeconds(iso: string): BigNumber {
   throw new RangeError(`invalid timestamp ${JSON.stringify(iso)}`);
 }
 
+/**
+ * Epoch seconds of a millisecond instant as exact decimal text (`1704067200250` → "1704067200.25"), without
+ * BigNumber: what `epochSeconds(iso).toFixed()` gives for a millisecond ISO timestamp.
+ */
+export function secondsOfMs(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) return new BigNumber(ms).shiftedBy(-3).toFixed();
+  const whole = Math.floor(ms / 1000);
+  const rest = ms - whole * 1000;
+  if (rest === 0) return String(whole);
+  return `${whole}.${String(rest).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+/** An event's epoch seconds as text: the one it carries, else parsed from its timestamp. */
+export function secondsOf(event: { readonly timestamp: string; readonly seconds?: string | undefined }): string {
+  return event.seconds ?? epochSeconds(event.timestamp).toFixed();
+}
+
 /** An event's position in time: timestamp, then transactionId (deterministic stand-in for arrival order). */
 export interface EventKey {
   /** Epoch seconds, decimal string. */

@@ -7,6 +7,8 @@ export interface AggregationEvent {
   readonly transactionId: string;
   /** ISO 8601 with a zone (`2024-01-31T23:59:59.999Z`); fractional seconds of any length are kept exactly. */
   readonly timestamp: string;
+  /** The timestamp as epoch seconds (decimal text), when already known: saves parsing it again. */
+  readonly seconds?: string | undefined;
   /** `properties[field_name]` as sent (JSON numbers already turned into strings); may be non-numeric or absent. */
   readonly value: string | null;
   /** UNIQUE_COUNT only: `properties.operation_type`, default `add`. */

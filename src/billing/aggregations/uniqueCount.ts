@@ -1,6 +1,6 @@
 import BigNumber from 'bignumber.js';
 import type { Aggregation, AggregationEvent, AggregationResult, ResultWindow } from './types.ts';
-import { compareKeys, epochSeconds, rounded } from './shared.ts';
+import { compareKeys, epochSeconds, secondsOf, rounded } from './shared.ts';
 import type { EventKey } from './shared.ts';
 
 /** The latest operation seen for one property value. */
@@ -30,7 +30,7 @@ export function empty(): UniqueCountState {
  */
 export function add(state: UniqueCountState, event: AggregationEvent): UniqueCountState {
   if (event.value === null || event.value === undefined) return state;
-  const entry: UniqueEntry = { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, op: event.operationType ?? 'add' };
+  const entry: UniqueEntry = { ts: secondsOf(event), transactionId: event.transactionId, op: event.operationType ?? 'add' };
   return put(state, event.value, entry);
 }
 
@@ -49,7 +49,7 @@ export function addAll(state: UniqueCountState, events: readonly AggregationEven
   let delta = 0;
   for (const event of events) {
     if (event.value === null || event.value === undefined) continue;
-    delta += putInPlace(values, event.value, { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, op: event.operationType ?? 'add' });
+    delta += putInPlace(values, event.value, { ts: secondsOf(event), transactionId: event.transactionId, op: event.operationType ?? 'add' });
   }
   return delta === 0 && events.length === 0 ? state : { values, active: new BigNumber(state.active).plus(delta).toFixed() };
 }
@@ -87,7 +87,7 @@ function put(state: UniqueCountState, value: string, entry: UniqueEntry): Unique
 /** The entry an event records for its value; null when the event has no value (it is dropped). */
 export function entryOf(event: AggregationEvent): UniqueEntry | null {
   if (event.value === null || event.value === undefined) return null;
-  return { ts: epochSeconds(event.timestamp).toFixed(), transactionId: event.transactionId, op: event.operationType ?? 'add' };
+  return { ts: secondsOf(event), transactionId: event.transactionId, op: event.operationType ?? 'add' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import BigNumber from 'bignumber.js';
 import type { Aggregation, AggregationEvent, AggregationResult, ResultWindow } from './types.ts';
-import { divideCeil, epochSeconds, numericValue, plus, rounded } from './shared.ts';
+import { divideCeil, epochSeconds, numericValue, plus, rounded, secondsOf } from './shared.ts';
 
 /**
  * WEIGHTED_SUM state, O(1) and order-independent. Lago's time-weighted level (§1.2)
@@ -30,7 +30,7 @@ export function empty(): WeightedSumState {
 export function add(state: WeightedSumState, event: AggregationEvent): WeightedSumState {
   const diff = numericValue(event.value);
   if (diff === null) return state;
-  const ts = epochSeconds(event.timestamp);
+  const ts = new BigNumber(secondsOf(event));
   return {
     sumDiff: plus(state.sumDiff, diff),
     sumDiffTs: plus(state.sumDiffTs, diff.times(ts)),

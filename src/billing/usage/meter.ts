@@ -1,6 +1,6 @@
 import { aggregationFor, runningTotal } from '../aggregations/index.ts';
 import type { AggregationEvent } from '../aggregations/index.ts';
-import { compareKeys, epochSeconds, numericValue } from '../aggregations/shared.ts';
+import { compareKeys, epochSeconds, numericValue, secondsOfMs } from '../aggregations/shared.ts';
 import { propertyText } from '../chargeFilters.ts';
 import { chargesPeriodContaining } from '../periods/index.ts';
 import type { Dims, IngestedUsageEvent, MeterContext, UsageBucket, UsageDocument } from './types.ts';
@@ -62,13 +62,20 @@ export function dimsOf(ctx: MeterContext, properties: Readonly<Record<string, un
   return dims;
 }
 
+/** The event's instant in ms: known when the log decoded it (`timestampMs`), else parsed. */
+export function timestampMsOf(event: IngestedUsageEvent): number {
+  return (event as { timestampMs?: number }).timestampMs ?? Date.parse(event.timestamp);
+}
+
 /** The aggregation's view of an event (the metric's field as text, the unique-count operation). */
-export function aggregationEventOf(ctx: MeterContext, event: IngestedUsageEvent): AggregationEvent {
+export function aggregationEventOf(ctx: MeterContext, event: IngestedUsageEvent, ms = timestampMsOf(event)): AggregationEvent {
   const field = ctx.metric.fieldName;
   const raw = field !== null && Object.hasOwn(event.properties, field) ? event.properties[field] : null;
   return {
     transactionId: event.transactionId,
     timestamp: event.timestamp,
+    // Millisecond ISO (what ingestion stores) converts exactly; anything finer is parsed as text later.
+    seconds: event.timestamp.length === 24 && event.timestamp.endsWith('Z') && event.timestamp[19] === '.' ? secondsOfMs(ms) : undefined,
     value: raw === null || raw === undefined ? null : propertyText(raw),
     operationType: event.properties.operation_type === 'remove' ? 'remove' : 'add',
     preciseTotalAmountCents: event.preciseTotalAmountCents,
@@ -139,7 +146,7 @@ function foldBucket(bucket: UsageBucket, ctx: MeterContext, events: readonly Agg
 function withValues(kept: NonNullable<UsageBucket['perEvent']>, events: readonly AggregationEvent[]): NonNullable<UsageBucket['perEvent']> {
   const added = events.flatMap((e) => {
     const value = numericValue(e.value);
-    return value === null ? [] : [{ ts: epochSeconds(e.timestamp).toFixed(), transactionId: e.transactionId, value: value.toFixed() }];
+    return value === null ? [] : [{ ts: e.seconds ?? epochSeconds(e.timestamp).toFixed(), transactionId: e.transactionId, value: value.toFixed() }];
   });
   if (added.length === 0) return kept;
   return [...kept, ...added].sort(compareKeys);

@@ -240,6 +240,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   async function readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    if (options.usage !== undefined && options.usage !== 'all') throw new Error('EventStoreDB: reading part of the log is not supported');
     const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
     const events: RecordedEvent[] = [];
     // `cursor` is exclusive. A forward read from {commit: p, prepare: p} is inclusive, so the event at p comes
@@ -265,7 +266,8 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
     return events;
   }
 
-  function subscribeToAll(options: { after?: bigint } = {}): Subscription {
+  function subscribeToAll(options: { after?: bigint; usage?: unknown } = {}): Subscription {
+    if (options.usage !== undefined && options.usage !== 'all') throw new Error('EventStoreDB: reading part of the log is not supported');
     const after = options.after;
     // Server-side filter drops `$`-typed events; the stream-name check below catches the rest.
     const source = client.subscribeToAll({ fromPosition: toReadPosition(after), filter: excludeSystemEvents() });

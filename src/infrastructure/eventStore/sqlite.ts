@@ -7,6 +7,7 @@ import type {
   EventStore,
   ExpectedRevision,
   NewEvent,
+  LogPart,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -213,11 +214,11 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     },
 
     async readAll(opts: ReadAllOptions = {}) {
-      return readMerged(opts.after ?? 0n, opts.maxCount ?? -1);
+      return readMerged(opts.after ?? 0n, opts.maxCount ?? -1, opts.usage ?? 'all');
     },
 
     subscribeToAll(opts = {}) {
-      return subscribe(opts.after ?? 0n);
+      return subscribe(opts.after ?? 0n, opts.usage ?? 'all');
     },
 
     async headPosition() {
@@ -242,9 +243,11 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     },
   };
 
-  /** The log: domain and usage events merged by position, at most `maxCount` (-1: all). */
-  function readMerged(after: bigint, maxCount: number): RecordedEvent[] {
+  /** The log: domain and usage events merged by position, at most `maxCount` (-1: all); or the part asked for. */
+  function readMerged(after: bigint, maxCount: number, part: LogPart): RecordedEvent[] {
+    if (typeof part === 'object') return usage.readRange(after, maxCount, part);
     const domain = (q.readAll.all(after, maxCount) as unknown as Row[]).map(toRecorded);
+    if (part === 'none') return domain;
     const metered = usage.readRange(after, maxCount);
     if (domain.length === 0) return metered;
     if (metered.length === 0) return domain;
@@ -271,13 +274,13 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     });
   }
 
-  function subscribe(after: bigint): Subscription {
+  function subscribe(after: bigint, part: LogPart): Subscription {
     const state = { closed: false };
     async function* iterate(): AsyncGenerator<RecordedEvent> {
       let cursor = after;
       while (!state.closed && !closed) {
         // Pull one page at a time: a slow consumer simply leaves the next page unread.
-        const page = readMerged(cursor, pageSize);
+        const page = readMerged(cursor, pageSize, part);
         for (const event of page) {
           if (state.closed) return;
           cursor = event.position;

@@ -149,9 +149,10 @@ export class UsageLog {
     if (head > this.seenHead) this.seenHead = head;
   }
 
-  /** Usage events after `after`, in position order (the log's usage half of `readAll`). */
-  readRange(after: bigint, maxCount: number): RecordedEvent[] {
-    return (this.q.readRange.all(after, maxCount) as unknown as UsageRow[]).map((row) => this.decode(row));
+  /** Usage events after `after`, in position order (the log's usage half of `readAll`); optionally one partition. */
+  readRange(after: bigint, maxCount: number, partition?: { partition: number; of: number }): RecordedEvent[] {
+    const rows = partition === undefined ? this.q.readRange.all(after, maxCount) : this.q.readPartition.all(after, partition.of, partition.partition, maxCount);
+    return (rows as unknown as UsageRow[]).map((row) => this.decode(row));
   }
 
   /** One external subscription's usage events, forwards or backwards in log order, bounded. */
@@ -287,26 +288,62 @@ export class UsageLog {
   private decode(row: UsageRow): RecordedEvent {
     const subject = this.subjectOf(Number(row.subject));
     const metadata = this.metadataOf(Number(row.batch));
-    const position = BigInt(row.position);
-    const data: IngestedUsageEvent = {
-      organizationId: subject.organizationId,
-      transactionId: row.transaction_id,
-      externalSubscriptionId: subject.externalSubscriptionId,
-      code: row.code,
-      timestamp: new Date(Number(row.timestamp)).toISOString(),
-      properties: row.properties === null ? {} : (JSON.parse(row.properties) as Record<string, unknown>),
-      preciseTotalAmountCents: row.precise,
-      ingestedAt: metadata.recordedAt,
-    };
-    return {
-      id: usageEventId(position),
-      streamId: subject.streamId,
-      type: 'UsageEventIngested',
-      data,
-      metadata,
-      revision: 0n,
-      position,
-    };
+    const properties = row.properties === null ? {} : (JSON.parse(row.properties) as Record<string, unknown>);
+    const data = new DecodedUsage(subject, row.transaction_id, row.code, Number(row.timestamp), properties, row.precise, metadata.recordedAt);
+    return new DecodedEvent(subject.streamId, data, metadata, BigInt(row.position));
+  }
+}
+
+/**
+ * A usage event's data as decoded from its row. `timestampMs` (not part of the data, not serialized) saves the
+ * fold parsing the timestamp back.
+ */
+class DecodedUsage implements IngestedUsageEvent {
+  readonly organizationId: string;
+  readonly transactionId: string;
+  readonly externalSubscriptionId: string;
+  readonly code: string;
+  readonly timestamp: string;
+  readonly properties: Record<string, unknown>;
+  readonly preciseTotalAmountCents: string | null;
+  readonly ingestedAt: string;
+  readonly #ms: number;
+
+  constructor(subject: Subject, transactionId: string, code: string, ms: number, properties: Record<string, unknown>, precise: string | null, ingestedAt: string) {
+    this.organizationId = subject.organizationId;
+    this.transactionId = transactionId;
+    this.externalSubscriptionId = subject.externalSubscriptionId;
+    this.code = code;
+    this.timestamp = new Date(ms).toISOString();
+    this.properties = properties;
+    this.preciseTotalAmountCents = precise;
+    this.ingestedAt = ingestedAt;
+    this.#ms = ms;
+  }
+
+  get timestampMs(): number {
+    return this.#ms;
+  }
+}
+
+/** A usage event as the log yields it; its id is derived from its position only when asked for. */
+class DecodedEvent implements RecordedEvent {
+  readonly streamId: string;
+  readonly type = 'UsageEventIngested';
+  readonly data: DecodedUsage;
+  readonly metadata: EventMetadata;
+  readonly revision = 0n;
+  readonly position: bigint;
+
+  constructor(streamId: string, data: DecodedUsage, metadata: EventMetadata, position: bigint) {
+    this.streamId = streamId;
+    this.data = data;
+    this.metadata = metadata;
+    this.position = position;
+  }
+
+  get id(): string {
+    return usageEventId(this.position);
   }
 }
 
@@ -334,6 +371,7 @@ function prepare(db: DatabaseSync) {
     nextBlock: db.prepare('SELECT MIN(block) AS block FROM usage_dedup WHERE block > ?'),
     persistFilter: db.prepare('INSERT OR REPLACE INTO usage_filters (level, idx, bits) VALUES (?, ?, ?)'),
     readRange: db.prepare(`SELECT ${COLUMNS} FROM usage_events WHERE position > ? ORDER BY position LIMIT ?`),
+    readPartition: db.prepare(`SELECT ${COLUMNS} FROM usage_events WHERE position > ? AND subject % ? = ? ORDER BY position LIMIT ?`),
     readOne: db.prepare(`SELECT ${COLUMNS} FROM usage_events WHERE position = ?`),
     readBackwards: db.prepare(`SELECT ${COLUMNS} FROM usage_events WHERE position < ? ORDER BY position DESC LIMIT ?`),
     subjectForwards: db.prepare(
