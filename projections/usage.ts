@@ -98,15 +98,17 @@ class UsageFold implements StatefulFold {
   async process(events: readonly RecordedEvent[], end: bigint): Promise<void> {
     const usage = events.filter((e) => e.type === 'UsageEventIngested');
     const subjects = new Map<string, IngestedUsageEvent>();
-    for (const event of usage) {
+    const keys = usage.map((event) => {
       const data = event.data as IngestedUsageEvent;
-      subjects.set(subjectKey(data.organizationId, data.externalSubscriptionId), data);
-    }
+      const key = subjectKey(data.organizationId, data.externalSubscriptionId);
+      if (!subjects.has(key)) subjects.set(key, data);
+      return key;
+    });
     await this.folder.ensureSubjects([...subjects.values()]);
     for (const key of subjects.keys()) this.reconcile(this.folder.subject(key)!);
     await this.startRefolds([...subjects.keys()]);
     // A subject being re-folded is skipped: its re-fold reads these events from the log.
-    await this.folder.fold(usage, (subject) => (subject.meter === null || subject.meter.refold !== null ? null : subject.meter.generation));
+    await this.folder.fold(usage, (subject) => (subject.meter === null || subject.meter.refold !== null ? null : subject.meter.generation), true, keys);
     for (const key of this.folder.takeBroken()) this.restart(key, true);
     this.live = end;
   }

@@ -34,8 +34,11 @@ export type Subject = {
 };
 
 
-/** A cached bucket; `doc` is null while it is being loaded (its first event in this batch). */
-type BucketEntry = { id: string; subject: string; doc: StoredBucket | null; position: bigint; dirty: boolean };
+/**
+ * A cached bucket; `doc` is null while it is being loaded (its first event in this batch). Its value documents
+ * (UNIQUE_COUNT) hang off it, by raw value: the per-event lookup never builds a document id.
+ */
+type BucketEntry = { id: string; subject: string; doc: StoredBucket | null; position: bigint; dirty: boolean; values: Map<string, ValueEntry> | undefined };
 /** A cached value document; `doc` null: none stored (or not loaded yet, while `loading`). */
 type ValueEntry = { id: string; doc: Document | null; position: bigint; dirty: boolean; loading: boolean };
 type Placement = { bucket: BucketEntry; ctx: MeterContext; dims: Dims; event: AggregationEvent; position: bigint; value: ValueEntry | null };
@@ -75,7 +78,8 @@ export class UsageFolder {
   private readonly subjects = new GenerationalCache<string, Subject>(SUBJECTS_CACHED);
   /** Buckets by period prefix, then dimension key: one lookup of a cached prefix string and a short key per event. */
   private readonly buckets = new GenerationalCache<string, Map<string, BucketEntry>>(BUCKETS_CACHED);
-  private readonly values = new GenerationalCache<string, ValueEntry>(VALUES_CACHED);
+  /** UNIQUE_COUNT values cached on their buckets; past VALUES_CACHED they are all dropped once clean. */
+  private cachedValues = 0;
   /** What changed since the last commit (the caches may age these out of their own maps meanwhile). */
   private dirtyBuckets = new Map<string, BucketEntry>();
   private dirtyValues = new Map<string, ValueEntry>();
@@ -141,12 +145,12 @@ export class UsageFolder {
    * Folds events of subjects already loaded into generation `generation` of each (the live fold passes the
    * current one; a re-fold the one it builds). Buckets and values are loaded in one read per batch.
    */
-  async fold(events: readonly RecordedEvent[], generationOf: (subject: Subject) => number | null, inLogOrder = true): Promise<void> {
+  async fold(events: readonly RecordedEvent[], generationOf: (subject: Subject) => number | null, inLogOrder = true, keys?: readonly string[]): Promise<void> {
     const placements: Placement[] = [];
     const missing = { buckets: [] as BucketEntry[], values: [] as ValueEntry[] };
-    for (const event of events) {
+    for (const [i, event] of events.entries()) {
       const data = event.data as IngestedUsageEvent;
-      const subject = this.subjects.get(subjectKey(data.organizationId, data.externalSubscriptionId));
+      const subject = this.subjects.get(keys?.[i] ?? subjectKey(data.organizationId, data.externalSubscriptionId));
       if (subject === undefined) continue;
       const generation = generationOf(subject);
       if (generation === null) continue;
@@ -187,7 +191,10 @@ export class UsageFolder {
     this.meters.clear();
     this.folded = 0;
     this.buckets.trim();
-    this.values.trim();
+    if (this.cachedValues > VALUES_CACHED) {
+      for (const [, inPeriod] of this.buckets.entries()) for (const bucket of inPeriod.values()) bucket.values = undefined;
+      this.cachedValues = 0;
+    }
     return writes;
   }
 
@@ -198,7 +205,6 @@ export class UsageFolder {
         this.buckets.get(id.slice(0, id.lastIndexOf('|') + 1))?.delete(decodeURIComponent(id.slice(id.lastIndexOf('|') + 1)));
         this.dirtyBuckets.delete(id);
       } else {
-        this.values.delete(id);
         this.dirtyValues.delete(id);
       }
     }
@@ -232,7 +238,7 @@ export class UsageFolder {
   /** Drops every cached document (after a failed commit: reloaded from what was stored). */
   reset(): void {
     this.buckets.clear();
-    this.values.clear();
+    this.cachedValues = 0;
     this.dirtyBuckets = new Map();
     this.dirtyValues = new Map();
     this.meters.clear();
@@ -251,24 +257,24 @@ export class UsageFolder {
     if (inPeriod === undefined) this.buckets.set(prefix, (inPeriod = new Map()));
     let bucket = inPeriod.get(key);
     if (bucket === undefined) {
-      bucket = { id: bucketId(prefix, key), subject: subject.key, doc: null, position: 0n, dirty: false };
+      bucket = { id: bucketId(prefix, key), subject: subject.key, doc: null, position: 0n, dirty: false, values: undefined };
       inPeriod.set(key, bucket);
       missing.buckets.push(bucket);
     }
     const event = aggregationEventOf(ctx, data, ms);
-    let valueId: string | null = null;
-    if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) valueId = uniqueValueId(bucket.id, event.value);
-    else if (ctx.perEventValues && numericValue(event.value) !== null) valueId = perEventValueId(bucket.id, secondsOf(event), event.transactionId);
     let value: ValueEntry | null = null;
-    if (valueId !== null) {
-      value = this.values.get(valueId) ?? null;
+    if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) {
+      bucket.values ??= new Map();
+      value = bucket.values.get(event.value) ?? null;
       if (value === null) {
-        value = { id: valueId, doc: null, position: 0n, dirty: false, loading: true };
-        this.values.set(valueId, value);
-        // Per-event values are new by construction: nothing to load.
-        if (ctx.metric.aggregationType === 'UNIQUE_COUNT') missing.values.push(value);
-        else value.loading = false;
+        value = { id: uniqueValueId(bucket.id, event.value), doc: null, position: 0n, dirty: false, loading: true };
+        bucket.values.set(event.value, value);
+        this.cachedValues += 1;
+        missing.values.push(value);
       }
+    } else if (ctx.perEventValues && numericValue(event.value) !== null) {
+      // Per-event values are new by construction: nothing to load, nothing to cache.
+      value = { id: perEventValueId(bucket.id, secondsOf(event), event.transactionId), doc: null, position: 0n, dirty: false, loading: false };
     }
     return { bucket, ctx, dims, event, position, value };
   }
@@ -331,7 +337,6 @@ export class UsageFolder {
     entry.doc = doc;
     entry.position = position;
     entry.dirty = true;
-    this.values.set(entry.id, entry);
     this.dirtyValues.set(entry.id, entry);
   }
 

@@ -37,7 +37,10 @@ export function secondsOfMs(ms: number): string {
   const whole = Math.floor(ms / 1000);
   const rest = ms - whole * 1000;
   if (rest === 0) return String(whole);
-  return `${whole}.${String(rest).padStart(3, '0').replace(/0+$/, '')}`;
+  // The fraction without trailing zeros: .25 for 250 ms, .007 for 7 ms.
+  if (rest % 100 === 0) return `${whole}.${rest / 100}`;
+  if (rest % 10 === 0) return `${whole}.${rest < 100 ? '0' : ''}${rest / 10}`;
+  return `${whole}.${rest < 10 ? '00' : rest < 100 ? '0' : ''}${rest}`;
 }
 
 /** An event's epoch seconds as text: the one it carries, else parsed from its timestamp. */
@@ -59,8 +62,20 @@ export function compareKeys(a: EventKey, b: EventKey): number {
   return a.transactionId < b.transactionId ? -1 : a.transactionId > b.transactionId ? 1 : 0;
 }
 
+/** Integers below 10^15 in magnitude: their sum is exact in a double (< 2^53), so the fold can skip BigNumber. */
+const SMALL_INTEGER = /^-?\d{1,15}$/;
+
+/** `a + b` as exact decimal text; small integers (the usual counts and sums) without parsing a BigNumber. */
 export function plus(a: string, b: BigNumber.Value): string {
+  if (SMALL_INTEGER.test(a)) {
+    if (typeof b === 'number' ? Number.isInteger(b) && Math.abs(b) < 1e15 : typeof b === 'string' && SMALL_INTEGER.test(b)) return String(Number(a) + Number(b));
+  }
   return new BigNumber(a).plus(b).toFixed();
+}
+
+/** Whether `value` is a decimal the numeric aggregations take (`^-?\d+(\.\d+)?$`), without building it. */
+export function isNumeric(value: string | null | undefined): value is string {
+  return typeof value === 'string' && NUMERIC.test(value);
 }
 
 /** Applies the metric's rounding when one is given. */

@@ -1,6 +1,6 @@
 import BigNumber from 'bignumber.js';
 import type { Aggregation, AggregationEvent, AggregationResult, ResultWindow } from './types.ts';
-import { numericValue, plus, rounded } from './shared.ts';
+import { isNumeric, numericValue, plus, rounded } from './shared.ts';
 
 /** SUM state: Σ numeric values, how many there were, and Σ of their `preciseTotalAmountCents` (DYNAMIC). */
 export interface SumState {
@@ -22,10 +22,9 @@ export function empty(): SumState {
  * A missing or non-decimal `preciseTotalAmountCents` adds 0 (the API validates it at ingestion).
  */
 export function add(state: SumState, event: AggregationEvent): SumState {
-  const value = numericValue(event.value);
-  if (value === null) return state;
-  const cents = numericValue(event.preciseTotalAmountCents) ?? 0;
-  return { sum: plus(state.sum, value), count: plus(state.count, 1), preciseTotalAmountCents: plus(state.preciseTotalAmountCents, cents) };
+  if (!isNumeric(event.value)) return state;
+  const cents = isNumeric(event.preciseTotalAmountCents) ? event.preciseTotalAmountCents : 0;
+  return { sum: plus(state.sum, event.value), count: plus(state.count, 1), preciseTotalAmountCents: cents === 0 ? state.preciseTotalAmountCents : plus(state.preciseTotalAmountCents, cents) };
 }
 
 export function merge(a: SumState, b: SumState): SumState {
