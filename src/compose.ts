@@ -85,9 +85,17 @@ function projectionHost(config: Config, stores: Awaited<ReturnType<typeof openSt
 }
 
 /** Composition root: configuration → adapters → projections → application. */
-export async function composeSystem(config: Config, overrides: { clock?: Clock; logger?: Logger } = {}): Promise<System> {
+export interface SystemOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Wraps the read-model store (tests: a store that fails on purpose). */
+  wrapReadModels?: (store: ReadModelStore) => ReadModelStore;
+}
+
+export async function composeSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const stores = await openStores(config, logger);
+  const opened = await openStores(config, logger);
+  const stores = overrides.wrapReadModels ? { ...opened, readModels: overrides.wrapReadModels(opened.readModels) } : opened;
   const { eventStore, readModels } = stores;
   const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore) : systemClock);
   // This thread reads the read models too: it must know their collections and indexes before anything folds.

@@ -36,13 +36,25 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const maxLag = options.maxLag ?? null;
 
+  /** The lag the last admission measured (usage checkpoint behind the head of the log). */
+  let lastLag = 0n;
+
+  /** Why a new ingestion request would be refused now, without any I/O (null: it would be admitted). */
+  function refusal(): RateLimitedError | null {
+    if (inFlight >= maxInFlight) return new RateLimitedError(`${inFlight} ingestion requests are being handled; retry shortly`);
+    if (maxLag !== null && lastLag > maxLag) return new RateLimitedError(`usage is ${lastLag} events behind the log (limit ${maxLag}); retry shortly`, 2);
+    return null;
+  }
+
   /** Back-pressure: refuse new work before doing any while the engine is behind or already full. */
   async function admit(): Promise<void> {
-    if (inFlight >= maxInFlight) throw new RateLimitedError(`${inFlight} ingestion requests are being handled; retry shortly`);
+    const refused = refusal();
+    if (refused !== null && (inFlight >= maxInFlight || maxLag === null)) throw refused;
     if (maxLag === null) return;
     const head = (await deps.eventStore.headPosition()) ?? 0n;
-    const lag = head - (deps.projections.status().checkpoints.get('usage') ?? 0n);
-    if (lag > maxLag) throw new RateLimitedError(`usage is ${lag} events behind the log (limit ${maxLag}); retry shortly`, 2);
+    lastLag = head - (deps.projections.status().checkpoints.get('usage') ?? 0n);
+    const behind = refusal();
+    if (behind !== null) throw behind;
   }
 
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
@@ -87,6 +99,10 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   }
 
   return {
+    /** Why an ingestion request would be refused right now (checked before its body is even validated), or null. */
+    refusal,
+    /** How many ingestion requests are handled at once. */
+    capacity: () => maxInFlight,
     /**
      * `signal`: the client's request. Work for a client that has gone away is not done (nothing is appended for
      * it).

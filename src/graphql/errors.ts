@@ -7,7 +7,7 @@ import { DomainError, RateLimitedError, ValidationError } from '../domain/shared
 // GraphQL-over-HTTP says.
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
 
-function domainToGraphQL(error: DomainError, path?: readonly (string | number)[]): GraphQLError {
+export function domainToGraphQL(error: DomainError, path?: readonly (string | number)[]): GraphQLError {
   const status = HTTP_STATUS[error.code];
   const retryAfter = error instanceof RateLimitedError ? error.retryAfterSeconds : undefined;
   return new GraphQLError(error.message, {

@@ -8,7 +8,7 @@ import type { App } from '../application/app.ts';
 import type { SystemHealth } from '../compose.ts';
 import { DomainError } from '../domain/shared/errors.ts';
 import type { GraphQLContext } from './builder.ts';
-import { maskError, useValidationCodes } from './errors.ts';
+import { domainToGraphQL, maskError, useValidationCodes } from './errors.ts';
 import { createLoaders } from './loaders.ts';
 import { schema } from './schema.ts';
 
@@ -18,6 +18,21 @@ function authorizationFrom(context: ServerContext & { request?: Request }): stri
   const fromParams = context.connectionParams?.authorization ?? context.connectionParams?.Authorization;
   if (typeof fromParams === 'string') return fromParams;
   return context.request?.headers.get('authorization') ?? null;
+}
+
+/**
+ * Back-pressure before the expensive part: when ingestion is full or behind, an ingestion request is refused right
+ * after its body is read, before validation and variable coercion (most of a large batch's cost), so a flood
+ * costs the server little and everything else (health checks, queries) keeps being answered.
+ */
+function useIngestionAdmission(app: App): import('graphql-yoga').Plugin {
+  return {
+    onParams: ({ params, setResult }) => {
+      if (typeof params.query !== 'string' || !params.query.includes('createEvent')) return;
+      const refused = app.ingestion.refusal();
+      if (refused !== null) setResult({ errors: [domainToGraphQL(refused)] });
+    },
+  };
 }
 
 export interface HttpServer {
@@ -30,27 +45,66 @@ export interface HttpServer {
  * HTTP + websocket server on one port: GraphQL (and GraphiQL) at /graphql, graphql-ws subscriptions on the same
  * path through Yoga's envelop (same auth, context and validation), `GET /health` and `GET /ready`.
  */
-/** Back-pressure at the door: requests (and request bytes) being handled at once before new ones get 429. */
+/**
+ * Back-pressure at the door: request bodies being processed at once, counted in bytes (what a request costs is
+ * mostly parsing and checking its body). A request over the budget waits, unread (its bytes stay in the socket),
+ * until earlier ones are done; past `maxQueued` waiting, or `maxWaitMs` of waiting, it gets 429. So memory stays
+ * bounded and the work under way stays small enough for health checks and small queries to be answered at once.
+ */
 export interface HttpLimits {
-  maxInFlight?: number;
   maxBytesInFlight?: number;
+  maxQueued?: number;
+  maxWaitMs?: number;
 }
 
 /** Yoga's own cap on one request body (25 MB): what a request without a length is counted as. */
 const MAX_BODY = 25_000_000;
+/** A body this large is an ingestion batch more often than not (1,000 events are ~100 KB). */
+const LARGE_BODY = 64_000;
 
 export function createHttpServer(app: App, health: () => Promise<SystemHealth>, limits: HttpLimits = {}): HttpServer {
-  const maxInFlight = limits.maxInFlight ?? 256;
-  const maxBytesInFlight = limits.maxBytesInFlight ?? 256_000_000;
+  const maxBytesInFlight = limits.maxBytesInFlight ?? 4_000_000;
+  const maxQueued = limits.maxQueued ?? 256;
+  const maxWaitMs = limits.maxWaitMs ?? 10_000;
   let inFlight = 0;
   let bytesInFlight = 0;
+  type Waiting = { start: () => void; refuse: () => void; length: number; timer: NodeJS.Timeout };
+  const queue: Waiting[] = [];
+  const fits = (length: number) => inFlight === 0 || bytesInFlight + length <= maxBytesInFlight;
+  const drain = () => {
+    while (queue.length > 0 && fits(queue[0]!.length)) {
+      const next = queue.shift()!;
+      clearTimeout(next.timer);
+      next.start();
+    }
+  };
+  const refuse = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ errors: [{ message: 'too many requests in flight; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } }] }));
+    req.resume();
+  };
+  let largeInFlight = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse, length: number) => {
+    const large = length > LARGE_BODY;
+    inFlight += 1;
+    bytesInFlight += length;
+    if (large) largeInFlight += 1;
+    try {
+      await yoga(req, res);
+    } finally {
+      inFlight -= 1;
+      bytesInFlight -= length;
+      if (large) largeInFlight -= 1;
+      drain();
+    }
+  };
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { subscriptionsProtocol: 'WS', title: 'Billing engine' },
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
-    plugins: [useValidationCodes()],
+    plugins: [useValidationCodes(), useIngestionAdmission(app)],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
       return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
@@ -69,21 +123,30 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       return;
     }
     const length = Number(req.headers['content-length'] ?? (req.method === 'POST' ? MAX_BODY : 0)) || 0;
-    if (inFlight >= maxInFlight || bytesInFlight + length > maxBytesInFlight) {
-      // Refused before the body is read: memory stays bounded whatever the offered load.
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: 'too many requests in flight; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } }] }));
-      req.resume();
-      return;
-    }
-    inFlight += 1;
-    bytesInFlight += length;
-    try {
-      await yoga(req, res);
-    } finally {
-      inFlight -= 1;
-      bytesInFlight -= length;
-    }
+    // A large body is almost surely an ingestion batch: no more of them are read and parsed at once than ingestion
+    // takes, and none while it refuses work (refused unread, at no cost).
+    const large = length > LARGE_BODY;
+    if (large && (largeInFlight >= app.ingestion.capacity() || app.ingestion.refusal() !== null)) return refuse(req, res);
+    if (fits(length) && queue.length === 0) return handle(req, res, length);
+    if (queue.length >= maxQueued) return refuse(req, res);
+    const waiting: Waiting = {
+      length,
+      start: () => void handle(req, res, length),
+      refuse: () => refuse(req, res),
+      timer: setTimeout(() => {
+        const at = queue.indexOf(waiting);
+        if (at >= 0) queue.splice(at, 1);
+        waiting.refuse();
+      }, maxWaitMs),
+    };
+    queue.push(waiting);
+    // A client that gives up while waiting is not served.
+    req.once('close', () => {
+      const at = queue.indexOf(waiting);
+      if (at < 0) return;
+      queue.splice(at, 1);
+      clearTimeout(waiting.timer);
+    });
   });
 
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });

@@ -1,8 +1,10 @@
 import { isManualClock } from '../application/ports/clockControl.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import { ForbiddenError } from '../domain/shared/errors.ts';
+import { QUARANTINE, type QuarantineDocument } from '../../projections/quarantine.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
+import { connectionOf, paginate } from './connection.ts';
 
 const ClockInfo = builder.objectRef<{ mode: string; now: Date }>('Clock').implement({
   fields: (t) => ({
@@ -71,3 +73,26 @@ async function* organizationEvents(eventStore: EventStore, organizationId: strin
     await subscription.close();
   }
 }
+
+const QuarantinedEvent = builder.objectRef<QuarantineDocument>('QuarantinedEvent').implement({
+  description: 'An event (or a document) a projection could not take: skipped so that the rest goes on, and kept here.',
+  fields: (t) => ({
+    projection: t.exposeString('projection', { description: 'The read model that skipped it (usage, customers, …).' }),
+    position: t.exposeString('position', { description: 'Log position of the event.' }),
+    eventType: t.exposeString('eventType', { nullable: true }),
+    documentId: t.exposeString('documentId', { nullable: true, description: 'The document concerned, when known (`collection/id` for one the store refused).' }),
+    error: t.exposeString('error'),
+    at: t.field({ type: 'DateTime', resolve: (q) => q.at }),
+  }),
+});
+
+const QuarantinedEventConnection = connectionOf('QuarantinedEvent', QuarantinedEvent);
+
+builder.queryFields((t) => ({
+  quarantinedEvents: t.field({
+    type: QuarantinedEventConnection,
+    description: "Events of the caller's organization that a projection could not fold, newest first (see README: nothing stops the projections).",
+    args: { first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => paginate(ctx.app.deps.readModels.collection<QuarantineDocument>(QUARANTINE), { organizationId: organizationOf(ctx) }, args, '_id', -1),
+  }),
+}));

@@ -1,9 +1,8 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Clock } from '../../src/application/ports/clock.ts';
 import { createLogger } from '../../src/application/logger.ts';
 import { ensureDefaultOrganization } from '../../src/bootstrap.ts';
-import { composeSystem, type System } from '../../src/compose.ts';
+import { composeSystem, type System, type SystemOverrides } from '../../src/compose.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createHttpServer } from '../../src/graphql/server.ts';
 
@@ -30,7 +29,7 @@ export interface GqlResult<T> {
 }
 
 /** Starts the real server (embedded store, in-memory SQLite unless `env` says otherwise) on a free port. */
-export async function startTestServer(env: Record<string, string> = {}, overrides: { clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, overrides: Omit<SystemOverrides, 'logger'> = {}): Promise<TestServer> {
   const config = loadConfig({ DATABASE_PATH: ':memory:', DATA_DIR: `/tmp/billing-test-${process.pid}-${Date.now()}`, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', ...env });
   const system = await composeSystem(config, { ...overrides, logger: createLogger('silent') });
   const apiKey = (await ensureDefaultOrganization(system, config))!;
