@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, type LogLevel } from '../src/application/logger.ts';
 import { createSqliteEventStore } from '../src/infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from '../src/infrastructure/readModels/sqlite.ts';
-import { openDatabase } from '../src/infrastructure/sqlite/database.ts';
+import { openDatabase, optimize } from '../src/infrastructure/sqlite/database.ts';
 import { allProjections } from './index.ts';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './runner.ts';
 
@@ -34,6 +34,7 @@ const readModels = createSqliteReadModelStore(db);
 const runner = new ProjectionRunner(eventStore, readModels, allProjections, { ...data.runner, logger });
 
 let walTimer: NodeJS.Timeout | undefined;
+let statsTimer: NodeJS.Timeout | undefined;
 const post = (message: FromWorker) => port.postMessage(message);
 const report = () =>
   post({
@@ -69,6 +70,7 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'stop':
       clearInterval(walTimer);
+      clearInterval(statsTimer);
       void runner.stop().finally(() => {
         db.close();
         post({ type: 'stopped' });
@@ -85,5 +87,8 @@ report();
 // after this thread's commits, one a second keeps the WAL short while only the API appends.
 walTimer = setInterval(() => db.exec('PRAGMA wal_checkpoint(PASSIVE)'), 1_000);
 walTimer.unref();
+// Planner statistics follow the read models as they grow (cheap when current).
+statsTimer = setInterval(() => optimize(db), 10 * 60_000);
+statsTimer.unref();
 // A commit that keeps failing is visible to the API's health check.
 setInterval(() => runner.lastFailure() !== null && report(), 1_000).unref();

@@ -17,6 +17,7 @@ import { ProjectionRunner, ensureCollections } from '../projections/runner.ts';
 import { usageProjection } from '../projections/usage.ts';
 import { createLogger } from '../src/application/logger.ts';
 import { openStores } from '../src/compose.ts';
+import { optimize } from '../src/infrastructure/sqlite/database.ts';
 import { loadConfig } from '../src/config.ts';
 import type { PartitionJob, PartitionProgress } from './rebuildPartition.ts';
 
@@ -113,5 +114,6 @@ async function partitioned(count: number): Promise<void> {
   await Promise.all(shares);
   clearInterval(timer);
   await readModels.commit([], [{ name: usageProjection.name, position: head }]);
+  optimize(db);
   for (const job of jobs) await readModels.reset(job.checkpoint, []);
 }

@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { createManualClock, systemClock } from './infrastructure/clock.ts';
 import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
-import { openDatabase } from './infrastructure/sqlite/database.ts';
+import { openDatabase, optimize } from './infrastructure/sqlite/database.ts';
 
 export interface SystemHealth {
   /** Every projection has committed the head of the log, and runs. */
@@ -101,6 +101,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   // This thread reads the read models too: it must know their collections and indexes before anything folds.
   await migrateReadModels(readModels);
   await ensureCollections(readModels, allProjections);
+  if (stores.db !== undefined && config.role !== 'api') optimize(stores.db);
   const host = projectionHost(config, stores, logger, { commitIntervalMs: config.usageCommitIntervalMs, refoldPage: config.usageRefoldPage });
   const everyProjection = allProjections.map((p) => p.name);
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');

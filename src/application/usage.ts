@@ -179,8 +179,10 @@ export function createUsageService(deps: AppDeps) {
     async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
       if (options.waitForEvents) await fresh(organizationId, externalSubscriptionId);
       const now = options.now ?? deps.clock.now();
-      const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId, status: 'ACTIVE' });
-      const sub = subs[0];
+      // By external id only (a handful of documents), then the status: an equality on status too could lead the
+      // planner to the (organization, status) index, every active subscription of the organization.
+      const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
+      const sub = subs.find((s) => s.status === 'ACTIVE');
       const planDoc = sub === undefined ? null : await collection<PlanDocument>('plans').findOne({ _id: sub.planId, organizationId });
       if (sub === undefined || customer === null || planDoc === null) {
         throw new NotFoundError(`no active subscription "${externalSubscriptionId}" for customer "${externalCustomerId}"`);
