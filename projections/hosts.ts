@@ -14,7 +14,7 @@ type Waiter = { reached: () => boolean; resolve: (value: boolean) => void; timer
  * Waiters are resolved on the commit that satisfies them; nothing polls.
  */
 export abstract class TrackedHost implements ProjectionHost {
-  protected state: ProjectionStatus = { checkpoints: new Map(), stale: new Set(), quarantined: 0, running: false, failure: null };
+  protected state: ProjectionStatus = { checkpoints: new Map(), stale: new Set(), quarantined: 0, running: false, failure: null, catalog: 0n };
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<(changed: readonly string[]) => void>();
 
@@ -47,7 +47,7 @@ export abstract class TrackedHost implements ProjectionHost {
 
   /** A commit happened: new state, then waiters, then listeners. */
   protected committed(info: Omit<CommitInfo, 'stale'> & { stale: Iterable<string> }): void {
-    this.state = { ...this.state, checkpoints: info.checkpoints, stale: new Set(info.stale), quarantined: info.quarantined, failure: null };
+    this.state = { ...this.state, checkpoints: info.checkpoints, stale: new Set(info.stale), quarantined: info.quarantined, failure: null, catalog: info.catalog };
     for (const waiter of this.waiters) {
       if (!waiter.reached()) continue;
       clearTimeout(waiter.timer);
@@ -86,7 +86,7 @@ export class InlineHost extends TrackedHost {
 
   async start(): Promise<void> {
     await this.runner.start();
-    this.state = { ...this.state, checkpoints: this.runner.checkpoints(), stale: new Set(this.runner.stale()), quarantined: this.runner.quarantined(), running: true };
+    this.state = { ...this.state, checkpoints: this.runner.checkpoints(), stale: new Set(this.runner.stale()), quarantined: this.runner.quarantined(), running: true, catalog: this.runner.catalogPosition() };
   }
 
   async stop(): Promise<void> {
@@ -172,6 +172,8 @@ export class PollingHost extends TrackedHost {
     // Changes seen on the tail are the worker's once its checkpoint moved past them.
     const changed = usage > previous ? [...this.pendingChanges] : [];
     if (changed.length > 0) this.pendingChanges = new Set();
-    this.committed({ checkpoints, changed, stale, quarantined: await this.readModels.collection('quarantine').count({}) });
+    // A separate process's commits are not told apart: any move of a catalog checkpoint counts as a change.
+    const catalog = [...checkpoints].filter(([name]) => name !== USAGE).reduce((max, [, p]) => (p > max ? p : max), 0n);
+    this.committed({ checkpoints, changed, stale, quarantined: await this.readModels.collection('quarantine').count({}), catalog });
   }
 }

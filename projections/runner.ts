@@ -14,6 +14,8 @@ export interface CommitInfo {
   /** Keys whose documents lag the checkpoint (being re-folded). */
   stale: string[];
   quarantined: number;
+  /** The position of the last commit that changed a catalog read model (the simple projections). */
+  catalog: bigint;
 }
 
 export interface ProjectionRunnerOptions {
@@ -61,6 +63,9 @@ function nextOrTimeout<T>(promise: Promise<T>, ms: number, onWake: (wake: () => 
   });
 }
 
+/** A live subscriber's subscription changed: committed within this. */
+const WATCHED_COMMIT_MS = 25;
+
 /** Under load, background work (re-folds) gets a step at least this often. */
 const BACKGROUND_EVERY_MS = 50;
 
@@ -93,6 +98,7 @@ export class ProjectionRunner {
   /** Documents of simple projections folded but not committed: later folds read them from here. */
   private overlay = new Map<string, { collection: string; id: string; doc: Document | null; position: bigint }>();
   private quarantine: QuarantineDocument[] = [];
+  private catalog = 0n;
   private quarantinedTotal = 0;
   /** The last position every projection has folded (committed or not). */
   private folded = 0n;
@@ -129,6 +135,8 @@ export class ProjectionRunner {
     this.quarantinedTotal = await this.readModels.collection(QUARANTINE).count({});
     if (this.stateful) await this.stateful.fold.start(this.positions.get(this.stateful.projection.name)!);
     const checkpoints = [...this.positions.values()];
+    // Anything read before this start may be older than the catalog as stored: start from where it is.
+    this.catalog = checkpoints.reduce((max, p) => (p > max ? p : max), 0n);
     this.folded = checkpoints.reduce((min, p) => (p < min ? p : min), checkpoints[0] ?? 0n);
     this.follow(this.folded);
   }
@@ -150,6 +158,11 @@ export class ProjectionRunner {
 
   quarantined(): number {
     return this.quarantinedTotal;
+  }
+
+  /** The position of the last commit that changed a catalog read model. */
+  catalogPosition(): bigint {
+    return this.catalog;
   }
 
   /** Why the last commit failed, while it is being retried; null when healthy. */
@@ -249,6 +262,8 @@ export class ProjectionRunner {
   }
 
   private lastBackground = 0;
+  private watchedDirty = false;
+  private lastCommit = 0;
 
   private async background(): Promise<void> {
     await this.stateful!.fold.backgroundStep(this.options.backgroundBudgetMs);
@@ -261,12 +276,16 @@ export class ProjectionRunner {
   private waitMs(): number {
     if (this.stateful?.fold.hasBackgroundWork()) return 0;
     if (this.uncommittedSince === null) return 1_000;
-    return this.uncommittedSince + this.options.commitIntervalMs - performance.now();
+    const interval = this.uncommittedSince + this.options.commitIntervalMs - performance.now();
+    return this.watchedDirty ? Math.min(interval, this.lastCommit + WATCHED_COMMIT_MS - performance.now()) : interval;
   }
 
   private shouldCommit(): boolean {
     if (this.uncommittedSince === null && !this.urgent) return false;
     if (this.urgent) return true;
+    // Live subscribers: their subscriptions' changes are committed within WATCHED_COMMIT_MS (every page would
+    // rewrite the same pages a hundred times a second, and the WAL's fsyncs would grow with it).
+    if (this.watchedDirty && performance.now() - this.lastCommit >= WATCHED_COMMIT_MS) return true;
     if (this.wanted.some((position) => position <= this.folded)) return true;
     const pending = this.stateful?.fold.pending() ?? 0;
     if (pending >= this.options.maxUncommitted) return true;
@@ -298,9 +317,8 @@ export class ProjectionRunner {
     this.folded = end;
     this.uncommittedSince ??= performance.now();
     if (touchedCatalog) this.urgent = true;
-    if (this.watched.size > 0 && this.stateful) {
-      // A live subscriber waits on these keys: no interval for them.
-      if (page.some((event) => event.type === 'UsageEventIngested' && this.watched.has(subjectOfEvent(event)))) this.urgent = true;
+    if (this.watched.size > 0 && this.stateful && !this.watchedDirty) {
+      if (page.some((event) => event.type === 'UsageEventIngested' && this.watched.has(subjectOfEvent(event)))) this.watchedDirty = true;
     }
   }
 
@@ -371,6 +389,7 @@ export class ProjectionRunner {
     const stateful = this.stateful;
     if (this.stagedWrites === null) {
       const writes: DocumentWrite[] = [...this.overlay.values()];
+      if (writes.length > 0) this.catalog = position;
       this.overlay = new Map();
       if (stateful && withStateful) {
         writes.push(...stateful.fold.takeWrites(position));
@@ -402,6 +421,8 @@ export class ProjectionRunner {
     if (withStateful) {
       this.uncommittedSince = null;
       this.urgent = false;
+      this.watchedDirty = false;
+      this.lastCommit = performance.now();
       const remaining = this.wanted.filter((p) => p > position);
       this.wanted.length = 0;
       this.wanted.push(...remaining);
@@ -411,6 +432,7 @@ export class ProjectionRunner {
       changed: withStateful && stateful ? stateful.fold.takeChanged() : [],
       stale: this.stale(),
       quarantined: this.quarantinedTotal,
+      catalog: this.catalog,
     });
   }
 

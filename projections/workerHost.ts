@@ -87,6 +87,7 @@ export class WorkerHost extends TrackedHost {
           changed: message.changed,
           stale: message.stale,
           quarantined: message.quarantined,
+          catalog: BigInt(message.catalog),
         });
         if (message.failure !== null) this.state = { ...this.state, failure: message.failure };
         this.restarts = 0;

@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { createManualClock, systemClock } from './infrastructure/clock.ts';
 import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
-import { openDatabase, optimize } from './infrastructure/sqlite/database.ts';
+import { openDatabase, optimize, walSyncer } from './infrastructure/sqlite/database.ts';
 
 export interface SystemHealth {
   /** Every projection has committed the head of the log, and runs. */
@@ -45,7 +45,9 @@ export interface System {
 /** The event store and read-model store the configuration names (embedded: one SQLite file). */
 export async function openStores(config: Config, logger: Logger) {
   let db: DatabaseSync | undefined;
-  const sqlite = () => (db ??= openDatabase(config.databasePath));
+  const file = config.databasePath !== ':memory:';
+  // Commits go to the OS at once; the event store makes them durable off the event loop (walSyncer).
+  const sqlite = () => (db ??= openDatabase(config.databasePath, { synchronous: file ? 'NORMAL' : 'FULL' }));
   let eventStore: EventStore;
   let embedded: SqliteEventStore | null = null;
   if (config.eventStoreUrl) {
@@ -53,7 +55,7 @@ export async function openStores(config: Config, logger: Logger) {
     eventStore = await createEsdbEventStore(config.eventStoreUrl);
     logger.info('event store: EventStoreDB');
   } else {
-    eventStore = embedded = createSqliteEventStore(sqlite());
+    eventStore = embedded = createSqliteEventStore(sqlite(), file ? { durable: walSyncer(config.databasePath) } : {});
     logger.info('event store: embedded SQLite', { path: config.databasePath });
   }
   let readModels: ReadModelStore;

@@ -21,7 +21,7 @@ const schema = z.object({
   USAGE_COMMIT_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(200),
   USAGE_REFOLD_PAGE: z.coerce.number().int().min(10).max(100_000).default(2_000),
   INGEST_MAX_LAG_EVENTS: z.coerce.number().int().min(1_000).default(2_000_000),
-  INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
+  INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
 });
 
 export interface Config {

@@ -67,7 +67,9 @@ export class ServerProcess {
   static async start(options: ServerOptions): Promise<ServerProcess> {
     const port = await freePort();
     const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const child = spawn(process.execPath, ['--max-semi-space-size=8', ...profiling, 'src/main.ts'], {
+    // BENCH_SERVER_NODE_ARGS: extra node flags for the server (diagnostics: --trace-gc, --import a probe, …).
+    const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, ['--max-semi-space-size=8', ...profiling, ...extra, 'src/main.ts'], {
       cwd: REPO,
       env: serverEnv(options.dataDir, { PORT: String(port), HOST: '127.0.0.1', API_KEY: options.apiKey }),
       stdio: ['ignore', 'pipe', 'pipe'],

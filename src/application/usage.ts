@@ -33,6 +33,20 @@ const DEFAULT_PERIODS = 12;
 /** How long a usage query waits for its subscription's events to be folded before answering with what is stored. */
 const FRESHNESS_WAIT_MS = 5_000;
 
+/** What current usage reads besides the usage documents (see `currentContext`). */
+type CurrentContext = {
+  organizationId: string;
+  priced: Priced;
+  period: Period;
+  codes: string[];
+  metricsByCode: Record<string, PricingMetric>;
+  taxesFor: (charge: PlanCharge) => TaxRate[];
+  periodDays: number;
+  issuingDate: string;
+  /** The end of the period (ms): past it, the context is read again. */
+  validUntil: number;
+};
+
 /** What pricing one period of one subscription needs, read once per request. */
 type Priced = {
   sub: SubscriptionDocument;
@@ -170,6 +184,65 @@ export function createUsageService(deps: AppDeps) {
     return collection<TaxDocument>('taxes').find({ organizationId, deletedAt: null, $or: [{ code: { $in: [...codes] } }, { appliedToOrganization: true }] });
   }
 
+  /**
+   * Everything current usage reads besides the usage itself: the subscription, customer, plan, metrics, taxes and
+   * the charges period containing `now`. It changes only with the catalog (or when the period ends).
+   */
+  async function currentContext(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, applyTaxes: boolean, now: Date): Promise<CurrentContext> {
+    // By external id only (a handful of documents), then the status: an equality on status too could lead the
+    // planner to the (organization, status) index, every active subscription of the organization.
+    const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
+    const sub = subs.find((s) => s.status === 'ACTIVE');
+    const planDoc = sub === undefined ? null : await collection<PlanDocument>('plans').findOne({ _id: sub.planId, organizationId });
+    if (sub === undefined || customer === null || planDoc === null) {
+      throw new NotFoundError(`no active subscription "${externalSubscriptionId}" for customer "${externalCustomerId}"`);
+    }
+    const priced: Priced = { sub, plan: planOf(planDoc, sub), customer, organization, timezone: applicableTimezone(customer, organization) };
+    const at = new Date(Math.max(now.getTime(), Date.parse(sub.startedAt!)));
+    const period = chargesPeriodContaining(periodSubscriptionOf(priced), at);
+    const codes = [...new Set(priced.plan.charges.map((c) => c.billableMetricCode))];
+    const [metrics, taxes] = await Promise.all([liveMetrics(organizationId, codes), applyTaxes ? liveTaxes(organizationId, taxCodesOf([priced.plan], customer)) : []]);
+    const metricsByCode = byCode(metrics);
+    return {
+      organizationId,
+      priced,
+      period,
+      codes,
+      metricsByCode,
+      taxesFor: applyTaxes ? taxResolver(taxes, priced.plan, customer) : () => [],
+      periodDays: periodDaysOf(priced, period),
+      issuingDate: localDate(period.to, priced.timezone),
+      validUntil: Date.parse(period.to),
+    };
+  }
+
+  /** Current usage in a context: the meter's generation, then one range read per metric, then pricing. */
+  async function priceCurrent(context: CurrentContext): Promise<CustomerUsageView> {
+    const { organizationId, priced, period, codes, metricsByCode } = context;
+    const sub = priced.sub;
+    const subject = subjectKey(organizationId, sub.externalId);
+    const generation = await generationOf(deps.readModels, organizationId, sub.externalId);
+    const documentsByCode: Record<string, PeriodBuckets> = {};
+    const earlierByCode: Record<string, PeriodBuckets[]> = {};
+    await Promise.all(
+      codes.map(async (code) => {
+        const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
+        const read = readOptionsFor(metric, priced.plan.charges);
+        const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: period.from, subscriptionId: sub._id }), read);
+        if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
+        // Recurring metrics carry every earlier period (and history) of the external id, whatever its plan then.
+        if (metric !== undefined && isRecurring(metric)) {
+          Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: period.from }), enumerable: true });
+        }
+      }),
+    );
+    const priceInputs = { metrics: metricsByCode, charges: priced.plan.charges, documentsByCode, earlierByCode, taxesFor: context.taxesFor };
+    return { ...priceWindow(priced, period, priceInputs, context.periodDays), issuingDate: context.issuingDate };
+  }
+
+  /** Moves when a catalog read model changed: a current-usage context read before may be stale. */
+  const catalogVersion = () => deps.projections.status().catalog.toString();
+
   return {
     /**
      * Lago's current usage (§6.1): the active subscription `externalSubscriptionId` of the customer, priced over
@@ -179,43 +252,23 @@ export function createUsageService(deps: AppDeps) {
     async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
       if (options.waitForEvents) await fresh(organizationId, externalSubscriptionId);
       const now = options.now ?? deps.clock.now();
-      // By external id only (a handful of documents), then the status: an equality on status too could lead the
-      // planner to the (organization, status) index, every active subscription of the organization.
-      const { subs, customer, organization } = await lookup(organizationId, externalCustomerId, { externalId: externalSubscriptionId });
-      const sub = subs.find((s) => s.status === 'ACTIVE');
-      const planDoc = sub === undefined ? null : await collection<PlanDocument>('plans').findOne({ _id: sub.planId, organizationId });
-      if (sub === undefined || customer === null || planDoc === null) {
-        throw new NotFoundError(`no active subscription "${externalSubscriptionId}" for customer "${externalCustomerId}"`);
-      }
-      const priced: Priced = { sub, plan: planOf(planDoc, sub), customer, organization, timezone: applicableTimezone(customer, organization) };
-      const at = new Date(Math.max(now.getTime(), Date.parse(sub.startedAt!)));
-      const period = chargesPeriodContaining(periodSubscriptionOf(priced), at);
-      const codes = [...new Set(priced.plan.charges.map((c) => c.billableMetricCode))];
-      const applyTaxes = options.applyTaxes ?? true;
-      const subject = subjectKey(organizationId, sub.externalId);
-      const [metrics, taxes, generation] = await Promise.all([
-        liveMetrics(organizationId, codes),
-        applyTaxes ? liveTaxes(organizationId, taxCodesOf([priced.plan], customer)) : [],
-        generationOf(deps.readModels, organizationId, sub.externalId),
-      ]);
-      const metricsByCode = byCode(metrics);
-      const documentsByCode: Record<string, PeriodBuckets> = {};
-      const earlierByCode: Record<string, PeriodBuckets[]> = {};
-      await Promise.all(
-        codes.map(async (code) => {
-          const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
-          const read = readOptionsFor(metric, priced.plan.charges);
-          const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: period.from, subscriptionId: sub._id }), read);
-          if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
-          // Recurring metrics carry every earlier period (and history) of the external id, whatever its plan then.
-          if (metric !== undefined && isRecurring(metric)) {
-            Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: period.from }), enumerable: true });
-          }
-        }),
-      );
-      const taxesFor = applyTaxes ? taxResolver(taxes, priced.plan, customer) : () => [];
-      const priceInputs = { metrics: metricsByCode, charges: priced.plan.charges, documentsByCode, earlierByCode, taxesFor };
-      return { ...priceWindow(priced, period, priceInputs), issuingDate: localDate(period.to, priced.timezone) };
+      return priceCurrent(await currentContext(organizationId, externalCustomerId, externalSubscriptionId, options.applyTaxes ?? true, now));
+    },
+
+    /**
+     * The same, read again and again (live usage): the context is kept until the catalog moves or the period ends,
+     * so each read is the usage reads and the pricing only.
+     */
+    currentReader(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, applyTaxes: boolean): () => Promise<CustomerUsageView> {
+      let cached: { version: string; context: CurrentContext } | null = null;
+      return async () => {
+        const version = catalogVersion();
+        const now = deps.clock.now();
+        if (cached === null || cached.version !== version || now.getTime() > cached.context.validUntil) {
+          cached = { version, context: await currentContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes, now) };
+        }
+        return priceCurrent(cached.context);
+      };
     },
 
     /**
@@ -266,8 +319,12 @@ type PriceInputs = {
 };
 
 /** Prices one window of a subscription; WEIGHTED_SUM divides by the whole charges period's days (§9.5). */
-function priceWindow(priced: Priced, window: Period, inputs: PriceInputs): CustomerUsage {
-  const { periodDays } = prorationDays(periodSubscriptionOf(priced), window.from, window.to, { basis: 'CHARGES' });
+/** Days of the whole charges period (WEIGHTED_SUM divides by them even on a partial period, §9.5). */
+function periodDaysOf(priced: Priced, window: Period): number {
+  return prorationDays(periodSubscriptionOf(priced), window.from, window.to, { basis: 'CHARGES' }).periodDays;
+}
+
+function priceWindow(priced: Priced, window: Period, inputs: PriceInputs, periodDays = periodDaysOf(priced, window)): CustomerUsage {
   return priceCustomerUsage({
     currency: priced.plan.amountCurrency,
     from: window.from,

@@ -14,6 +14,7 @@ type Subscriber = { deliver(value: CustomerUsageView): void; fail(error: unknown
 
 type Channel = {
   watch: UsageWatch;
+  read: () => Promise<CustomerUsageView>;
   subject: string;
   subscribers: Set<Subscriber>;
   last: CustomerUsageView | null;
@@ -28,12 +29,12 @@ type Channel = {
  * the number of subscribers. A commit that changed the subscription's usage marks its channels dirty; each channel
  * computes the usage at most once per `coalesceMs` (default 80) and hands the same result to every subscriber. A
  * subscriber that reads slowly only ever holds the latest value (nothing queues up), and a new subscriber gets the
- * last value at once. `read` answers only once the subscription's acknowledged events are folded (usage service).
+ * last value at once. Each push reflects every event committed before it was computed (pushes follow commits).
  */
-export function createUsageFeed(host: ProjectionHost, read: (watch: UsageWatch) => Promise<CustomerUsageView>, options: UsageFeedOptions = {}) {
+export function createUsageFeed(host: ProjectionHost, reader: (watch: UsageWatch) => () => Promise<CustomerUsageView>, options: UsageFeedOptions = {}) {
   // 80 ms: "about 100 ms" between pushes, leaving room under the 100 ms acknowledged → pushed target for the fold
   // and the read (an event acknowledged just after a push waits one window).
-  const coalesceMs = options.coalesceMs ?? 80;
+  const coalesceMs = options.coalesceMs ?? 50;
   const channels = new Map<string, Channel>();
   const bySubject = new Map<string, Set<Channel>>();
   let computations = 0;
@@ -59,7 +60,7 @@ export function createUsageFeed(host: ProjectionHost, read: (watch: UsageWatch) 
     channel.lastStart = Date.now();
     computations += 1;
     try {
-      const value = await read(channel.watch);
+      const value = await channel.read();
       channel.last = value;
       for (const subscriber of channel.subscribers) subscriber.deliver(value);
     } catch (error) {
@@ -87,7 +88,7 @@ export function createUsageFeed(host: ProjectionHost, read: (watch: UsageWatch) 
     const known = channels.get(key);
     if (known !== undefined) return { channel: known, fresh: false };
     const subject = subjectKey(watch.organizationId, watch.externalSubscriptionId);
-    const channel: Channel = { watch, subject, subscribers: new Set(), last: null, lastStart: 0, computing: false, dirty: false, timer: null };
+    const channel: Channel = { watch, read: reader(watch), subject, subscribers: new Set(), last: null, lastStart: 0, computing: false, dirty: false, timer: null };
     channels.set(key, channel);
     let set = bySubject.get(subject);
     if (set === undefined) bySubject.set(subject, (set = new Set()));

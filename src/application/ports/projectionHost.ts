@@ -13,6 +13,8 @@ export interface ProjectionStatus {
   running: boolean;
   /** The last failure, while it lasts. */
   failure: string | null;
+  /** Moves whenever a catalog read model changed: what was read of the catalog before may be stale. */
+  catalog: bigint;
 }
 
 export interface ProjectionHost {

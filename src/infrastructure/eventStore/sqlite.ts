@@ -42,6 +42,11 @@ export interface SqliteEventStoreOptions {
   pageSize?: number;
   /** A reader beside the process that appends (the projection thread): no schema work, no dedup filters, no appends. */
   readOnly?: boolean;
+  /**
+   * Makes every commit so far durable (`walSyncer`), for a connection committing with `synchronous = NORMAL`:
+   * appends resolve only once it has. Omitted: the connection's own commits are durable (or the file is `:memory:`).
+   */
+  durable?: () => Promise<void>;
 }
 
 /** An embedded event store, plus what only the embedded one has: a wake-up for appends made elsewhere. */
@@ -63,6 +68,7 @@ export interface SqliteEventStore extends EventStore {
  */
 export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventStoreOptions = {}): SqliteEventStore {
   const readOnly = options.readOnly ?? false;
+  const durable = options.durable ?? (() => Promise.resolve());
   if (!readOnly) db.exec(SCHEMA);
   const usage = new UsageLog(db);
   if (!readOnly) migrate(db, usage);
@@ -150,7 +156,11 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
         const done = usage.append(jobs.map((job) => job.batch), head);
         return { result: done.outcomes, head: done.head };
       });
-      jobs.forEach((job, i) => job.resolve(outcomes[i]!));
+      // Acknowledged only once durable; meanwhile the thread goes on (the next group may commit already).
+      durable().then(
+        () => jobs.forEach((job, i) => job.resolve(outcomes[i]!)),
+        (error: unknown) => jobs.forEach((job) => job.reject(error)),
+      );
     } catch (error) {
       if (error instanceof DatabaseBusyError) {
         // The projection thread is committing: try again shortly, with whatever arrived meanwhile (a bigger group).
@@ -163,7 +173,9 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
         writeWhenFree((head) => {
           const done = usage.append([job.batch], head);
           return { result: done.outcomes[0]!, head: done.head };
-        }).then(job.resolve, job.reject);
+        })
+          .then(async (outcomes) => (await durable(), outcomes))
+          .then(job.resolve, job.reject);
       }
     }
   }
@@ -180,7 +192,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   const store: SqliteEventStore = {
     async append(streamId, events: NewEvent[], opts = {}): Promise<AppendResult> {
       if (events.length === 0) throw new Error('append needs at least one event');
-      return writeWhenFree((head) => {
+      const result = await writeWhenFree((head) => {
         const row = q.streamRevision.get(streamId) as { revision: number | bigint } | undefined;
         const current = row ? BigInt(row.revision) : null;
         checkExpected(streamId, opts.expectedRevision ?? 'any', current);
@@ -194,6 +206,8 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
         q.upsertStream.run(streamId, revision);
         return { result: { nextExpectedRevision: revision, position }, head: position };
       });
+      await durable();
+      return result;
     },
 
     appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {

@@ -7,6 +7,7 @@ import { subjectKey } from '../../../projections/usageStore.ts';
 const target = (externalSubscriptionId = 'sub_1'): UsageWatch => ({ organizationId: 'org', externalCustomerId: 'cus', externalSubscriptionId, applyTaxes: true });
 
 function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>) {
+  const reader = (watch: UsageWatch) => () => (read ?? defaultRead)(watch);
   const listeners = new Set<(changed: readonly string[]) => void>();
   const watched = new Map<string, number>();
   const host = {
@@ -18,16 +19,12 @@ function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>) {
   } as unknown as ProjectionHost;
   let version = 0;
   const reads: string[] = [];
-  const feed = createUsageFeed(
-    host,
-    read ??
-      (async (watch) => {
-        reads.push(watch.externalSubscriptionId);
-        version += 1;
-        return { amountCents: version } as unknown as CustomerUsageView;
-      }),
-    { coalesceMs: 100 },
-  );
+  async function defaultRead(watch: UsageWatch) {
+    reads.push(watch.externalSubscriptionId);
+    version += 1;
+    return { amountCents: version } as unknown as CustomerUsageView;
+  }
+  const feed = createUsageFeed(host, reader, { coalesceMs: 100 });
   const commit = (sub = 'sub_1') => listeners.forEach((l) => l([subjectKey('org', sub)]));
   return { feed, commit, reads, watched };
 }
