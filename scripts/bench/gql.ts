@@ -6,7 +6,8 @@
 export type Endpoint = { url: string; key: string };
 
 export type GqlError = { message: string; extensions?: { code?: string } };
-export type GqlAnswer<T> = { data: T; retries: number };
+/** `serverMs`: the server's own time for the request (its `Server-Timing: app;dur=…` header), when it sent one. */
+export type GqlAnswer<T> = { data: T; retries: number; serverMs: number | null };
 
 export class GqlFailure extends Error {
   readonly status: number;
@@ -77,6 +78,7 @@ export async function gql<T>(endpoint: Endpoint, query: string, variables: Recor
     if (parsed.errors?.length || parsed.data === undefined || parsed.data === null) {
       throw new GqlFailure(`POST ${endpoint.url}: HTTP ${response.status}: ${JSON.stringify(parsed.errors ?? text.slice(0, 200))}`, response.status, parsed.errors);
     }
-    return { data: parsed.data, retries };
+    const timing = /app;dur=([\d.]+)/.exec(response.headers.get('server-timing') ?? '')?.[1];
+    return { data: parsed.data, retries, serverMs: timing === undefined ? null : Number(timing) };
   }
 }

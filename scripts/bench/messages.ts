@@ -54,7 +54,7 @@ export type FromLoad = { type: 'ready' } | { type: 'ack'; ack: Ack } | { type: '
 export type QueryJob = { endpoint: Endpoint; shape: Shape; seed: number; warmup: number; requests: number; warmupCapMs: number; measureCapMs: number };
 export type ToQuery = { type: 'start'; job: QueryJob };
 /** `latencies` holds the measured requests that completed (fewer than asked when the cap cut the run short). */
-export type FromQuery = { type: 'done'; latencies: Float64Array; warmedUp: number; capped: boolean; startedAt: number; endedAt: number; last: unknown };
+export type FromQuery = { type: 'done'; latencies: Float64Array; inServer: Float64Array; warmedUp: number; capped: boolean; startedAt: number; endedAt: number; last: unknown };
 
 // Live client (liveClient.ts) ------------------------------------------------------------------------------------
 

@@ -15,10 +15,13 @@ const channel = parentChannel<ToQuery, FromQuery>(async (message) => {
   const { endpoint, shape, seed, warmup, requests, warmupCapMs, measureCapMs } = message.job;
   const nextSubscription = subscriptionSampler(shape.subscriptions, seededRandom(seed));
   let last: unknown = null;
+  let serverMs: number | null = null;
   const query = async () => {
     const index = nextSubscription();
     const variables = { customer: customerId(customerOfSubscription(index)), subscription: subscriptionId(index) };
-    last = (await gql(endpoint, CUSTOMER_USAGE, variables, { timeoutMs: 30_000 })).data;
+    const answer = await gql(endpoint, CUSTOMER_USAGE, variables, { timeoutMs: 30_000 });
+    last = answer.data;
+    serverMs = answer.serverMs;
   };
   const warmupEnds = performance.now() + warmupCapMs;
   let warmedUp = 0;
@@ -27,13 +30,15 @@ const channel = parentChannel<ToQuery, FromQuery>(async (message) => {
     warmedUp += 1;
   }
   const latencies = new Float64Array(requests);
+  const inServer = new Float64Array(requests);
   const startedAt = now();
   const measureEnds = performance.now() + measureCapMs;
   let done = 0;
   while (done < requests && performance.now() < measureEnds) {
     const started = performance.now();
     await query();
+    inServer[done] = serverMs ?? Number.NaN;
     latencies[done++] = performance.now() - started;
   }
-  channel.send({ type: 'done', latencies: latencies.slice(0, done), warmedUp, capped: done < requests, startedAt, endedAt: now(), last });
+  channel.send({ type: 'done', latencies: latencies.slice(0, done), inServer: inServer.slice(0, done), warmedUp, capped: done < requests, startedAt, endedAt: now(), last });
 });

@@ -13,6 +13,7 @@ import type { OrganizationDocument } from '../../projections/organizations.ts';
 import type { PlanDocument } from '../../projections/plans.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 import type { TaxDocument } from '../../projections/taxes.ts';
+import { GenerationalCache } from '../../projections/cache.ts';
 import { generationOf, metricPrefix, periodPrefix, readPeriods, subjectKey, type PeriodUsage, type ReadOptions } from '../../projections/usageStore.ts';
 
 /** Lago's `customer_usage`: the priced usage of one charges period and its issuing date (`YYYY-MM-DD`). */
@@ -241,7 +242,22 @@ export function createUsageService(deps: AppDeps) {
   }
 
   /** Moves when a catalog read model changed: a current-usage context read before may be stale. */
-  const catalogVersion = () => deps.projections.status().catalog.toString();
+  const catalogVersion = () => deps.projections.status().catalog;
+  /** Current-usage contexts by (organization, customer, subscription, taxes), each valid for one catalog version. */
+  const contexts = new GenerationalCache<string, { version: bigint; context: CurrentContext }>(5_000);
+
+  /** The context as last read, unless the catalog has moved or its period ended since. */
+  async function cachedContext(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, applyTaxes: boolean): Promise<CurrentContext> {
+    const key = JSON.stringify([organizationId, externalCustomerId, externalSubscriptionId, applyTaxes]);
+    const version = catalogVersion();
+    const now = deps.clock.now();
+    const cached = contexts.get(key);
+    if (cached !== undefined && cached.version === version && now.getTime() <= cached.context.validUntil) return cached.context;
+    const context = await currentContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes, now);
+    contexts.trim();
+    contexts.set(key, { version, context });
+    return context;
+  }
 
   return {
     /**
@@ -251,8 +267,9 @@ export function createUsageService(deps: AppDeps) {
      */
     async current(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, options: CurrentUsageOptions = {}): Promise<CustomerUsageView> {
       if (options.waitForEvents) await fresh(organizationId, externalSubscriptionId);
-      const now = options.now ?? deps.clock.now();
-      return priceCurrent(await currentContext(organizationId, externalCustomerId, externalSubscriptionId, options.applyTaxes ?? true, now));
+      const applyTaxes = options.applyTaxes ?? true;
+      if (options.now !== undefined) return priceCurrent(await currentContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes, options.now));
+      return priceCurrent(await cachedContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes));
     },
 
     /**
@@ -260,15 +277,7 @@ export function createUsageService(deps: AppDeps) {
      * so each read is the usage reads and the pricing only.
      */
     currentReader(organizationId: string, externalCustomerId: string, externalSubscriptionId: string, applyTaxes: boolean): () => Promise<CustomerUsageView> {
-      let cached: { version: string; context: CurrentContext } | null = null;
-      return async () => {
-        const version = catalogVersion();
-        const now = deps.clock.now();
-        if (cached === null || cached.version !== version || now.getTime() > cached.context.validUntil) {
-          cached = { version, context: await currentContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes, now) };
-        }
-        return priceCurrent(cached.context);
-      };
+      return async () => priceCurrent(await cachedContext(organizationId, externalCustomerId, externalSubscriptionId, applyTaxes));
     },
 
     /**
