@@ -1,3 +1,4 @@
+import './memory.ts';
 import { startBillingClock } from './application/billingClock.ts';
 import { ensureDefaultOrganization } from './bootstrap.ts';
 import { composeSystem } from './compose.ts';

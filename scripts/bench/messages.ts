@@ -51,7 +51,8 @@ export type FromLoad = { type: 'ready' } | { type: 'ack'; ack: Ack } | { type: '
 // Query client (queryClient.ts) ----------------------------------------------------------------------------------
 
 /** `warmup` then `requests` sequential queries; each part ends early at its time cap (a slow server still finishes). */
-export type QueryJob = { endpoint: Endpoint; shape: Shape; seed: number; warmup: number; requests: number; warmupCapMs: number; measureCapMs: number };
+/** `floor`: send `{ __typename }` instead of `customerUsage` (the same client and HTTP path, no usage work). */
+export type QueryJob = { endpoint: Endpoint; shape: Shape; seed: number; warmup: number; requests: number; warmupCapMs: number; measureCapMs: number; floor?: boolean };
 export type ToQuery = { type: 'start'; job: QueryJob };
 /** `latencies` holds the measured requests that completed (fewer than asked when the cap cut the run short). */
 export type FromQuery = { type: 'done'; latencies: Float64Array; inServer: Float64Array; warmedUp: number; capped: boolean; startedAt: number; endedAt: number; last: unknown };

@@ -46,14 +46,17 @@ export function summaryRows(r: Results, serverPeakHwmBytes: number | null): Summ
     if (r.floor.endToEndRatio !== null) rows.push(row('engine / floor: acked, end to end', r.floor.endToEndRatio, (v) => `${fixed(r.floor!.ackedRatio, 3)}, ${fixed(v, 3)}`, '', null));
   }
   if (r.currentUsage) {
-    rows.push(row('current usage p99, idle', r.currentUsage.idle.p99, ms, '', null));
     const cu = r.currentUsage;
+    rows.push(row('current usage p99, idle', cu.idle.p99, ms, '', null));
     const cut = cu.busyCapped ? `; only ${int(cu.busy.count)} requests in the ${cu.busyCapSeconds} s cap` : '';
     rows.push(row(`current usage p99, while ingesting at full speed (${int(cu.busyIngestRate)} ev/s${cut})`, cu.busy.p99, ms, '≤ 5 ms', (v) => v <= 5));
     rows.push(row(`current usage p99, while ingesting at ${int(cu.pacedIngestRate)} ev/s`, cu.paced.p99, ms, '≤ 5 ms', (v) => v <= 5));
     rows.push(row('  in the server (Server-Timing) p99, idle', cu.idleInServer.p99, ms, '', null));
     rows.push(row('  in the server (Server-Timing) p99, full speed', cu.busyInServer.p99, ms, '', null));
     rows.push(row('  in the server (Server-Timing) p99, paced', cu.pacedInServer.p99, ms, '', null));
+    rows.push(row('  floor ({ __typename }, same client) p99: idle', cu.floor.idle.p99, ms, '', null));
+    rows.push(row('  floor ({ __typename }, same client) p99: full speed', cu.floor.busy.p99, ms, '', null));
+    rows.push(row('  floor ({ __typename }, same client) p99: paced', cu.floor.paced.p99, ms, '', null));
   }
   if (r.live) {
     const missing = r.live.missing;

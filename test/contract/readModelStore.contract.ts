@@ -81,6 +81,25 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       expect(found.map((d) => d._id)).toEqual(['c']);
     });
 
+    it('answers $in lists and loads of every length alike (1 to past one load chunk), with skip and limit', async () => {
+      await store.ensureIndexes('many', [{ name: 'byCode', keys: { code: 1 } }]);
+      const ids = Array.from({ length: 1_100 }, (_, i) => `m${String(i).padStart(5, '0')}`);
+      await store.commit(ids.map((id, i) => ({ collection: 'many', id, doc: doc(id, { code: `c${i}`, n: i }), position: BigInt(i + 1) })), []);
+      const many = store.collection('many');
+      for (const length of [1, 2, 3, 5, 8, 9, 17, 600, 1_030]) {
+        const wanted = ids.filter((_, i) => i % 2 === 0).slice(0, length);
+        const codes = wanted.map((id) => `c${Number(id.slice(1))}`);
+        expect((await many.find({ code: { $in: [...codes, 'absent'] } }, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(wanted);
+        expect((await many.find({ _id: { $in: wanted } }, { sort: { _id: 1 }, skip: 1, limit: 3 })).map((d) => d._id)).toEqual(wanted.slice(1, 4));
+        const loaded = await store.loadForUpdate('many', [...wanted, 'absent']);
+        expect([...loaded.keys()].sort()).toEqual(wanted);
+      }
+      // The same statement shape with other values, and many skips: still the right rows.
+      for (let skip = 0; skip < 40; skip += 7) {
+        expect((await many.find({}, { sort: { _id: 1 }, skip, limit: 2 })).map((d) => d._id)).toEqual(ids.slice(skip, skip + 2));
+      }
+    });
+
     it('commits documents with the checkpoint and reports stored positions', async () => {
       await seed();
       expect(await store.getCheckpoint('contract')).toBe(3n);

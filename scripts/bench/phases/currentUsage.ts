@@ -28,6 +28,8 @@ export type CurrentUsageResult = {
   paced: Distribution;
   pacedCapped: boolean;
   pacedIngestRate: number | null;
+  /** `{ __typename }` from the same client at the same moments: the floor of each case (HTTP, client, scheduling). */
+  floor: { idle: Distribution; busy: Distribution; paced: Distribution };
   sample: unknown;
 };
 
@@ -40,11 +42,11 @@ const PACED_INTERVAL_MS = 10;
 // events the busy run adds to the log).
 const caps = (quick: boolean) => ({ idleWarmupMs: 30_000, idleMs: 60_000, busyWarmupMs: quick ? 1_000 : 10_000, busyMs: quick ? 5_000 : 60_000 });
 
-async function queries(ctx: BenchContext, seed: number, warmupCapMs: number, measureCapMs: number): Promise<FromQuery & { type: 'done' }> {
+async function queries(ctx: BenchContext, seed: number, warmupCapMs: number, measureCapMs: number, floor = false): Promise<FromQuery & { type: 'done' }> {
   const { queryWarmup, queryRequests } = ctx.options.sizes;
   const child = new IpcChild<ToQuery, FromQuery>('query client', new URL('../queryClient.ts', import.meta.url));
   try {
-    child.send({ type: 'start', job: { endpoint: ctx.server.endpoint, shape: ctx.shape, seed, warmup: queryWarmup, requests: queryRequests, warmupCapMs, measureCapMs } });
+    child.send({ type: 'start', job: { endpoint: ctx.server.endpoint, shape: ctx.shape, seed, warmup: queryWarmup, requests: queryRequests, warmupCapMs, measureCapMs, floor } });
     // A request may take up to its 30 s timeout past a cap.
     return await child.waitFor('done', warmupCapMs + measureCapMs + 90_000);
   } finally {
@@ -63,6 +65,8 @@ export async function runCurrentUsage(ctx: BenchContext): Promise<CurrentUsageRe
   const cut = (q: FromQuery) => (q.capped ? ` — cut at the time cap after ${int(q.latencies.length)} of ${int(queryRequests)} requests` : '');
   console.log(`  idle:      ${latencies(idleLatency, 2)}${cut(idle)}`);
   console.log(`             in the server (Server-Timing): ${latencies(idleInServer, 2)}`);
+  const idleFloor = distribution((await queries(ctx, 777, cap.idleWarmupMs, cap.idleMs, true)).latencies);
+  console.log(`  floor, idle ({ __typename }): ${latencies(idleFloor, 2)}`);
 
   const load = await LoadRun.start({ endpoint: ctx.server.endpoint, shape: ctx.shape, specs: clientSpecs(3000, 4), batchSize: 1000, events: [null, null, null, null] });
   try {
@@ -74,6 +78,7 @@ export async function runCurrentUsage(ctx: BenchContext): Promise<CurrentUsageRe
       'the first acknowledgements of the 4 load clients',
     );
     const busy = await queries(ctx, 778, cap.busyWarmupMs, cap.busyMs);
+    const busyFloor = distribution((await queries(ctx, 778, cap.busyWarmupMs, cap.busyMs, true)).latencies);
     load.stop();
     const result = await load.finished(120_000);
     const busyLatency = distribution(busy.latencies);
@@ -83,6 +88,7 @@ export async function runCurrentUsage(ctx: BenchContext): Promise<CurrentUsageRe
     const busyInServer = inServer(busy);
     console.log(`             in the server (Server-Timing): ${latencies(busyInServer, 2)}`);
     console.log(`             while ingesting ${int(busyIngestRate)} events/s (${int(result.events)} events in all, ${int(result.retries)} rate-limited retries)`);
+    console.log(`  floor, ingesting ({ __typename }, right after): ${latencies(busyFloor, 2)}`);
     const paced = await pacedQueries(ctx, cap);
     return {
       requests: queryRequests,
@@ -96,6 +102,7 @@ export async function runCurrentUsage(ctx: BenchContext): Promise<CurrentUsageRe
       busyIngestRate,
       busyEvents,
       ...paced,
+      floor: { idle: idleFloor, busy: busyFloor, paced: paced.floor },
       sample: busy.last,
     };
   } finally {
@@ -107,7 +114,7 @@ export async function runCurrentUsage(ctx: BenchContext): Promise<CurrentUsageRe
 /** The server's own times of a query run (requests without the header are left out). */
 const inServer = (run: FromQuery): Distribution => distribution(Float64Array.from([...run.inServer].filter((v) => !Number.isNaN(v))));
 
-async function pacedQueries(ctx: BenchContext, cap: ReturnType<typeof caps>): Promise<Pick<CurrentUsageResult, 'paced' | 'pacedCapped' | 'pacedIngestRate' | 'pacedInServer'>> {
+async function pacedQueries(ctx: BenchContext, cap: ReturnType<typeof caps>): Promise<Pick<CurrentUsageResult, 'paced' | 'pacedCapped' | 'pacedIngestRate' | 'pacedInServer'> & { floor: Distribution }> {
   await settle(ctx.server.healthUrl);
   const durationMs = cap.busyWarmupMs + cap.busyMs + 5_000;
   const load = await LoadRun.start({
@@ -120,6 +127,7 @@ async function pacedQueries(ctx: BenchContext, cap: ReturnType<typeof caps>): Pr
   });
   try {
     const paced = await queries(ctx, 779, cap.busyWarmupMs, cap.busyMs);
+    const floor = distribution((await queries(ctx, 779, cap.busyWarmupMs, cap.busyMs, true)).latencies);
     load.stop();
     await load.finished(120_000);
     const latency = distribution(paced.latencies);
@@ -127,7 +135,8 @@ async function pacedQueries(ctx: BenchContext, cap: ReturnType<typeof caps>): Pr
     console.log(`  paced:     ${latencies(latency, 2)}; while ingesting ${int(pacedIngestRate)} events/s (batches of ${PACED_BATCH} every ${PACED_INTERVAL_MS} ms)`);
     const pacedInServer = inServer(paced);
     console.log(`             in the server (Server-Timing): ${latencies(pacedInServer, 2)}`);
-    return { paced: latency, pacedCapped: paced.capped, pacedIngestRate, pacedInServer };
+    console.log(`  floor, paced ({ __typename }, right after): ${latencies(floor, 2)}`);
+    return { paced: latency, pacedCapped: paced.capped, pacedIngestRate, pacedInServer, floor };
   } finally {
     load.kill();
   }

@@ -17,7 +17,21 @@ import { transaction, transactionSoon } from '../sqlite/database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
-const LOAD_CHUNK = 500;
+const LOAD_CHUNK = 512;
+/** Prepared statements kept per store. */
+const STATEMENTS_KEPT = 256;
+
+/** Placeholders for an IN list of `n` values, rounded up to a power of two (padded with NULLs, which match nothing). */
+function inList(n: number): string {
+  return Array.from({ length: inListLength(n) }, () => '?').join(', ');
+}
+
+const inListLength = (n: number) => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+
+function padded(values: readonly SQLInputValue[]): SQLInputValue[] {
+  const length = inListLength(values.length);
+  return length === values.length ? [...values] : [...values, ...Array.from({ length: length - values.length }, () => null)];
+}
 /**
  * The query operators only (`$in`, `$lt`, `$or`, …). mingo's default `Query` copies every operator table (hundreds of
  * expression, pipeline and accumulator operators) into each query: ~30 KB and 18 µs per `find`, a fifth of what a
@@ -69,10 +83,18 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   db.exec('CREATE TABLE IF NOT EXISTS rm_indexes (collection TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (collection, name))');
   const known = new Set<string>();
+  // Prepared statements by SQL text, the least recently used dropped past STATEMENTS_KEPT (each holds native memory
+  // until collected). Shapes are few: limits are parameters and IN lists come in power-of-two lengths (inList).
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string): StatementSync => {
     let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    if (statement) {
+      statements.delete(sql);
+    } else {
+      statement = db.prepare(sql);
+      if (statements.size >= STATEMENTS_KEPT) statements.delete(statements.keys().next().value!);
+    }
+    statements.set(sql, statement);
     return statement;
   };
   const indexedFields = new Map<string, Set<string>>();
@@ -125,8 +147,12 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
         where.push(`${column} = ?`);
         params.push(...values);
       } else {
-        where.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
-        params.push(...values);
+        if (values.length === 0) {
+          where.push('0');
+        } else {
+          where.push(`${column} IN (${inList(values.length)})`);
+          params.push(...padded(values));
+        }
       }
     }
     return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', params, complete };
@@ -146,8 +172,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     const clustered = clusteredTables.has(collection);
     const parse = (rows: unknown[]) => (rows as { id: string; doc: string }[]).map((row) => (clustered ? withId(row.id, row.doc) : JSON.parse(row.doc)) as T);
     if (complete && order !== null) {
-      const page = ` LIMIT ${options.limit ?? -1} OFFSET ${options.skip ?? 0}`;
-      return parse(prepared(`SELECT id, doc FROM ${table}${where}${order}${page}`).all(...params));
+      return parse(prepared(`SELECT id, doc FROM ${table}${where}${order} LIMIT ? OFFSET ?`).all(...params, options.limit ?? -1, options.skip ?? 0));
     }
     let cursor = new Query(filter, { context: QUERY_CONTEXT }).find<T>(parse(prepared(`SELECT id, doc FROM ${table}${where}`).all(...params)));
     if (options.sort) cursor = cursor.sort(options.sort);
@@ -224,8 +249,8 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
       // One query per chunk rather than one per id: a projection batch loads hundreds of documents.
       for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
         const chunk = ids.slice(start, start + LOAD_CHUNK);
-        const select = prepared(`SELECT id, doc, position FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`);
-        for (const row of select.all(...chunk) as { id: string; doc: string; position: number | bigint }[]) {
+        const select = prepared(`SELECT id, doc, position FROM ${table} WHERE id IN (${inList(chunk.length)})`);
+        for (const row of select.all(...padded(chunk)) as { id: string; doc: string; position: number | bigint }[]) {
           found.set(row.id, { doc: (clusteredTables.has(collection) ? withId(row.id, row.doc) : JSON.parse(row.doc)) as Document, position: BigInt(row.position) });
         }
       }
