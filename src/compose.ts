@@ -5,6 +5,7 @@ import { InlineHost, PollingHost } from '../projections/hosts.ts';
 import { ProjectionRunner, ensureCollections, type ProjectionRunnerOptions } from '../projections/runner.ts';
 import { WorkerHost } from '../projections/workerHost.ts';
 import { createApp, type App } from './application/app.ts';
+import { createTurns, type Turns } from './application/turns.ts';
 import type { AppDeps } from './application/context.ts';
 import { createLogger, type Logger } from './application/logger.ts';
 import type { Clock } from './application/ports/clock.ts';
@@ -43,7 +44,7 @@ export interface System {
 }
 
 /** The event store and read-model store the configuration names (embedded: one SQLite file). */
-export async function openStores(config: Config, logger: Logger) {
+export async function openStores(config: Config, logger: Logger, turns?: Turns) {
   let db: DatabaseSync | undefined;
   const file = config.databasePath !== ':memory:';
   // Commits go to the OS at once; the event store makes them durable off the event loop (walSyncer).
@@ -55,7 +56,7 @@ export async function openStores(config: Config, logger: Logger) {
     eventStore = await createEsdbEventStore(config.eventStoreUrl);
     logger.info('event store: EventStoreDB');
   } else {
-    eventStore = embedded = createSqliteEventStore(sqlite(), file ? { durable: walSyncer(config.databasePath) } : {});
+    eventStore = embedded = createSqliteEventStore(sqlite(), { ...(file ? { durable: walSyncer(config.databasePath) } : {}), ...(turns ? { schedule: turns.run } : {}) });
     logger.info('event store: embedded SQLite', { path: config.databasePath });
   }
   let readModels: ReadModelStore;
@@ -96,7 +97,9 @@ export interface SystemOverrides {
 
 export async function composeSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const opened = await openStores(config, logger);
+  // Ingestion works in turns on this thread, so queries arriving meanwhile are answered first (turns.ts).
+  const turns = createTurns();
+  const opened = await openStores(config, logger, turns);
   const stores = overrides.wrapReadModels ? { ...opened, readModels: overrides.wrapReadModels(opened.readModels) } : opened;
   const { eventStore, readModels } = stores;
   const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore) : systemClock);
@@ -119,6 +122,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     // Another API process may append for any subject: then only the head of the log is a safe bound.
     usagePosition: config.role === 'api' ? async () => (await eventStore.headPosition()) ?? 0n : async (subject) => usageWrites.required(subject),
     usageWritten: (subject, position) => usageWrites.record(subject, position),
+    turns,
   };
   await host.start();
   const app = createApp(deps, {

@@ -3,6 +3,7 @@ import type { EventMetadata, EventStore } from './ports/eventStore.ts';
 import type { ProjectionHost } from './ports/projectionHost.ts';
 import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { Logger } from './logger.ts';
+import type { Turns } from './turns.ts';
 
 /** What every application service needs: the ports, a logger, and read-your-writes. */
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   usagePosition(subject: string): Promise<bigint>;
   /** Ingestion appended `subject`'s events up to `position`. */
   usageWritten(subject: string, position: bigint): void;
+  /** How ingestion shares the API thread with queries (turns.ts); omitted: no turns, every piece at once. */
+  turns?: Turns;
 }
 
 /** Who is acting: the organization every stream and document is scoped to. */

@@ -1,4 +1,5 @@
 import type { AppDeps } from './context.ts';
+import { immediateTurns } from './turns.ts';
 import { RateLimitedError, ValidationError } from '../domain/shared/errors.ts';
 import { subjectKey } from '../../projections/usageStore.ts';
 import { isRejection, validateUsageEvent, type UsageEventInput, type ValidUsageEvent } from '../domain/usage/validateEvent.ts';
@@ -6,6 +7,8 @@ import type { BillableMetricDocument } from '../../projections/billableMetrics.t
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 
 export const MAX_BATCH = 10_000;
+/** Events validated per turn. */
+const VALIDATION_PIECE = 2_000;
 
 export type EventWarning = { code: 'METRIC_NOT_FOUND' | 'SUBSCRIPTION_NOT_FOUND'; message: string };
 export type EventOutcome = {
@@ -32,6 +35,7 @@ export type IngestionOptions = {
  * accepted with a warning — matching is by code and external subscription id, as in Lago.
  */
 export function createIngestionService(deps: AppDeps, options: IngestionOptions) {
+  const turns = deps.turns ?? immediateTurns;
   let inFlight = 0;
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const maxLag = options.maxLag ?? null;
@@ -121,6 +125,8 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   };
 
   async function ingestBatch(organizationId: string, actor: string, inputs: UsageEventInput[], signal: AbortSignal | undefined): Promise<EventOutcome[]> {
+    // In pieces, each at its turn (turns.ts): variable coercion before this, validation, the append, the answer.
+    await turns.take();
     const now = deps.clock.now();
     const found = await lookups(organizationId, inputs);
     const window = { now, lateWindowDays: options.lateWindowDays, futureToleranceMs: options.futureToleranceMs };
@@ -128,13 +134,15 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     const outcomes: EventOutcome[] = [];
     const batch: ValidUsageEvent[] = [];
     const batchIndex: number[] = [];
-    inputs.forEach((input, index) => {
+    for (let index = 0; index < inputs.length; index += 1) {
+      if (index > 0 && index % VALIDATION_PIECE === 0) await turns.take();
+      const input = inputs[index]!;
       const metric = typeof input.code === 'string' ? (found.metrics.get(input.code) ?? null) : null;
       const valid = validateUsageEvent(input, metric, window);
       const transactionId = typeof input.transactionId === 'string' ? input.transactionId : null;
       if (isRejection(valid)) {
         outcomes.push({ index, transactionId, status: 'REJECTED', errorCode: valid.code, message: valid.message, warnings: [] });
-        return;
+        continue;
       }
       const warnings: EventWarning[] = [];
       if (!metric) warnings.push({ code: 'METRIC_NOT_FOUND', message: `no billable metric with code ${valid.code} yet: the event is counted once it exists` });
@@ -144,7 +152,7 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       outcomes.push({ index, transactionId, status: 'ACCEPTED', errorCode: null, message: null, warnings });
       batchIndex.push(index);
       batch.push(valid);
-    });
+    }
     if (signal?.aborted) throw new ValidationError('the client closed the request: nothing was appended');
     const appended = await deps.eventStore.appendUsage({ organizationId, metadata, events: batch });
     // Acknowledged = durably appended. Read models catch up asynchronously: the hot path never waits on them.
@@ -155,6 +163,8 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       }
       Object.assign(outcomes[batchIndex[i]!]!, { status: 'DUPLICATE', warnings: [], message: 'this transactionId was already ingested for this subscription; not counted again' });
     });
+    // The answer (completing and serializing an outcome per event) is a piece too.
+    await turns.take();
     return outcomes;
   }
 }

@@ -26,31 +26,16 @@ function authorizationFrom(context: ServerContext & { request?: Request }): stri
  * costs the server little and everything else (health checks, queries) keeps being answered.
  */
 function useIngestionAdmission(app: App): import('graphql-yoga').Plugin {
-  // Requests other than ingestion being answered now: a batch waits for them (queries first).
-  const interactive = new WeakSet<Request>();
-  let answering = 0;
   return {
-    onParams: async ({ params, setResult, request }) => {
-      if (typeof params.query !== 'string' || !params.query.includes('createEvent')) {
-        interactive.add(request);
-        answering += 1;
-        return;
-      }
+    onParams: async ({ params, setResult }) => {
+      if (typeof params.query !== 'string' || !params.query.includes('createEvent')) return;
       const refused = app.ingestion.refusal();
       if (refused !== null) return setResult({ errors: [domainToGraphQL(refused)] });
-      // Ingestion is throughput, a query is someone waiting: while queries are in flight a batch gives them the
-      // event loop first, for at most QUERIES_FIRST_MS.
-      const until = performance.now() + QUERIES_FIRST_MS;
-      while (answering > 0 && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
-    },
-    onResponse: ({ request }) => {
-      if (interactive.delete(request)) answering -= 1;
+      // Variable coercion (the next piece of a batch's work) waits for its turn: queries first (turns.ts).
+      await app.deps.turns?.take();
     },
   };
 }
-
-/** The longest a batch waits for queries in flight before going on anyway. */
-const QUERIES_FIRST_MS = 20;
 
 export interface HttpServer {
   server: Server;

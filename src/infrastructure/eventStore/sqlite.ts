@@ -22,8 +22,11 @@ import { UsageLog } from './usageLog.ts';
 
 /** How soon a write retries when another connection holds the write lock. */
 const BUSY_RETRY_MS = 1;
-/** Usage events one group commit takes (a transaction of 4,000 events holds the thread ~20 ms). */
-const GROUP_EVENTS = 4_000;
+/**
+ * Usage events one group commit takes: a transaction of 1,000 holds the thread ~4 ms (a larger batch is appended in
+ * several, in order, and answered once all are durable).
+ */
+const GROUP_EVENTS = 1_000;
 
 interface Row {
   position: number | bigint;
@@ -47,6 +50,11 @@ export interface SqliteEventStoreOptions {
    * appends resolve only once it has. Omitted: the connection's own commits are durable (or the file is `:memory:`).
    */
   durable?: () => Promise<void>;
+  /**
+   * Runs a group commit at its turn (see application/turns.ts); default: the next `setImmediate`. Batches that
+   * arrive before it runs share its transaction.
+   */
+  schedule?: (run: () => void) => void;
 }
 
 /** An embedded event store, plus what only the embedded one has: a wake-up for appends made elsewhere. */
@@ -69,6 +77,7 @@ export interface SqliteEventStore extends EventStore {
 export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventStoreOptions = {}): SqliteEventStore {
   const readOnly = options.readOnly ?? false;
   const durable = options.durable ?? (() => Promise.resolve());
+  const schedule = options.schedule ?? ((run: () => void) => void setImmediate(run));
   if (!readOnly) db.exec(SCHEMA);
   const usage = new UsageLog(db);
   if (!readOnly) migrate(db, usage);
@@ -96,8 +105,8 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       flushScheduled = false;
       flushUsage();
     };
-    if (delayMs === 0) setImmediate(run);
-    else setTimeout(run, delayMs);
+    if (delayMs === 0) schedule(run);
+    else setTimeout(() => schedule(run), delayMs);
   }
 
   /** Retries a write while the lock is busy, yielding to the event loop in between (requests keep being served). */
@@ -142,8 +151,8 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
    * arrival order, so a key sent twice across them is appended once, then reported duplicate.
    */
   function flushUsage(): void {
-    // At most GROUP_EVENTS events per transaction (the first batch whatever its size): the event loop is never held
-    // for long, and the rest follows on the next turn.
+    // At most GROUP_EVENTS events per transaction (appendUsage splits larger batches): the event loop is never held
+    // for long, and the rest follows at the next turn.
     let count = 0;
     let take = 0;
     while (take < waiting.length && (take === 0 || count + waiting[take]!.batch.events.length <= GROUP_EVENTS)) count += waiting[take++]!.batch.events.length;
@@ -210,12 +219,15 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       return result;
     },
 
-    appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {
-      if (batch.events.length === 0) return Promise.resolve([]);
-      return new Promise((resolve, reject) => {
-        waiting.push({ batch, resolve, reject });
-        scheduleFlush(0);
-      });
+    async appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {
+      if (batch.events.length === 0) return [];
+      const parts: Promise<DedupedOutcome[]>[] = [];
+      for (let start = 0; start < batch.events.length; start += GROUP_EVENTS) {
+        const part = start === 0 && batch.events.length <= GROUP_EVENTS ? batch : { ...batch, events: batch.events.slice(start, start + GROUP_EVENTS) };
+        parts.push(new Promise((resolve, reject) => waiting.push({ batch: part, resolve, reject })));
+      }
+      scheduleFlush(0);
+      return (await Promise.all(parts)).flat();
     },
 
     async readUsage(organizationId, externalSubscriptionId, opts = {}) {
