@@ -111,8 +111,16 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   const everyProjection = allProjections.map((p) => p.name);
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');
   const usageWrites = new UsageWrites((await eventStore.headPosition()) ?? 0n);
+  // Every domain event appended here moves the floor usage queries wait for (UsageWrites.changed).
+  const appending: EventStore = Object.assign(Object.create(eventStore) as EventStore, {
+    append: async (...args: Parameters<EventStore['append']>) => {
+      const result = await eventStore.append(...args);
+      usageWrites.changed(result.position);
+      return result;
+    },
+  });
   const deps: AppDeps = {
-    eventStore,
+    eventStore: appending,
     readModels,
     clock,
     logger,

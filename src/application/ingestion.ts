@@ -40,25 +40,32 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const maxLag = options.maxLag ?? null;
 
-  /** The lag the last admission measured (usage checkpoint behind the head of the log). */
-  let lastLag = 0n;
+  /** The highest position of the log seen here (measured by `admit`, or appended by this service). */
+  let knownHead = 0n;
+  const usageCheckpoint = () => deps.projections.status().checkpoints.get('usage') ?? 0n;
 
-  /** Why a new ingestion request would be refused now, without any I/O (null: it would be admitted). */
+  /**
+   * Why a new ingestion request would be refused now, without any I/O (null: it would be admitted): the lag is the
+   * last head seen against the usage checkpoint as the projections report it now, so ingestion reopens as soon as
+   * usage has caught up.
+   */
   function refusal(): RateLimitedError | null {
     if (inFlight >= maxInFlight) return new RateLimitedError(`${inFlight} ingestion requests are being handled; retry shortly`);
-    if (maxLag !== null && lastLag > maxLag) return new RateLimitedError(`usage is ${lastLag} events behind the log (limit ${maxLag}); retry shortly`, 2);
+    if (maxLag !== null && knownHead - usageCheckpoint() > maxLag) return behind(knownHead - usageCheckpoint());
     return null;
   }
+
+  const behind = (lag: bigint) => new RateLimitedError(`usage is ${lag} events behind the log (limit ${maxLag}); retry shortly`, 2);
 
   /** Back-pressure: refuse new work before doing any while the engine is behind or already full. */
   async function admit(): Promise<void> {
     const refused = refusal();
-    if (refused !== null && (inFlight >= maxInFlight || maxLag === null)) throw refused;
+    if (refused !== null) throw refused;
     if (maxLag === null) return;
     const head = (await deps.eventStore.headPosition()) ?? 0n;
-    lastLag = head - (deps.projections.status().checkpoints.get('usage') ?? 0n);
-    const behind = refusal();
-    if (behind !== null) throw behind;
+    if (head > knownHead) knownHead = head;
+    const lag = knownHead - usageCheckpoint();
+    if (lag > maxLag) throw behind(lag);
   }
 
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
@@ -158,6 +165,7 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     // Acknowledged = durably appended. Read models catch up asynchronously: the hot path never waits on them.
     appended.forEach((result, i) => {
       if (result.status === 'appended') {
+        if (result.position > knownHead) knownHead = result.position;
         deps.usageWritten(subjectKey(organizationId, batch[i]!.externalSubscriptionId), result.position);
         return;
       }

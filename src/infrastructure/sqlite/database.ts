@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -90,6 +90,18 @@ export function optimize(db: DatabaseSync): void {
   db.exec('PRAGMA optimize = 0x10002');
 }
 
+/** What walSyncer needs of the file system (node:fs/promises; tests count and hold the syncs). */
+export interface SyncHandle {
+  datasync(): Promise<void>;
+  sync(): Promise<void>;
+  stat(): Promise<{ ino: number }>;
+  close(): Promise<void>;
+}
+export interface SyncFiles {
+  open(path: string, flags: 'r'): Promise<SyncHandle>;
+  stat(path: string): Promise<{ ino: number }>;
+}
+
 /**
  * Durability without blocking the event loop: the connection commits with `synchronous = NORMAL` (the commit is
  * in the OS, which survives a killed process but not a power loss), and this makes everything committed so far
@@ -98,9 +110,9 @@ export function optimize(db: DatabaseSync): void {
  * fsync, but inside the commit, on the calling thread: 100 small ingestion requests a second then held the API
  * thread in fsync most of the time.
  */
-export function walSyncer(databasePath: string): () => Promise<void> {
+export function walSyncer(databasePath: string, files: SyncFiles = { open, stat }): () => Promise<void> {
   const walPath = `${databasePath}-wal`;
-  let handle: FileHandle | null = null;
+  let handle: SyncHandle | null = null;
   let directorySynced = false;
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
@@ -111,16 +123,16 @@ export function walSyncer(databasePath: string): () => Promise<void> {
   async function syncOnce(): Promise<void> {
     if (handle !== null && Date.now() - checkedAt > 1_000) {
       checkedAt = Date.now();
-      if ((await handle.stat()).ino !== (await stat(walPath)).ino) {
+      if ((await handle.stat()).ino !== (await files.stat(walPath)).ino) {
         await handle.close();
         handle = null;
       }
     }
-    handle ??= await open(walPath, 'r');
+    handle ??= await files.open(walPath, 'r');
     await handle.datasync();
     if (!directorySynced) {
       // The WAL's own directory entry, once: a file created since the last directory sync could vanish with it.
-      const directory = await open(dirname(walPath), 'r');
+      const directory = await files.open(dirname(walPath), 'r');
       await directory.sync().finally(() => directory.close());
       directorySynced = true;
     }

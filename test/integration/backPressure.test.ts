@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DocumentWrite, ReadModelStore } from '../../src/application/ports/readModelStore.ts';
+import { createPlanWith } from '../support/catalog.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const CREATE_EVENTS = 'mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }';
+const calls = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ transactionId: `${prefix}${i}`, externalSubscriptionId: 'sub', code: 'calls' }));
+
+/** A read-model store whose usage commits wait while `held` is set (a projection that has fallen behind). */
+function holdingUsage(gate: { held: Promise<void> | null }) {
+  return (store: ReadModelStore): ReadModelStore => ({
+    ...store,
+    collection: store.collection.bind(store),
+    async commit(writes: DocumentWrite[], checkpoints) {
+      if (gate.held !== null && checkpoints.some((c) => c.name === 'usage')) await gate.held;
+      return store.commit(writes, checkpoints);
+    },
+  });
+}
+
+describe('back-pressure on the projection lag', () => {
+  let server: TestServer;
+  afterEach(async () => server.close());
+
+  it('answers RATE_LIMITED (429, Retry-After) past INGEST_MAX_LAG_EVENTS, appends nothing, and admits again once usage catches up', async () => {
+    const gate: { held: Promise<void> | null } = { held: null };
+    server = await startTestServer({ INGEST_MAX_LAG_EVENTS: '1000' }, { wrapReadModels: holdingUsage(gate) });
+    const ok = async (query: string) => expect((await server.gql(query)).errors).toBeUndefined();
+    await ok('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
+    await createPlanWith(server, 'basic', [{ billableMetricCode: 'calls' }]);
+    await ok('mutation { createCustomer(input: {externalId: "cus", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "sub", externalCustomerId: "cus", planCode: "basic"}) { subscription { status } } }');
+    await server.settle();
+
+    let release!: () => void;
+    gate.held = new Promise<void>((resolve) => (release = resolve));
+    expect((await server.gql(CREATE_EVENTS, { events: calls('a', 1_500) })).data).toEqual({ createEvents: { acceptedCount: 1_500 } });
+    const head = await server.system.app.deps.eventStore.headPosition();
+
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
+      body: JSON.stringify({ query: CREATE_EVENTS, variables: { events: calls('b', 10) } }),
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('2');
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('RATE_LIMITED');
+    expect(body.errors[0]!.message).toMatch(/behind the log/);
+    expect(await server.system.app.deps.eventStore.headPosition()).toBe(head);
+    // Queries are still answered meanwhile.
+    expect((await server.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
+
+    gate.held = null;
+    release();
+    await server.settle();
+    expect((await server.gql(CREATE_EVENTS, { events: calls('b', 10) })).data).toEqual({ createEvents: { acceptedCount: 10 } });
+  });
+});
