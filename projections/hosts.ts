@@ -28,10 +28,10 @@ export abstract class TrackedHost implements ProjectionHost {
     return this.state;
   }
 
-  async waitFor(position: bigint, options: { names?: readonly string[]; timeoutMs?: number } = {}): Promise<void> {
+  async waitFor(position: bigint, options: { names?: readonly string[]; timeoutMs?: number; quiet?: boolean } = {}): Promise<void> {
     const names = options.names;
     const reached = () => (names ? names.map((n) => this.state.checkpoints.get(n) ?? 0n) : [...this.state.checkpoints.values()]).every((p) => p >= position);
-    if (!(await this.until(reached, position, options.timeoutMs ?? 5_000))) {
+    if (!(await this.until(reached, position, options.timeoutMs ?? 5_000, options.quiet))) {
       throw new Error(`projections did not reach position ${position} within ${options.timeoutMs ?? 5_000} ms`);
     }
   }
@@ -57,9 +57,9 @@ export abstract class TrackedHost implements ProjectionHost {
     if (info.changed.length > 0) for (const listener of this.listeners) listener(info.changed);
   }
 
-  private until(reached: () => boolean, position: bigint, timeoutMs: number): Promise<boolean> {
+  private until(reached: () => boolean, position: bigint, timeoutMs: number, quiet = false): Promise<boolean> {
     if (reached()) return Promise.resolve(true);
-    this.want(position);
+    if (!quiet) this.want(position);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         reached,

@@ -6,11 +6,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, type LogLevel } from '../src/application/logger.ts';
 import { createSqliteEventStore } from '../src/infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from '../src/infrastructure/readModels/sqlite.ts';
-import { openDatabase, optimize } from '../src/infrastructure/sqlite/database.ts';
+import { openDatabase, optimize, walSyncer } from '../src/infrastructure/sqlite/database.ts';
 import { allProjections } from './index.ts';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './runner.ts';
 
-export type WorkerData = { databasePath: string; logLevel: LogLevel; runner: Omit<ProjectionRunnerOptions, 'logger'> };
+export type WorkerData = { databasePath: string; readModelsPath: string; logLevel: LogLevel; runner: Omit<ProjectionRunnerOptions, 'logger'> };
 
 /** Main → worker. */
 export type ToWorker =
@@ -27,13 +27,18 @@ export type FromWorker =
 const port = parentPort!;
 const data = workerData as WorkerData;
 const logger = createLogger(data.logLevel);
+// The log, read only (the API thread appends), and the read models, in their own file unless they share the log's.
+const logDb = openDatabase(data.databasePath, { synchronous: 'NORMAL' });
+const separate = data.readModelsPath !== data.databasePath;
 // Read models can be rebuilt from the log: their commits need not wait for the disk (the log's appends do).
-const db = openDatabase(data.databasePath, { synchronous: 'NORMAL' });
+const db = separate ? openDatabase(data.readModelsPath, { synchronous: 'NORMAL' }) : logDb;
 // Checkpoints once a second (below), or past 40 MB of WAL: each writes a page back once however often it changed,
 // and its fsyncs do not queue behind the API thread's on every few commits.
 db.exec('PRAGMA wal_autocheckpoint = 10000');
-const eventStore = createSqliteEventStore(db, { readOnly: true, pollIntervalMs: 250 });
-const readModels = createSqliteReadModelStore(db);
+const eventStore = createSqliteEventStore(logDb, { readOnly: true, pollIntervalMs: 250 });
+// A commit waits until the log events it folded are durable (the API thread may not have fsynced them yet).
+const readModels = createSqliteReadModelStore(db, separate ? { beforeCommit: walSyncer(data.databasePath) } : {});
+const connections = separate ? [logDb, db] : [db];
 const runner = new ProjectionRunner(eventStore, readModels, allProjections, { ...data.runner, logger });
 
 let walTimer: NodeJS.Timeout | undefined;
@@ -77,7 +82,7 @@ port.on('message', (message: ToWorker) => {
       clearInterval(walTimer);
       clearInterval(statsTimer);
       void runner.stop().finally(() => {
-        db.close();
+        for (const connection of connections) connection.close();
         post({ type: 'stopped' });
         // The message listener would keep this thread alive: close the port so that it ends.
         port.close();
@@ -90,10 +95,10 @@ await runner.start();
 report();
 // The API thread leaves WAL checkpoints to this one (they would stall its requests); besides the automatic ones
 // after this thread's commits, one a second keeps the WAL short while only the API appends.
-walTimer = setInterval(() => db.exec('PRAGMA wal_checkpoint(PASSIVE)'), 1_000);
+walTimer = setInterval(() => connections.forEach((connection) => connection.exec('PRAGMA wal_checkpoint(PASSIVE)')), 1_000);
 walTimer.unref();
 // Planner statistics follow the read models as they grow (cheap when current).
-statsTimer = setInterval(() => optimize(db), 10 * 60_000);
+statsTimer = setInterval(() => connections.forEach(optimize), 10 * 60_000);
 statsTimer.unref();
 // A commit that keeps failing is visible to the API's health check.
 setInterval(() => runner.lastFailure() !== null && report(), 1_000).unref();

@@ -26,11 +26,11 @@ export class WorkerHost extends TrackedHost {
   private readonly watched = new Map<string, number>();
   private started: Promise<void> | null = null;
 
-  constructor(eventStore: SqliteEventStore, options: { databasePath: string; logLevel: LogLevel; logger: Logger; runner?: Omit<ProjectionRunnerOptions, 'logger'> }) {
+  constructor(eventStore: SqliteEventStore, options: { databasePath: string; readModelsPath: string; logLevel: LogLevel; logger: Logger; runner?: Omit<ProjectionRunnerOptions, 'logger'> }) {
     super();
     this.eventStore = eventStore;
     this.logger = options.logger;
-    this.data = { databasePath: options.databasePath, logLevel: options.logLevel, runner: options.runner ?? {} };
+    this.data = { databasePath: options.databasePath, readModelsPath: options.readModelsPath, logLevel: options.logLevel, runner: options.runner ?? {} };
   }
 
   /** Resolves once the worker runs (its first report), not once it has caught up. */

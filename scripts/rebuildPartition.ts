@@ -11,12 +11,14 @@ import { openDatabase } from '../src/infrastructure/sqlite/database.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { usageProjection } from '../projections/usage.ts';
 
-export type PartitionJob = { databasePath: string; partition: number; of: number; last: string; checkpoint: string };
+export type PartitionJob = { databasePath: string; readModelsPath: string; partition: number; of: number; last: string; checkpoint: string };
 export type PartitionProgress = { type: 'progress'; position: string } | { type: 'done' };
 
 const job = workerData as PartitionJob;
-const db = openDatabase(job.databasePath, { synchronous: 'NORMAL' });
-const eventStore = createSqliteEventStore(db, { readOnly: true, pageSize: 5_000 });
+// The log does not move during a rebuild (the server is stopped): read models need no wait for its fsync.
+const logDb = openDatabase(job.databasePath, { synchronous: 'NORMAL' });
+const db = job.readModelsPath === job.databasePath ? logDb : openDatabase(job.readModelsPath, { synchronous: 'NORMAL' });
+const eventStore = createSqliteEventStore(logDb, { readOnly: true, pageSize: 5_000 });
 const readModels = createSqliteReadModelStore(db);
 const projection = { ...usageProjection, name: job.checkpoint };
 const runner = new ProjectionRunner(eventStore, readModels, [projection], {
@@ -40,5 +42,6 @@ for (;;) {
 }
 await runner.stop();
 clearInterval(report);
-db.close();
+if (db !== logDb) db.close();
+logDb.close();
 parentPort!.postMessage({ type: 'done' } satisfies PartitionProgress);

@@ -95,7 +95,7 @@ async function partitioned(count: number): Promise<void> {
   const progress = new Map<number, bigint>();
   const jobs = Array.from({ length: count }, (_, partition) => {
     const last = db.prepare('SELECT MAX(position) AS position FROM usage_events WHERE position <= ? AND subject % ? = ?').get(head, count, partition) as { position: number | bigint | null };
-    return { databasePath: config.databasePath, partition, of: count, last: String(last.position ?? 0), checkpoint: `usage#${partition}` } satisfies PartitionJob;
+    return { databasePath: config.databasePath, readModelsPath: config.readModelsPath, partition, of: count, last: String(last.position ?? 0), checkpoint: `usage#${partition}` } satisfies PartitionJob;
   });
   const shares = jobs.map(
     (job) =>
@@ -114,6 +114,6 @@ async function partitioned(count: number): Promise<void> {
   await Promise.all(shares);
   clearInterval(timer);
   await readModels.commit([], [{ name: usageProjection.name, position: head }]);
-  optimize(db);
+  optimize(stores.viewsDb!);
   for (const job of jobs) await readModels.reset(job.checkpoint, []);
 }

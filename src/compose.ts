@@ -43,12 +43,21 @@ export interface System {
   close(): Promise<void>;
 }
 
-/** The event store and read-model store the configuration names (embedded: one SQLite file). */
+/**
+ * The event store and read-model store the configuration names. Embedded: the log in one SQLite file and the read
+ * models in another beside it (`READ_MODELS_PATH`), so that appends (the API thread) and read-model commits (the
+ * projection thread) never wait for each other's write lock; an in-memory log keeps both in one connection.
+ */
 export async function openStores(config: Config, logger: Logger, turns?: Turns) {
   let db: DatabaseSync | undefined;
+  let viewsDb: DatabaseSync | undefined;
   const file = config.databasePath !== ':memory:';
+  const separate = config.readModelsPath !== config.databasePath;
   // Commits go to the OS at once; the event store makes them durable off the event loop (walSyncer).
   const sqlite = () => (db ??= openDatabase(config.databasePath, { synchronous: file ? 'NORMAL' : 'FULL' }));
+  // Read models can be rebuilt from the log: their commits need not wait for the disk.
+  const views = () => (separate ? (viewsDb ??= openDatabase(config.readModelsPath, { synchronous: 'NORMAL' })) : sqlite());
+  const logSync = file ? walSyncer(config.databasePath) : undefined;
   let eventStore: EventStore;
   let embedded: SqliteEventStore | null = null;
   if (config.eventStoreUrl) {
@@ -56,7 +65,7 @@ export async function openStores(config: Config, logger: Logger, turns?: Turns) 
     eventStore = await createEsdbEventStore(config.eventStoreUrl);
     logger.info('event store: EventStoreDB');
   } else {
-    eventStore = embedded = createSqliteEventStore(sqlite(), { ...(file ? { durable: walSyncer(config.databasePath) } : {}), ...(turns ? { schedule: turns.run } : {}) });
+    eventStore = embedded = createSqliteEventStore(sqlite(), { ...(logSync ? { durable: logSync } : {}), ...(turns ? { schedule: turns.run } : {}) });
     logger.info('event store: embedded SQLite', { path: config.databasePath });
   }
   let readModels: ReadModelStore;
@@ -65,10 +74,34 @@ export async function openStores(config: Config, logger: Logger, turns?: Turns) 
     readModels = await createMongoReadModelStore(config.mongodbUrl, { dbName: config.mongodbDb });
     logger.info('read models: MongoDB');
   } else {
-    readModels = createSqliteReadModelStore(sqlite());
-    logger.info('read models: embedded SQLite', { path: config.databasePath });
+    if (embedded !== null && separate) dropReadModelsFromLog(sqlite(), logger);
+    readModels = createSqliteReadModelStore(views(), embedded !== null && separate && logSync ? { beforeCommit: logSync } : {});
+    logger.info('read models: embedded SQLite', { path: config.readModelsPath });
   }
-  return { eventStore, embedded, readModels, db, closeDb: () => db?.close() };
+  return {
+    eventStore,
+    embedded,
+    readModels,
+    /** The log's connection (embedded). */
+    db,
+    /** The read models' connection (embedded; the log's when they share one). */
+    viewsDb: viewsDb ?? (config.mongodbUrl ? undefined : db),
+    closeDb: () => {
+      viewsDb?.close();
+      db?.close();
+    },
+  };
+}
+
+/**
+ * Earlier versions kept the read models in the log's file: once they live in their own, those tables are dropped
+ * (they are rebuilt from the log into the new file, as on a first start).
+ */
+function dropReadModelsFromLog(db: DatabaseSync, logger: Logger): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (substr(name, 1, 3) = 'rm_' OR name = 'checkpoints')").all() as { name: string }[]).map((row) => row.name);
+  if (tables.length === 0) return;
+  logger.info('read models now have their own file: dropping their old tables from the log file', { tables: tables.length });
+  for (const table of tables) db.exec(`DROP TABLE IF EXISTS "${table}"`);
 }
 
 /**
@@ -82,7 +115,7 @@ function projectionHost(config: Config, stores: Awaited<ReturnType<typeof openSt
   if (embeddedFile && config.projections === 'thread') {
     // WAL checkpoints run on the projection thread (worker.ts): never on this one, where they would stall requests.
     stores.db?.exec('PRAGMA wal_autocheckpoint = 0');
-    return new WorkerHost(stores.embedded!, { databasePath: config.databasePath, logLevel: config.logLevel, logger, runner: runnerOptions });
+    return new WorkerHost(stores.embedded!, { databasePath: config.databasePath, readModelsPath: config.readModelsPath, logLevel: config.logLevel, logger, runner: runnerOptions });
   }
   return new InlineHost(new ProjectionRunner(stores.eventStore, stores.readModels, allProjections, { ...runnerOptions, logger }));
 }
@@ -106,7 +139,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   // This thread reads the read models too: it must know their collections and indexes before anything folds.
   await migrateReadModels(readModels);
   await ensureCollections(readModels, allProjections);
-  if (stores.db !== undefined && config.role !== 'api') optimize(stores.db);
+  if (config.role !== 'api') for (const db of new Set([stores.db, stores.viewsDb])) if (db !== undefined) optimize(db);
   const host = projectionHost(config, stores, logger, { commitIntervalMs: config.usageCommitIntervalMs, refoldPage: config.usageRefoldPage });
   const everyProjection = allProjections.map((p) => p.name);
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');

@@ -7,6 +7,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
   DATABASE_PATH: z.string().optional(),
+  READ_MODELS_PATH: z.string().optional(),
   EVENTSTORE_URL: z.string().optional(),
   MONGODB_URL: z.string().optional(),
   MONGODB_DB: z.string().default('billing'),
@@ -20,7 +21,7 @@ const schema = z.object({
   PROJECTIONS: z.enum(['thread', 'inline']).default('thread'),
   USAGE_COMMIT_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(200),
   USAGE_REFOLD_PAGE: z.coerce.number().int().min(10).max(100_000).default(2_000),
-  INGEST_MAX_LAG_EVENTS: z.coerce.number().int().min(1_000).default(2_000_000),
+  INGEST_MAX_LAG_EVENTS: z.coerce.number().int().min(1_000).default(10_000),
   INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
 });
 
@@ -29,6 +30,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databasePath: string;
+  /** The embedded read models' SQLite file: beside the log, so that folds never wait for the log's write lock. */
+  readModelsPath: string;
   eventStoreUrl: string | undefined;
   mongodbUrl: string | undefined;
   mongodbDb: string;
@@ -59,11 +62,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`configuration: ${issue?.path.join('.')}: ${issue?.message}`);
   }
   const e = parsed.data;
+  const databasePath = e.DATABASE_PATH ?? join(e.DATA_DIR, 'billing.db');
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
-    databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, 'billing.db'),
+    databasePath,
+    readModelsPath: e.READ_MODELS_PATH ?? readModelsBeside(databasePath),
     eventStoreUrl: e.EVENTSTORE_URL,
     mongodbUrl: e.MONGODB_URL,
     mongodbDb: e.MONGODB_DB,
@@ -80,4 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
   };
+}
+
+/** `billing.db` → `billing.read-models.db`; an in-memory log keeps its read models in the same connection. */
+function readModelsBeside(databasePath: string): string {
+  if (databasePath === ':memory:') return databasePath;
+  return databasePath.endsWith('.db') ? `${databasePath.slice(0, -3)}.read-models.db` : `${databasePath}.read-models.db`;
 }

@@ -7,6 +7,10 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-const percent = Number(process.env.HEAP_GROWING_PERCENT ?? '50');
+const setting = process.env.HEAP_GROWING_PERCENT ?? '';
+const percent = setting === '' ? 50 : Number(setting);
+if (!Number.isInteger(percent) || percent < 0 || percent > 1000) {
+  throw new Error(`configuration: HEAP_GROWING_PERCENT: expected an integer from 0 to 1000, got "${setting}"`);
+}
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--heap-growing-percent'));
-if (!given && Number.isInteger(percent) && percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+if (!given && percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);

@@ -53,7 +53,9 @@ export const USAGE = `usage: npx node --max-semi-space-size=8 scripts/bench/real
   --quick          200 customers / 1,000 subscriptions, smaller phases (the full run takes a long time)
   --phases=…       any of ${PHASES.join(', ')} (default all; always run in that order)
   --out[=file]     write every figure there as JSON (bare --out: ./bench-results.json; default: a file in the temp dir)
-  --profile        run the server with --cpu-prof; print the top 15 functions by self time per thread`;
+  --profile        run the server with --cpu-prof; print the top 15 functions by self time per thread
+  --subscriptions=N, --sustained-events=N
+                   resize the run (customers: a fifth of the subscriptions; sustained segments: a tenth)`;
 
 export class UsageError extends Error {}
 
@@ -62,6 +64,12 @@ export function parseOptions(argv: readonly string[]): Options {
   let profile = false;
   let out: string | null = null;
   let phases: PhaseName[] = [...PHASES];
+  const resized: Partial<Sizes> = {};
+  const count = (flag: string, value: string | undefined) => {
+    const n = Number(value?.replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer`);
+    return n;
+  };
   for (const arg of argv) {
     const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (flag === '--quick' && value === undefined) quick = true;
@@ -72,8 +80,14 @@ export function parseOptions(argv: readonly string[]): Options {
       const unknown = wanted.filter((w) => !PHASES.some((p) => p.toLowerCase() === w));
       if (unknown.length > 0) throw new UsageError(`unknown phase(s): ${unknown.join(', ')}; known: ${PHASES.join(', ')}`);
       phases = PHASES.filter((p) => wanted.includes(p.toLowerCase()));
+    } else if (flag === '--subscriptions') {
+      resized.subscriptions = count(flag, value);
+      resized.customers = Math.max(1, Math.round(resized.subscriptions / 5));
+    } else if (flag === '--sustained-events') {
+      resized.sustainedEvents = count(flag, value);
+      resized.segmentEvents = Math.max(1, Math.round(resized.sustainedEvents / 10));
     } else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument: ${arg}`);
   }
-  return { quick, phases, out, profile, sizes: quick ? QUICK : FULL };
+  return { quick, phases, out, profile, sizes: { ...(quick ? QUICK : FULL), ...resized } };
 }

@@ -19,7 +19,7 @@ const channel = parentChannel<ToQuery, FromQuery>(async (message) => {
   const query = async () => {
     const index = nextSubscription();
     const variables = { customer: customerId(customerOfSubscription(index)), subscription: subscriptionId(index) };
-    const answer = floor ? await gql(endpoint, '{ __typename }', {}, { timeoutMs: 30_000 }) : await gql(endpoint, CUSTOMER_USAGE, variables, { timeoutMs: 30_000 });
+    const answer = floor ? await gql(endpoint, '{ __typename }', {}, { timeoutMs: 30_000, lean: true }) : await gql(endpoint, CUSTOMER_USAGE, variables, { timeoutMs: 30_000, lean: true });
     last = answer.data;
     serverMs = answer.serverMs;
   };

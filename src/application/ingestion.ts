@@ -7,6 +7,8 @@ import type { BillableMetricDocument } from '../../projections/billableMetrics.t
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 
 export const MAX_BATCH = 10_000;
+/** How long an ingestion request waits for usage to come within the lag bound before RATE_LIMITED. */
+const LAG_WAIT_MS = 2_000;
 /** Events validated per turn. */
 const VALIDATION_PIECE = 2_000;
 
@@ -40,32 +42,45 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const maxLag = options.maxLag ?? null;
 
-  /** The highest position of the log seen here (measured by `admit`, or appended by this service). */
+  /** The highest position of the log seen here (measured by `paced`, or appended by this service). */
   let knownHead = 0n;
   const usageCheckpoint = () => deps.projections.status().checkpoints.get('usage') ?? 0n;
 
+  /** A request waited a whole LAG_WAIT_MS in vain: the fold has stalled, not just fallen behind the acks. */
+  let stalled = false;
+
   /**
-   * Why a new ingestion request would be refused now, without any I/O (null: it would be admitted): the lag is the
-   * last head seen against the usage checkpoint as the projections report it now, so ingestion reopens as soon as
-   * usage has caught up.
+   * Why a new ingestion request would be refused now, without any I/O (null: it would be admitted): too many in
+   * flight, or usage far behind for longer than one wait already (it reopens as soon as usage has caught up).
    */
   function refusal(): RateLimitedError | null {
     if (inFlight >= maxInFlight) return new RateLimitedError(`${inFlight} ingestion requests are being handled; retry shortly`);
-    if (maxLag !== null && knownHead - usageCheckpoint() > maxLag) return behind(knownHead - usageCheckpoint());
+    if (maxLag !== null && stalled && knownHead - usageCheckpoint() > maxLag) return behind(knownHead - usageCheckpoint());
     return null;
   }
 
   const behind = (lag: bigint) => new RateLimitedError(`usage is ${lag} events behind the log (limit ${maxLag}); retry shortly`, 2);
 
-  /** Back-pressure: refuse new work before doing any while the engine is behind or already full. */
-  async function admit(): Promise<void> {
-    const refused = refusal();
-    if (refused !== null) throw refused;
+  /**
+   * Back-pressure on the fold (the request counted in flight already): while usage is more than `maxLag` events
+   * behind, wait (at most LAG_WAIT_MS, holding no more than the request) for it to come within the
+   * bound, so acknowledgements never outrun the fold by more than that; refuse when it does not.
+   */
+  async function paced(): Promise<void> {
     if (maxLag === null) return;
     const head = (await deps.eventStore.headPosition()) ?? 0n;
     if (head > knownHead) knownHead = head;
-    const lag = knownHead - usageCheckpoint();
-    if (lag > maxLag) throw behind(lag);
+    if (knownHead - usageCheckpoint() <= maxLag) {
+      stalled = false;
+      return;
+    }
+    try {
+      await deps.projections.waitFor(knownHead - maxLag, { names: ['usage'], timeoutMs: LAG_WAIT_MS, quiet: true });
+      stalled = false;
+    } catch {
+      stalled = true;
+      throw behind(knownHead - usageCheckpoint());
+    }
   }
 
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
@@ -121,9 +136,11 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     async ingest(organizationId: string, actor: string, inputs: UsageEventInput[], signal?: AbortSignal): Promise<EventOutcome[]> {
       if (inputs.length === 0) throw new ValidationError('input.events: at least one event is required', 'input.events');
       if (inputs.length > MAX_BATCH) throw new ValidationError(`input.events: at most ${MAX_BATCH} events per batch`, 'input.events');
-      await admit();
+      const refused = refusal();
+      if (refused !== null) throw refused;
       inFlight += 1;
       try {
+        await paced();
         return await ingestBatch(organizationId, actor, inputs, signal);
       } finally {
         inFlight -= 1;

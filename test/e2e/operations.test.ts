@@ -59,7 +59,7 @@ describe('operations (the real server in its own process, projections in a worke
     await ingest(port, key, 'sub_0', 150_000);
     await kill9(server);
     // Every read model dropped: the next start must fold the whole log again.
-    const db = openDatabase(join(dataDir, 'billing.db'));
+    const db = openDatabase(join(dataDir, 'billing.read-models.db'));
     const readModels = createSqliteReadModelStore(db);
     for (const projection of allProjections) await readModels.reset(projection.name, collectionNames(projection));
     db.close();
@@ -104,7 +104,7 @@ describe('operations (the real server in its own process, projections in a worke
     server = undefined;
 
     // What the killed process committed: a re-fold under way, with its cursor past the start.
-    const db = new DatabaseSync(join(dataDir, 'billing.db'));
+    const db = new DatabaseSync(join(dataDir, 'billing.read-models.db'));
     const meter = JSON.parse((db.prepare("SELECT doc FROM rm_usageMeters WHERE id LIKE '%|sub%5F0' OR id LIKE '%|sub_0'").get() as { doc: string }).doc) as { refold: { cursor: string } | null };
     db.close();
     expect(meter.refold).not.toBeNull();

@@ -56,4 +56,29 @@ describe('back-pressure on the projection lag', () => {
     await server.settle();
     expect((await server.gql(CREATE_EVENTS, { events: calls('b', 10) })).data).toEqual({ createEvents: { acceptedCount: 10 } });
   });
+
+  it('paces ingestion on the fold: a batch sent while usage is behind waits for it and is then accepted', async () => {
+    const gate: { held: Promise<void> | null } = { held: null };
+    server = await startTestServer({ INGEST_MAX_LAG_EVENTS: '1000' }, { wrapReadModels: holdingUsage(gate) });
+    const ok = async (query: string) => expect((await server.gql(query)).errors).toBeUndefined();
+    await ok('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
+    await createPlanWith(server, 'basic', [{ billableMetricCode: 'calls' }]);
+    await ok('mutation { createCustomer(input: {externalId: "cus", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "sub", externalCustomerId: "cus", planCode: "basic"}) { subscription { status } } }');
+    await server.settle();
+
+    let release!: () => void;
+    gate.held = new Promise<void>((resolve) => (release = resolve));
+    expect((await server.gql(CREATE_EVENTS, { events: calls('a', 1_500) })).data).toEqual({ createEvents: { acceptedCount: 1_500 } });
+    const head = await server.system.app.deps.eventStore.headPosition();
+    let answered = false;
+    const paced = server.gql(CREATE_EVENTS, { events: calls('b', 10) }).then((result) => ((answered = true), result));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Waiting, not refused, and nothing appended yet.
+    expect(answered).toBe(false);
+    expect(await server.system.app.deps.eventStore.headPosition()).toBe(head);
+    gate.held = null;
+    release();
+    expect((await paced).data).toEqual({ createEvents: { acceptedCount: 10 } });
+  });
 });

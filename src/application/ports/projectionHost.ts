@@ -23,7 +23,8 @@ export interface ProjectionHost {
   stop(): Promise<void>;
   status(): ProjectionStatus;
   /** Resolves once every projection (or each one named) has committed the log up to `position`. */
-  waitFor(position: bigint, options?: { names?: readonly string[]; timeoutMs?: number }): Promise<void>;
+  /** `quiet`: only wait (no earlier commit asked for it: ingestion pacing itself on the fold). */
+  waitFor(position: bigint, options?: { names?: readonly string[]; timeoutMs?: number; quiet?: boolean }): Promise<void>;
   /** Resolves true once the usage of `subject` holds every event up to `position`; false after `timeoutMs`. */
   usageFresh(subject: string, position: bigint, timeoutMs: number): Promise<boolean>;
   /** Called after each commit with the usage subjects it changed. */

@@ -79,7 +79,16 @@ function tableName(collection: string): string {
  * Embedded read-model store: one SQLite table per collection, a JSON document per row. MongoDB filter semantics
  * come from mingo; equality on indexed top-level fields is pushed down to SQLite so the declared indexes are used.
  */
-export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
+export interface SqliteReadModelOptions {
+  /**
+   * Awaited before every commit. When the log is another file, committed there but not yet fsynced, this is the
+   * log's fsync (walSyncer): read models must never be durable with events a power loss could still take from the
+   * log (in one file, the WAL's order gave that for free).
+   */
+  beforeCommit?: () => Promise<void>;
+}
+
+export function createSqliteReadModelStore(db: DatabaseSync, options: SqliteReadModelOptions = {}): ReadModelStore {
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   db.exec('CREATE TABLE IF NOT EXISTS rm_indexes (collection TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (collection, name))');
   const known = new Set<string>();
@@ -277,6 +286,7 @@ export function createSqliteReadModelStore(db: DatabaseSync): ReadModelStore {
     },
 
     async commit(writes: DocumentWrite[], checkpoints) {
+      if (options.beforeCommit) await options.beforeCommit();
       try {
         await applyWrites(writes, checkpoints);
       } catch (error) {
