@@ -25,7 +25,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     subscriptions: createSubscriptionService(deps),
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
     usage,
-    usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes)),
+    usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }
 

@@ -8,6 +8,12 @@ export type UsageWatch = { organizationId: string; externalCustomerId: string; e
 export interface UsageFeedOptions {
   /** At most one computation (and push) per watched usage per this many milliseconds. */
   coalesceMs?: number;
+  /**
+   * Runs a computation and its pushes at its turn (application/turns.ts: one piece per event-loop iteration, in
+   * order with ingestion's), so that however many subscriptions change at once, pushes never starve ingestion and
+   * queries; default: at once.
+   */
+  schedule?: (work: () => void) => void;
 }
 
 type Subscriber = { deliver(value: CustomerUsageView): void; fail(error: unknown): void };
@@ -19,6 +25,7 @@ type Channel = {
   subscribers: Set<Subscriber>;
   last: CustomerUsageView | null;
   lastStart: number;
+  /** Waiting for its turn, or computing. */
   computing: boolean;
   dirty: boolean;
   timer: NodeJS.Timeout | null;
@@ -27,14 +34,15 @@ type Channel = {
 /**
  * Live usage that fans out: one channel per watched usage (organization, customer, subscription, taxes), whatever
  * the number of subscribers. A commit that changed the subscription's usage marks its channels dirty; each channel
- * computes the usage at most once per `coalesceMs` (default 80) and hands the same result to every subscriber. A
+ * computes the usage at most once per `coalesceMs` (default 50), at its turn, and hands the same result to every subscriber. A
  * subscriber that reads slowly only ever holds the latest value (nothing queues up), and a new subscriber gets the
  * last value at once. Each push reflects every event committed before it was computed (pushes follow commits).
  */
 export function createUsageFeed(host: ProjectionHost, reader: (watch: UsageWatch) => () => Promise<CustomerUsageView>, options: UsageFeedOptions = {}) {
-  // 80 ms: "about 100 ms" between pushes, leaving room under the 100 ms acknowledged → pushed target for the fold
-  // and the read (an event acknowledged just after a push waits one window).
+  // 50 ms between pushes leaves room under the 100 ms acknowledged → pushed target for the fold, its commit and the
+  // read (an event acknowledged just after a push waits one window).
   const coalesceMs = options.coalesceMs ?? 50;
+  const run = options.schedule ?? ((work: () => void) => work());
   const channels = new Map<string, Channel>();
   const bySubject = new Map<string, Set<Channel>>();
   let computations = 0;
@@ -50,14 +58,21 @@ export function createUsageFeed(host: ProjectionHost, reader: (watch: UsageWatch
 
   function schedule(channel: Channel): void {
     if (channel.computing || channel.timer !== null || !channels.has(keyOf(channel.watch))) return;
-    channel.timer = setTimeout(() => void compute(channel), Math.max(0, channel.lastStart + coalesceMs - Date.now()));
+    channel.timer = setTimeout(() => {
+      channel.timer = null;
+      // Queued once at most: a channel changed again while it waits is computed once, with everything so far.
+      channel.computing = true;
+      run(() => void compute(channel));
+    }, Math.max(0, channel.lastStart + coalesceMs - Date.now()));
   }
 
   async function compute(channel: Channel): Promise<void> {
-    channel.timer = null;
     channel.dirty = false;
-    channel.computing = true;
     channel.lastStart = Date.now();
+    if (!channels.has(keyOf(channel.watch))) {
+      channel.computing = false;
+      return;
+    }
     computations += 1;
     try {
       const value = await channel.read();

@@ -6,7 +6,7 @@ import { subjectKey } from '../../../projections/usageStore.ts';
 
 const target = (externalSubscriptionId = 'sub_1'): UsageWatch => ({ organizationId: 'org', externalCustomerId: 'cus', externalSubscriptionId, applyTaxes: true });
 
-function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>) {
+function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>, schedule?: (work: () => void) => void) {
   const reader = (watch: UsageWatch) => () => (read ?? defaultRead)(watch);
   const listeners = new Set<(changed: readonly string[]) => void>();
   const watched = new Map<string, number>();
@@ -24,7 +24,7 @@ function setup(read?: (watch: UsageWatch) => Promise<CustomerUsageView>) {
     version += 1;
     return { amountCents: version } as unknown as CustomerUsageView;
   }
-  const feed = createUsageFeed(host, reader, { coalesceMs: 100 });
+  const feed = createUsageFeed(host, reader, { coalesceMs: 100, ...(schedule ? { schedule } : {}) });
   const commit = (sub = 'sub_1') => listeners.forEach((l) => l([subjectKey('org', sub)]));
   return { feed, commit, reads, watched };
 }
@@ -120,5 +120,40 @@ describe('usage feed', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(subscribers.map((s) => String(s.error))).toEqual(['Error: NOT_FOUND', 'Error: NOT_FOUND']);
     expect(feed.channels()).toBe(0);
+  });
+  it('computes at its turn (never from the commit or the timer directly), once however often it changed while it waited', async () => {
+    const queue: (() => void)[] = [];
+    const { feed, commit, reads } = setup(undefined, (work) => queue.push(work));
+    const a = collect(feed.watch(target('sub_1')));
+    const b = collect(feed.watch(target('sub_2')));
+    await vi.advanceTimersByTimeAsync(0);
+    // Both first computations wait for their turns.
+    expect(reads).toEqual([]);
+    expect(queue).toHaveLength(2);
+    queue.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reads).toEqual(['sub_1']);
+    expect(a.values).toEqual([1]);
+    expect(b.values).toEqual([]);
+    // sub_2 changes three times while its first computation still waits: no second one is queued.
+    commit('sub_2');
+    commit('sub_2');
+    commit('sub_2');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(queue).toHaveLength(1);
+    queue.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.values).toEqual([2]);
+    // The changes made while it waited were read by it: nothing more to compute.
+    await vi.advanceTimersByTimeAsync(300);
+    expect(queue).toHaveLength(0);
+    expect(reads).toEqual(['sub_1', 'sub_2']);
+    // A change after it started is computed again, a window later, at its turn.
+    commit('sub_2');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(queue).toHaveLength(1);
+    queue.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.values).toEqual([2, 3]);
   });
 });

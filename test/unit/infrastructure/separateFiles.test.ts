@@ -26,7 +26,7 @@ describe('the embedded log and read models in two files', () => {
     dir = mkdtempSync(join(tmpdir(), 'billing-files-'));
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
     const first = await openStores(config, createLogger('silent'));
-    await first.eventStore.append('customer-o_c1', [{ type: 'CustomerCreated', data: { id: 'c1' }, metadata: { organizationId: 'o' } }]);
+    await first.eventStore.append('customer-o_c1', [{ type: 'CustomerCreated', data: { id: 'c1' }, metadata: { organizationId: 'o', recordedAt: '2026-12-01T00:00:00Z' } }]);
     first.closeDb();
     // What an earlier version left in the log's file: read models and their checkpoints.
     const legacy = new DatabaseSync(config.databasePath);
