@@ -36,7 +36,11 @@ export class UsageCatalog {
   /** An external id with one started subscription (the common case): its bounds in ms and contexts by code. */
   private readonly single = new Map<string, { sub: SubscriptionDocument; fromMs: number; toMs: number; byCode: Map<string, MeterContext | null> }>();
 
-  static async load(readModels: ReadModelStore, organizationId: string, externalIds: readonly string[]): Promise<UsageCatalog> {
+  /**
+   * `shared`: documents many loads read alike (plans, metrics, the organization) are kept once, whoever loads
+   * them: thousands of catalogs in the fold's cache would otherwise each hold their own copy of the same plans.
+   */
+  static async load(readModels: ReadModelStore, organizationId: string, externalIds: readonly string[], shared?: SharedDocuments): Promise<UsageCatalog> {
     const catalog = new UsageCatalog();
     const subs = await readModels.collection<SubscriptionDocument>('subscriptions').find({ organizationId, externalId: { $in: [...externalIds] } });
     for (const sub of subs) {
@@ -61,7 +65,7 @@ export class UsageCatalog {
       readModels.collection<SubscriptionPlan>('plans').find({ _id: { $in: [...new Set(started.map((s) => s.planId))] } }),
     ]);
     const customerById = new Map(customers.map((c) => [c._id, c]));
-    const planById = new Map(plans.map((p) => [p._id, p]));
+    const planById = new Map(plans.map((p) => [p._id, shared ? shared.intern('plans', p) : p]));
     for (const sub of started) {
       catalog.timezones.set(sub._id, applicableTimezone(customerById.get(sub.customerId) ?? null, organization));
       const plan = planById.get(sub.planId);
@@ -69,7 +73,7 @@ export class UsageCatalog {
     }
     const codes = [...new Set([...catalog.plans.values()].flatMap((p) => p.charges.map((c) => c.billableMetricCode)))];
     const metrics = await readModels.collection<BillableMetricDocument>('billableMetrics').find({ organizationId, code: { $in: codes } });
-    for (const metric of metrics) if (metric.deletedAt === null) catalog.metrics.set(metric.code, metric);
+    for (const metric of metrics) if (metric.deletedAt === null) catalog.metrics.set(metric.code, shared ? shared.intern('billableMetrics', metric) : metric);
     return catalog;
   }
 
@@ -114,6 +118,32 @@ export class UsageCatalog {
     const context = plan && charged ? meterContext(sub, plan, metric, this.timezones.get(sub._id) ?? 'UTC') : null;
     this.contexts.set(key, context);
     return context;
+  }
+}
+
+/**
+ * Documents by content: the same content loaded twice is one object. Safe whatever changed meanwhile (a changed
+ * document is new content), bounded (starts over past `limit` entries), and never mutated by its users.
+ */
+export class SharedDocuments {
+  private readonly byContent = new Map<string, object>();
+  private readonly limit: number;
+
+  constructor(limit = 2_000) {
+    this.limit = limit;
+  }
+
+  intern<T extends object>(collection: string, doc: T): T {
+    const key = `${collection}\u0000${JSON.stringify(doc)}`;
+    const found = this.byContent.get(key);
+    if (found !== undefined) return found as T;
+    if (this.byContent.size >= this.limit) this.byContent.clear();
+    this.byContent.set(key, doc);
+    return doc;
+  }
+
+  get size(): number {
+    return this.byContent.size;
   }
 }
 

@@ -7,7 +7,7 @@ import { aggregationEventOf, dimsOf, locate, timestampMsOf, type UsageLocation }
 import type { Dims, IngestedUsageEvent, MeterContext } from '../src/billing/usage/types.ts';
 import { GenerationalCache } from './cache.ts';
 import type { FoldFailure } from './projection.ts';
-import { EMPTY_FINGERPRINT, UsageCatalog } from './usageCatalog.ts';
+import { EMPTY_FINGERPRINT, SharedDocuments, UsageCatalog } from './usageCatalog.ts';
 import {
   BUCKETS,
   METERS,
@@ -76,6 +76,8 @@ const SUBJECTS_CACHED = 20_000;
 export class UsageFolder {
   private readonly readModels: ReadModelStore;
   private readonly subjects = new GenerationalCache<string, Subject>(SUBJECTS_CACHED);
+  /** Plans and metrics the cached subjects' catalogs share. */
+  private readonly shared = new SharedDocuments();
   /** Buckets by period prefix, then dimension key: one lookup of a cached prefix string and a short key per event. */
   private readonly buckets = new GenerationalCache<string, Map<string, BucketEntry>>(BUCKETS_CACHED);
   /** UNIQUE_COUNT values cached on their buckets; past VALUES_CACHED they are all dropped once clean. */
@@ -107,7 +109,7 @@ export class UsageFolder {
     this.subjects.trim();
     for (const [organizationId, set] of missing) {
       const externalIds = [...set];
-      const catalog = await UsageCatalog.load(this.readModels, organizationId, externalIds);
+      const catalog = await UsageCatalog.load(this.readModels, organizationId, externalIds, this.shared);
       const ids = externalIds.map((ext) => subjectKey(organizationId, ext));
       const meters = await this.readModels.loadForUpdate(METERS, ids.filter((id) => !this.meters.has(id)));
       for (const [i, externalSubscriptionId] of externalIds.entries()) {
