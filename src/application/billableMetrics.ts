@@ -1,5 +1,5 @@
 import type { Actor, AppDeps } from './context.ts';
-import { execute } from './execute.ts';
+import { executeGuarded, guardKeys } from './consistency.ts';
 import { billableMetricDecider, type BillableMetricCommand, type BillableMetricFields } from '../domain/billableMetric/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { streamName } from '../domain/shared/streams.ts';
@@ -21,8 +21,9 @@ export function getBillableMetricByCode(deps: AppDeps, organizationId: string, c
 export function createBillableMetricService(deps: AppDeps) {
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
   const metadata = () => ({ now: deps.clock.now().toISOString() });
-  const run = (actor: Actor, code: string, command: BillableMetricCommand) =>
-    execute(deps, actor, billableMetricStream(actor.organizationId, code), billableMetricDecider, command);
+  // Plans decide on the metric (it exists, its aggregation and filters): every change of it is a writer of its key.
+  const run = (actor: Actor, code: string, prepare: () => Promise<BillableMetricCommand>) =>
+    executeGuarded(deps, actor, billableMetricStream(actor.organizationId, code), billableMetricDecider, { writes: [guardKeys.metric(code)] }, prepare);
   const byId = async (metricId: string) => {
     const document = await metrics().findOne({ _id: metricId });
     if (!document) throw new NotFoundError(`billable metric ${metricId} not found`);
@@ -33,12 +34,12 @@ export function createBillableMetricService(deps: AppDeps) {
     async create(actor: Actor, input: { code: string } & BillableMetricFields): Promise<BillableMetricDocument> {
       const metricId = deps.newId();
       const data = { ...input, organizationId: actor.organizationId, metricId };
-      await run(actor, input.code, { type: 'CreateBillableMetric', data, metadata: metadata() });
+      await run(actor, input.code, async () => ({ type: 'CreateBillableMetric', data, metadata: metadata() }));
       return byId(metricId);
     },
 
     async update(actor: Actor, input: { code: string } & BillableMetricFields): Promise<BillableMetricDocument> {
-      const { state } = await run(actor, input.code, { type: 'UpdateBillableMetric', data: input, metadata: metadata() });
+      const { state } = await run(actor, input.code, async () => ({ type: 'UpdateBillableMetric', data: input, metadata: metadata() }));
       if (state.status === 'none') throw new NotFoundError(`billable metric "${input.code}" not found`);
       return byId(state.metricId);
     },
@@ -46,13 +47,15 @@ export function createBillableMetricService(deps: AppDeps) {
     /** Refused (CONFLICT) while a live plan charges the metric; answers the deleted metric. */
     async delete(actor: Actor, code: string): Promise<BillableMetricDocument> {
       const { organizationId } = actor;
-      // NOTE: a plan created between this read and the append can still reference the metric; plans must check
-      // the metric exists when they are created, which closes most of that window.
-      const plans = await deps.readModels
-        .collection<PlanUsingMetric>('plans')
-        .find({ organizationId, deletedAt: null, 'charges.billableMetricCode': code }, { sort: { code: 1 } });
-      const usedByPlanCodes = plans.map((plan) => plan.code ?? plan._id);
-      const { state } = await run(actor, code, { type: 'DeleteBillableMetric', data: { code, usedByPlanCodes }, metadata: metadata() });
+      // A plan charging the metric is a reader of its key: one created meanwhile makes this append fail and retry,
+      // and the retry reads the plans after it (consistency.ts).
+      const { state } = await run(actor, code, async () => {
+        const plans = await deps.readModels
+          .collection<PlanUsingMetric>('plans')
+          .find({ organizationId, deletedAt: null, 'charges.billableMetricCode': code }, { sort: { code: 1 } });
+        const usedByPlanCodes = plans.map((plan) => plan.code ?? plan._id);
+        return { type: 'DeleteBillableMetric', data: { code, usedByPlanCodes }, metadata: metadata() };
+      });
       if (state.status === 'none') throw new NotFoundError(`billable metric "${code}" not found`);
       return byId(state.metricId);
     },

@@ -8,6 +8,11 @@ export interface CommandResult<Event extends DomainEvent, State> {
   state: State;
   /** Global position of the last appended event; `null` when the command was an idempotent no-op. */
   position: bigint | null;
+  /**
+   * A position the read models must reach to include the stream's last event after the command (appended, or
+   * already there for a no-op): what read-your-writes waits for.
+   */
+  streamPosition: bigint | null;
 }
 
 /**
@@ -27,15 +32,15 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
     const history = recorded.map((e) => ({ type: e.type, data: e.data }) as Event);
     const state = fold(decider, history);
     const events = decider.decide(command, state);
-    if (events.length === 0) return { events, state, position: null };
     const last = recorded.at(-1);
+    if (events.length === 0) return { events, state, position: null, streamPosition: last?.position ?? null };
     try {
       const result = await eventStore.append(
         streamId,
         events.map((event) => ({ type: event.type, data: event.data, metadata })),
         { expectedRevision: last ? last.revision : 'no_stream' },
       );
-      return { events, state: events.reduce(decider.evolve, state), position: result.position };
+      return { events, state: events.reduce(decider.evolve, state), position: result.position, streamPosition: result.position };
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= maxAttempts) throw error;
     }

@@ -1,4 +1,5 @@
 import type { Actor, AppDeps } from './context.ts';
+import { executeGuarded, guardKeys, type Guards } from './consistency.ts';
 import { execute } from './execute.ts';
 import { planDecider, type MetricRef, type PlanCommand, type PlanInput, type PlanLookups } from '../domain/plan/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
@@ -31,11 +32,25 @@ export function createPlanService(deps: AppDeps) {
   const plans = () => deps.readModels.collection<PlanDocument>('plans');
   const now = () => ({ now: deps.clock.now().toISOString() });
 
+  /** The metric and tax codes the input names. */
+  function codesOf(input: PlanInput): { metricCodes: string[]; taxCodes: string[] } {
+    const charges = Array.isArray(input.charges) ? input.charges : [];
+    const listed = (codes: unknown): unknown[] => (Array.isArray(codes) ? codes : []);
+    return {
+      metricCodes: unique(charges.map((charge) => charge?.billableMetricCode)),
+      taxCodes: unique([...listed(input.taxCodes), ...listed(input.minimumCommitment?.taxCodes), ...charges.flatMap((c) => listed(c?.taxCodes))]),
+    };
+  }
+
+  /** The plan decides on the metrics it charges and the taxes it carries: a reader of their keys (consistency.ts). */
+  function guardsOf(input: PlanInput): Guards {
+    const { metricCodes, taxCodes } = codesOf(input);
+    return { reads: [...metricCodes.map(guardKeys.metric), ...taxCodes.map(guardKeys.tax)] };
+  }
+
   /** The metrics and live tax codes the input names, for the decider to check they exist. */
   async function lookupsFor(organizationId: string, input: PlanInput): Promise<PlanLookups> {
-    const charges = input.charges ?? [];
-    const metricCodes = unique(charges.map((charge) => charge.billableMetricCode));
-    const taxCodes = unique([...(input.taxCodes ?? []), ...(input.minimumCommitment?.taxCodes ?? []), ...charges.flatMap((c) => c.taxCodes ?? [])]);
+    const { metricCodes, taxCodes } = codesOf(input);
     const [metrics, taxes] = await Promise.all([
       deps.readModels.collection<MetricDocument>('billableMetrics').find({ organizationId, code: { $in: metricCodes }, deletedAt: null }),
       deps.readModels.collection<TaxDocument>('taxes').find({ organizationId, code: { $in: taxCodes }, deletedAt: null }),
@@ -43,8 +58,10 @@ export function createPlanService(deps: AppDeps) {
     return { metrics: Object.fromEntries(metrics.map((doc) => [doc.code, metricRef(doc)])), taxCodes: taxes.map((tax) => tax.code) };
   }
 
-  async function run(actor: Actor, code: string, command: PlanCommand): Promise<PlanDocument> {
-    const { state } = await execute(deps, actor, planStream(actor.organizationId, code), planDecider, command);
+  async function run(actor: Actor, code: string, command: PlanCommand | { guards: Guards; prepare: () => Promise<PlanCommand> }): Promise<PlanDocument> {
+    const stream = planStream(actor.organizationId, code);
+    const { state } =
+      'guards' in command ? await executeGuarded(deps, actor, stream, planDecider, command.guards, command.prepare) : await execute(deps, actor, stream, planDecider, command);
     if (state.status === 'none') throw new NotFoundError(`plan "${code}" not found`);
     const doc = await plans().findOne({ _id: state.planId, organizationId: actor.organizationId });
     if (!doc) throw new NotFoundError(`plan "${code}" not found`);
@@ -53,17 +70,20 @@ export function createPlanService(deps: AppDeps) {
 
   return {
     async create(actor: Actor, input: PlanInput): Promise<PlanDocument> {
-      const lookups = await lookupsFor(actor.organizationId, input);
       const chargeIds = (input.charges ?? []).map(() => deps.newId());
-      const data = { planId: deps.newId(), organizationId: actor.organizationId, input, chargeIds, lookups };
-      return run(actor, input.code, { type: 'CreatePlan', data, metadata: now() });
+      const planId = deps.newId();
+      const prepare = async (): Promise<PlanCommand> => {
+        const lookups = await lookupsFor(actor.organizationId, input);
+        return { type: 'CreatePlan', data: { planId, organizationId: actor.organizationId, input, chargeIds, lookups }, metadata: now() };
+      };
+      return run(actor, input.code, { guards: guardsOf(input), prepare });
     },
 
     /** Full replacement of the updatable fields (Lago's PUT); the code is immutable and names the plan. */
     async update(actor: Actor, input: PlanInput): Promise<PlanDocument> {
-      const lookups = await lookupsFor(actor.organizationId, input);
       const chargeIds = (input.charges ?? []).map(() => deps.newId());
-      return run(actor, input.code, { type: 'UpdatePlan', data: { input, chargeIds, lookups }, metadata: now() });
+      const prepare = async (): Promise<PlanCommand> => ({ type: 'UpdatePlan', data: { input, chargeIds, lookups: await lookupsFor(actor.organizationId, input) }, metadata: now() });
+      return run(actor, input.code, { guards: guardsOf(input), prepare });
     },
 
     /** Soft delete; the answer is the deleted plan. Subscriptions on it are the subscriptions area's concern. */

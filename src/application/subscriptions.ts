@@ -1,4 +1,5 @@
 import type { Actor, AppDeps } from './context.ts';
+import { executeGuarded, guardKeys } from './consistency.ts';
 import { execute } from './execute.ts';
 import { getCustomerByExternalId } from './customers.ts';
 import { findLiveTaxes } from './taxes.ts';
@@ -114,23 +115,31 @@ export function createSubscriptionService(deps: AppDeps) {
     /** Lago's `POST /subscriptions`: a new subscription, an idempotent repeat, or a plan change (§3.2). */
     async create(actor: Actor, input: CreateSubscriptionInput): Promise<SubscriptionDocument> {
       const { organizationId } = actor;
-      const [plan, customer, currentPlan] = await Promise.all([
-        plans().findOne({ organizationId, code: input.planCode, deletedAt: null }),
-        customerOf(organizationId, input.externalCustomerId),
-        currentPlanOf(organizationId, input.externalId),
-      ]);
-      const data = {
-        ...input,
-        subscriptionAt: iso(input.subscriptionAt),
-        endingAt: iso(input.endingAt),
-        organizationId,
-        subscriptionId: deps.newId(),
-        plan,
-        customer,
-        currentPlan,
-        overrideLookups: await overrideLookups(organizationId, plan, input.planOverrides),
+      const subscriptionId = deps.newId();
+      const prepare = async (): Promise<SubscriptionCommand> => {
+        const [plan, customer, currentPlan] = await Promise.all([
+          plans().findOne({ organizationId, code: input.planCode, deletedAt: null }),
+          customerOf(organizationId, input.externalCustomerId),
+          currentPlanOf(organizationId, input.externalId),
+        ]);
+        const data = {
+          ...input,
+          subscriptionAt: iso(input.subscriptionAt),
+          endingAt: iso(input.endingAt),
+          organizationId,
+          subscriptionId,
+          plan,
+          customer,
+          currentPlan,
+          overrideLookups: await overrideLookups(organizationId, plan, input.planOverrides),
+        };
+        return { type: 'CreateSubscription', data, metadata: metadata() };
       };
-      const { events } = await run(actor, input.externalId, { type: 'CreateSubscription', data, metadata: metadata() });
+      // The subscription decides on the customer (it exists, its currency) and the customer's currency rule on its
+      // subscriptions: both are writers of the customer's key (consistency.ts).
+      const stream = subscriptionStream(organizationId, input.externalId);
+      const guards = { writes: [guardKeys.customer(input.externalCustomerId)] };
+      const { events } = await executeGuarded(deps, actor, stream, subscriptionDecider, guards, prepare);
       return answer(organizationId, input.externalId, events, input.planCode);
     },
 

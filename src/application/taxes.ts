@@ -1,4 +1,5 @@
 import type { Actor, AppDeps } from './context.ts';
+import { executeGuarded, guardKeys } from './consistency.ts';
 import { execute } from './execute.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { streamName } from '../domain/shared/streams.ts';
@@ -24,6 +25,9 @@ export function createTaxService(deps: AppDeps) {
   const taxes = () => deps.readModels.collection<TaxDocument>('taxes');
   const metadata = () => ({ now: deps.clock.now().toISOString() });
   const run = (actor: Actor, code: string, command: TaxCommand) => execute(deps, actor, taxStream(actor.organizationId, code), taxDecider, command);
+  // Customers and plans decide on whether the tax exists: its creation and deletion are writers of its key.
+  const runGuarded = (actor: Actor, code: string, prepare: () => Promise<TaxCommand>) =>
+    executeGuarded(deps, actor, taxStream(actor.organizationId, code), taxDecider, { writes: [guardKeys.tax(code)] }, prepare);
   const byId = async (taxId: string) => {
     const document = await taxes().findOne({ _id: taxId });
     if (!document) throw new NotFoundError(`tax ${taxId} not found`);
@@ -33,7 +37,7 @@ export function createTaxService(deps: AppDeps) {
   return {
     async create(actor: Actor, input: { code: string } & TaxFields): Promise<TaxDocument> {
       const taxId = deps.newId();
-      await run(actor, input.code, { type: 'CreateTax', data: { ...input, organizationId: actor.organizationId, taxId }, metadata: metadata() });
+      await runGuarded(actor, input.code, async () => ({ type: 'CreateTax', data: { ...input, organizationId: actor.organizationId, taxId }, metadata: metadata() }));
       return byId(taxId);
     },
 
@@ -46,16 +50,19 @@ export function createTaxService(deps: AppDeps) {
     /** Refused (CONFLICT) while a live customer or plan (plan, charge or commitment level) carries the code. */
     async delete(actor: Actor, code: string): Promise<TaxDocument> {
       const { organizationId } = actor;
-      const customers = await deps.readModels
-        .collection<CustomerDocument>('customers')
-        .find({ organizationId, deletedAt: null, taxCodes: code }, { sort: { externalId: 1 } });
-      const usedByCustomerExternalIds = customers.map((customer) => customer.externalId);
-      const plans = await deps.readModels
-        .collection<PlanUsingTax>('plans')
-        .find({ organizationId, deletedAt: null, $or: [{ taxCodes: code }, { 'charges.taxCodes': code }, { 'minimumCommitment.taxCodes': code }] }, { sort: { code: 1 } });
-      const usedByPlanCodes = plans.map((plan) => plan.code ?? plan._id);
-      const data = { code, usedByCustomerExternalIds, usedByPlanCodes };
-      const { state } = await run(actor, code, { type: 'DeleteTax', data, metadata: metadata() });
+      // Customers and plans carrying the code are readers of its key: one created meanwhile makes this append fail
+      // and retry, and the retry reads them after it (consistency.ts).
+      const { state } = await runGuarded(actor, code, async () => {
+        const customers = await deps.readModels
+          .collection<CustomerDocument>('customers')
+          .find({ organizationId, deletedAt: null, taxCodes: code }, { sort: { externalId: 1 } });
+        const usedByCustomerExternalIds = customers.map((customer) => customer.externalId);
+        const plans = await deps.readModels
+          .collection<PlanUsingTax>('plans')
+          .find({ organizationId, deletedAt: null, $or: [{ taxCodes: code }, { 'charges.taxCodes': code }, { 'minimumCommitment.taxCodes': code }] }, { sort: { code: 1 } });
+        const usedByPlanCodes = plans.map((plan) => plan.code ?? plan._id);
+        return { type: 'DeleteTax', data: { code, usedByCustomerExternalIds, usedByPlanCodes }, metadata: metadata() };
+      });
       if (state.status === 'none') throw new NotFoundError(`tax "${code}" not found`);
       return byId(state.taxId);
     },

@@ -134,6 +134,102 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
     });
 
+    describe('multi-stream appends (appendMany) and stream heads', () => {
+      it('reports a stream head: null for an unknown stream, else its last revision and position', async () => {
+        expect(await store.streamHead(`${prefix}_none`)).toBeNull();
+        await store.append(`${prefix}_h`, [event('H', 1)]);
+        const last = await store.append(`${prefix}_h`, [event('H', 2), event('H', 3)]);
+        await store.append(`${prefix}_other`, [event('O', 4)]);
+        expect(await store.streamHead(`${prefix}_h`)).toEqual({ revision: 2n, position: last.position });
+      });
+
+      it('appends to several streams at once, positions in entry order; a condition-only entry appends nothing', async () => {
+        const [a, b, c] = [`${prefix}_a`, `${prefix}_b`, `${prefix}_c`];
+        const before = await store.append(b, [event('B', 0)]);
+        const result = await store.appendMany([
+          { streamId: a, events: [event('A', 1), event('A', 2)], expectedRevision: 'no_stream' },
+          { streamId: c, events: [], expectedRevision: 'no_stream' },
+          { streamId: b, events: [event('B', 3)], expectedRevision: before.nextExpectedRevision },
+        ]);
+        expect(result.streams).toEqual([
+          { streamId: a, nextExpectedRevision: 1n },
+          { streamId: c, nextExpectedRevision: null },
+          { streamId: b, nextExpectedRevision: 1n },
+        ]);
+        const log = mine(await store.readAll({ after: before.position }));
+        expect(log.map((e) => [e.streamId, e.revision, e.data])).toEqual([
+          [a, 0n, { n: 1 }],
+          [a, 1n, { n: 2 }],
+          [b, 1n, { n: 3 }],
+        ]);
+        expect(result.position).toBe(log.at(-1)!.position);
+        expect(await store.readStream(c)).toEqual([]);
+        expect(await store.headPosition()).toBe(result.position);
+      });
+
+      it('appends nothing anywhere when one expected revision does not hold (all or nothing)', async () => {
+        const [a, b, c] = [`${prefix}_a`, `${prefix}_b`, `${prefix}_c`];
+        const bAt = await store.append(b, [event('B', 0), event('B', 1)]);
+        await store.append(c, [event('C', 0)]);
+        const head = await store.headPosition();
+        const refusals = [
+          // stale revision on the last entry, after an entry that alone would pass
+          [{ streamId: a, events: [event('A', 1)], expectedRevision: 'no_stream' }, { streamId: b, events: [event('B', 2)], expectedRevision: 0n }],
+          // no_stream on an existing stream, first entry
+          [{ streamId: c, events: [event('C', 1)], expectedRevision: 'no_stream' }, { streamId: a, events: [event('A', 1)], expectedRevision: 'no_stream' }],
+          // a condition-only entry that does not hold
+          [{ streamId: a, events: [event('A', 1)], expectedRevision: 'no_stream' }, { streamId: b, events: [], expectedRevision: 0n }],
+          // stream_exists on a missing stream, condition only
+          [{ streamId: a, events: [event('A', 1)], expectedRevision: 'no_stream' }, { streamId: `${prefix}_none`, events: [], expectedRevision: 'stream_exists' }],
+        ] as const;
+        for (const entries of refusals) {
+          await expect(store.appendMany(entries.map((entry) => ({ ...entry, events: [...entry.events] })))).rejects.toBeInstanceOf(ConcurrencyError);
+        }
+        expect(await store.headPosition()).toBe(head);
+        expect(await store.readStream(a)).toEqual([]);
+        expect((await store.readStream(b)).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }]);
+        expect(await store.readStream(c)).toHaveLength(1);
+        // The same entries at the right revisions go through.
+        await store.appendMany([
+          { streamId: a, events: [event('A', 1)], expectedRevision: 'no_stream' },
+          { streamId: b, events: [], expectedRevision: bAt.nextExpectedRevision },
+          { streamId: c, events: [event('C', 1)], expectedRevision: 'stream_exists' },
+        ]);
+        expect((await store.readStream(a)).map((e) => e.data)).toEqual([{ n: 1 }]);
+        expect(await store.readStream(c)).toHaveLength(2);
+      });
+
+      it('refuses an append with no event at all, or naming a stream twice', async () => {
+        await expect(store.appendMany([{ streamId: `${prefix}_a`, events: [], expectedRevision: 'any' }])).rejects.toThrow(/at least one event/);
+        await expect(
+          store.appendMany([
+            { streamId: `${prefix}_a`, events: [event('A', 1)], expectedRevision: 'any' },
+            { streamId: `${prefix}_a`, events: [event('A', 2)], expectedRevision: 'any' },
+          ]),
+        ).rejects.toThrow(/twice/);
+        expect(await store.readStream(`${prefix}_a`)).toEqual([]);
+      });
+
+      it('lets exactly one of racing appends conditioned on the same guard revision win', async () => {
+        const guard = `${prefix}_guard`;
+        const at = await store.append(guard, [event('G', 0)]);
+        // Each racer: its own events first, then a marker on the shared guard at the revision it read.
+        const racers = Array.from({ length: 4 }, (_, i) =>
+          store.appendMany([
+            { streamId: `${prefix}_own${i}`, events: [event('Own', i)], expectedRevision: 'no_stream' },
+            { streamId: guard, events: [event('G', i + 1)], expectedRevision: at.nextExpectedRevision },
+          ]),
+        );
+        const outcomes = await Promise.allSettled(racers);
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(ConcurrencyError);
+        expect(await store.readStream(guard)).toHaveLength(2);
+        const owners = await Promise.all(racers.map((_, i) => store.readStream(`${prefix}_own${i}`)));
+        // Atomic adapters: a loser appended nothing at all. (EventStoreDB today: see atomicMultiStreamAppend.)
+        if (store.atomicMultiStreamAppend) expect(owners.filter((events) => events.length > 0)).toHaveLength(1);
+      });
+    });
+
     describe('usage appends', () => {
       const org = () => `${prefix}-org`;
       const usage = (transactionId: string, n: number, externalSubscriptionId = 'sub_a') => ({

@@ -58,6 +58,21 @@ describe('embedded event store on a file', () => {
     expect((await first.readAll()).map((e) => e.position)).toEqual([1n, 2n, 3n, 4n]);
   });
 
+  it('checks a multi-stream append against what another connection appended (two processes on one file)', async () => {
+    const first = createSqliteEventStore(openDatabase(path));
+    const second = createSqliteEventStore(openDatabase(path));
+    const guard = await first.append('guard-o_k', [{ type: 'GuardMarked', data: {}, metadata }]);
+    const entries = (own: string) => [
+      { streamId: own, events: [{ type: 'T', data: {}, metadata }], expectedRevision: 'no_stream' as const },
+      { streamId: 'guard-o_k', events: [{ type: 'GuardMarked', data: {}, metadata }], expectedRevision: guard.nextExpectedRevision },
+    ];
+    const outcomes = await Promise.allSettled([first.appendMany(entries('a')), second.appendMany(entries('b'))]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const written = [...(await first.readStream('a')), ...(await first.readStream('b'))];
+    expect(written).toHaveLength(1);
+    expect(await second.streamHead('guard-o_k')).toEqual({ revision: 1n, position: 3n });
+  });
+
   it('moves the usage events of a file written by the earlier layout, keeping their positions and dedup keys', async () => {
     const old = new DatabaseSync(path);
     old.exec(`

@@ -49,6 +49,29 @@ export interface AppendResult {
   position: bigint;
 }
 
+/**
+ * One stream's part of a multi-stream append (`appendMany`). `events` may be empty: the entry is then a condition
+ * only — the stream must be at `expectedRevision`, and nothing is appended to it.
+ */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
+export interface AppendManyResult {
+  /** Global position of the last event appended (events take positions in entry order, then event order). */
+  position: bigint;
+  /** Per entry, in input order: the stream's revision after the append (a condition-only entry: unchanged). */
+  streams: { streamId: string; nextExpectedRevision: bigint | null }[];
+}
+
+/** The last event of a stream: its revision and global position. */
+export interface StreamHead {
+  revision: bigint;
+  position: bigint;
+}
+
 export interface ReadStreamOptions {
   fromRevision?: bigint;
   maxCount?: number;
@@ -100,6 +123,20 @@ export interface EventStore {
    * Resolves only once the events are durable.
    */
   append(streamId: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Appends to several streams as one: all or nothing. Every entry's `expectedRevision` is checked first; when one
+   * does not hold, throws `ConcurrencyError` (naming that stream) and appends nothing anywhere. A stream appears at
+   * most once; at least one entry carries events. Resolves only once the events are durable. Adapters that cannot
+   * append to several streams atomically say so in `atomicMultiStreamAppend` (see the README).
+   */
+  appendMany(entries: StreamAppend[]): Promise<AppendManyResult>;
+  /**
+   * Whether `appendMany` is atomic under concurrency (embedded: one SQLite transaction). `false`: every expected
+   * revision is checked, then the streams are appended one by one, each atomically and conditionally.
+   */
+  readonly atomicMultiStreamAppend: boolean;
+  /** Revision and position of a stream's last event; `null` for an unknown (or empty) stream. */
+  streamHead(streamId: string): Promise<StreamHead | null>;
   /**
    * Appends usage batches (no read before write), each event unless its key was ever appended — across batches,
    * restarts and concurrent callers, permanently. Outcomes are in input order; a key repeated inside the batch is

@@ -18,6 +18,11 @@ export type CustomerCommand =
         existingTaxCodes: string[];
         /** Whether the customer has any subscription: its currency is then fixed (Lago's `editable?`). */
         hasSubscriptions: boolean;
+        /**
+         * The currencies of its subscriptions' plans. A customer without a currency took its first plan's: it may
+         * then be set only to that one.
+         */
+        subscriptionCurrencies?: readonly string[];
       } & CustomerFields;
       metadata: { now: string };
     }
@@ -27,7 +32,7 @@ export function decide(command: CustomerCommand, state: CustomerState): Customer
   const now = command.metadata.now;
   switch (command.type) {
     case 'UpsertCustomer': {
-      const { organizationId, externalId, customerId, sequentialId, existingTaxCodes, hasSubscriptions, ...fields } = command.data;
+      const { organizationId, externalId, customerId, sequentialId, existingTaxCodes, hasSubscriptions, subscriptionCurrencies = [], ...fields } = command.data;
       if (externalId.trim() === '') throw new ValidationError('externalId: must not be empty', 'externalId');
       if (state.status !== 'active') {
         const profile = profileOf(resolveProfile(null, fields, existingTaxCodes));
@@ -36,6 +41,9 @@ export function decide(command: CustomerCommand, state: CustomerState): Customer
       const profile = profileOf(resolveProfile(state.profile, fields, existingTaxCodes));
       if (hasSubscriptions && state.profile.currency !== null && profile.currency !== state.profile.currency) {
         throw new ValidationError(`currency: stays ${state.profile.currency} once the customer has a subscription`, 'currency');
+      }
+      if (hasSubscriptions && state.profile.currency === null && profile.currency !== null && subscriptionCurrencies.some((currency) => currency !== profile.currency)) {
+        throw new ValidationError(`currency: must be ${subscriptionCurrencies.join(', ')}, the currency of the customer's subscriptions`, 'currency');
       }
       if (JSON.stringify(profile) === JSON.stringify(profileOf(state.profile))) return [];
       const identity = { organizationId: state.organizationId, customerId: state.customerId, externalId: state.externalId };

@@ -22,6 +22,7 @@ import type {
   ResolvedEvent,
 } from '@eventstore/db-client';
 import type {
+  AppendManyResult,
   AppendResult,
   DedupedOutcome,
   EventMetadata,
@@ -31,6 +32,8 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
+  StreamHead,
   Subscription,
   UsageBatch,
   UsageReadOptions,
@@ -105,6 +108,49 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       }
       throw error;
     }
+  }
+
+  /**
+   * NOTE: not atomic. @eventstore/db-client 6.2.1 has no multi-stream append (KurrentDB 25.1's `multiStreamAppend`
+   * is issue 16), so this is the closest it can do: check every entry's expected revision (a stream read each),
+   * refusing before anything is written when one fails; then append the entries in order, each one atomically with
+   * its expected revision. A concurrent append between the checks and the appends, or a failure after the first
+   * append, leaves the earlier entries written (ConcurrencyError is still thrown). A condition-only entry is checked
+   * once, before the appends, not at them. See the README ("Consistency across aggregates").
+   */
+  async function appendMany(entries: StreamAppend[]): Promise<AppendManyResult> {
+    if (!entries.some((entry) => entry.events.length > 0)) throw new Error('appendMany needs at least one event');
+    if (new Set(entries.map((entry) => entry.streamId)).size !== entries.length) throw new Error('appendMany: a stream appears twice');
+    const heads = await Promise.all(entries.map((entry) => streamHead(entry.streamId)));
+    entries.forEach((entry, i) => checkExpected(entry.streamId, entry.expectedRevision, heads[i]?.revision ?? null));
+    let position: bigint | undefined;
+    const streams: AppendManyResult['streams'] = [];
+    for (const [i, entry] of entries.entries()) {
+      if (entry.events.length === 0) {
+        streams.push({ streamId: entry.streamId, nextExpectedRevision: heads[i]?.revision ?? null });
+        continue;
+      }
+      const result = await append(entry.streamId, entry.events, { expectedRevision: entry.expectedRevision });
+      position = result.position;
+      streams.push({ streamId: entry.streamId, nextExpectedRevision: result.nextExpectedRevision });
+    }
+    return { position: position!, streams };
+  }
+
+  async function streamHead(streamId: string): Promise<StreamHead | null> {
+    try {
+      for await (const resolved of client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })) {
+        const event = toRecorded(resolved);
+        if (!event) continue;
+        // A server that sends no position for stream reads: the head of the log is a safe (later) bound.
+        const position = event.position === UNKNOWN_POSITION ? ((await headPosition()) ?? UNKNOWN_POSITION) : event.position;
+        return { revision: event.revision, position };
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      throw error;
+    }
+    return null;
   }
 
   /**
@@ -338,6 +384,9 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
 
   return {
     append,
+    appendMany,
+    atomicMultiStreamAppend: false,
+    streamHead,
     appendUsage,
     readUsage,
     scanUsage,
@@ -351,6 +400,13 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       await client.dispose();
     },
   };
+}
+
+function checkExpected(streamId: string, expected: ExpectedRevision, current: bigint | null): void {
+  const found = current === null ? 'no stream' : current.toString();
+  if (expected === 'no_stream' && current !== null) throw new ConcurrencyError(streamId, 'no stream', found);
+  if (expected === 'stream_exists' && current === null) throw new ConcurrencyError(streamId, 'stream exists', found);
+  if (typeof expected === 'bigint' && current !== expected) throw new ConcurrencyError(streamId, expected.toString(), found);
 }
 
 function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import { v7 as timeOrderedId } from 'uuid';
 import type {
+  AppendManyResult,
   AppendResult,
   DedupedOutcome,
   EventStore,
@@ -11,6 +12,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   Subscription,
   UsageBatch,
 } from '../../application/ports/eventStore.ts';
@@ -219,6 +221,41 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
       return result;
     },
 
+    atomicMultiStreamAppend: true,
+
+    /** One transaction: every expected revision is checked under the write lock before the first insert. */
+    async appendMany(entries: StreamAppend[]): Promise<AppendManyResult> {
+      if (!entries.some((entry) => entry.events.length > 0)) throw new Error('appendMany needs at least one event');
+      if (new Set(entries.map((entry) => entry.streamId)).size !== entries.length) throw new Error('appendMany: a stream appears twice');
+      const result = await writeWhenFree((head) => {
+        const currents = entries.map((entry) => {
+          const row = q.streamRevision.get(entry.streamId) as { revision: number | bigint } | undefined;
+          const current = row ? BigInt(row.revision) : null;
+          checkExpected(entry.streamId, entry.expectedRevision, current);
+          return current;
+        });
+        let position = head;
+        const streams = entries.map((entry, i) => {
+          let revision = currents[i] ?? -1n;
+          for (const event of entry.events) {
+            revision += 1n;
+            position += 1n;
+            q.insert.run(position, event.id ?? timeOrderedId(), entry.streamId, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+          }
+          if (entry.events.length > 0) q.upsertStream.run(entry.streamId, revision);
+          return { streamId: entry.streamId, nextExpectedRevision: revision < 0n ? null : revision };
+        });
+        return { result: { position, streams }, head: position };
+      });
+      await durable();
+      return result;
+    },
+
+    async streamHead(streamId) {
+      const row = q.streamHead.get(streamId) as { revision: number | bigint; position: number | bigint } | undefined;
+      return row ? { revision: BigInt(row.revision), position: BigInt(row.position) } : null;
+    },
+
     async appendUsage(batch: UsageBatch): Promise<DedupedOutcome[]> {
       if (batch.events.length === 0) return [];
       const parts: Promise<DedupedOutcome[]>[] = [];
@@ -343,6 +380,7 @@ function prepareStatements(db: DatabaseSync) {
     head: db.prepare('SELECT position FROM log_head WHERE id = 0'),
     setHead: db.prepare('INSERT INTO log_head (id, position) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position'),
     streamRevision: db.prepare('SELECT revision FROM streams WHERE stream_id = ?'),
+    streamHead: db.prepare('SELECT e.revision AS revision, e.position AS position FROM streams s JOIN events e ON e.stream_id = s.stream_id AND e.revision = s.revision WHERE s.stream_id = ?'),
     insert: db.prepare('INSERT INTO events (position, id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     upsertStream: db.prepare(
       'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
