@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isLogLevel, type LogLevel } from './application/logger.ts';
+import { MIN_PRESET_KEY_LENGTH } from './application/organizations.ts';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -12,8 +13,9 @@ const schema = z.object({
   MONGODB_URL: z.string().optional(),
   MONGODB_DB: z.string().default('billing'),
   CLOCK: z.enum(['system', 'manual']).default('system'),
-  API_KEY: z.string().min(16, 'API_KEY must be at least 16 characters').optional(),
-  ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
+  // Preset keys are secrets an operator chose: at least 32 characters (generated ones are 256-bit).
+  API_KEY: z.string().min(MIN_PRESET_KEY_LENGTH, `must be at least ${MIN_PRESET_KEY_LENGTH} characters`).optional(),
+  ADMIN_API_KEY: z.string().min(MIN_PRESET_KEY_LENGTH, `must be at least ${MIN_PRESET_KEY_LENGTH} characters`).optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, 'LOG_LEVEL must be debug, info, warn, error or silent').default('info'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   BILLING_CLOCK_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),

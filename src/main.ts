@@ -1,11 +1,18 @@
 import './memory.ts';
 import { startBillingClock } from './application/billingClock.ts';
-import { ensureDefaultOrganization } from './bootstrap.ts';
+import { bootstrapDefaultOrganization, describeDefaultKey } from './bootstrap.ts';
 import { composeSystem } from './compose.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { createHttpServer } from './graphql/server.ts';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  // A bad setting (a short API_KEY, an unknown ROLE, …) is the operator's to fix: its message, not a stack trace.
+  console.error(`${(error as Error).message}; see the configuration table in README.md`);
+  process.exit(1);
+}
 const system = await composeSystem(config);
 const { logger } = system;
 
@@ -24,11 +31,11 @@ let http: ReturnType<typeof createHttpServer> | undefined;
 if (config.role === 'worker') {
   logger.info('projection worker running', { projections: [...(system.runner?.checkpoints().keys() ?? [])] });
 } else {
-  const key = await ensureDefaultOrganization(system, config);
+  const key = await bootstrapDefaultOrganization(system, config);
   http = createHttpServer(system.app, () => system.health());
   const port = await http.listen(config.port, config.host);
   console.log(`GraphQL API: http://localhost:${port}/graphql (GraphiQL in a browser; websockets on the same path)`);
-  if (key) console.log(`API key: ${key}`);
+  console.log(describeDefaultKey(key));
   console.log(`Clock: ${config.clock}; role: ${config.role}`);
 }
 

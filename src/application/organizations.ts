@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from './context.ts';
 import { execute } from './execute.ts';
+import { createRevocations } from './revocations.ts';
 import { organizationDecider } from '../domain/organization/index.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/shared/errors.ts';
@@ -8,6 +9,8 @@ import type { ApiKeyDocument } from '../../projections/apiKeys.ts';
 import type { OrganizationDocument } from '../../projections/organizations.ts';
 
 const KEY_PREFIX = 'bk_';
+/** The shortest preset key accepted (`API_KEY`, `ADMIN_API_KEY`): generated keys are 256-bit. */
+export const MIN_PRESET_KEY_LENGTH = 32;
 
 /** API keys are random 256-bit secrets; only their SHA-256 is stored (no slow hash needed at that entropy). */
 export function hashApiKey(key: string): string {
@@ -32,12 +35,17 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
   const adminHash = options.adminApiKey ? Buffer.from(hashApiKey(options.adminApiKey), 'hex') : null;
   const organizations = () => deps.readModels.collection<OrganizationDocument>('organizations');
   const apiKeys = () => deps.readModels.collection<ApiKeyDocument>('apiKeys');
+  // Open websockets and subscription streams end when their key is revoked, here or in another API instance.
+  const revocations = createRevocations({
+    logger: deps.logger,
+    findRevoked: async (keyIds) => (await apiKeys().find({ _id: { $in: [...keyIds] }, revokedAt: { $ne: null } })).map((key) => key._id),
+  });
 
   const run = (organizationId: string, actor: string, command: Parameters<typeof organizationDecider.decide>[0]) =>
     execute(deps, { organizationId, actor }, organizationStream(organizationId), organizationDecider, command);
 
   async function createApiKey(organizationId: string, name: string, actor: string, presetKey?: string) {
-    if (presetKey !== undefined && presetKey.length < 16) throw new ValidationError('key: must be at least 16 characters', 'key');
+    if (presetKey !== undefined && presetKey.length < MIN_PRESET_KEY_LENGTH) throw new ValidationError(`key: must be at least ${MIN_PRESET_KEY_LENGTH} characters`, 'key');
     const key = presetKey ?? generateApiKey();
     const keyId = deps.newId();
     await run(organizationId, actor, {
@@ -65,11 +73,14 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
     },
 
     createApiKey,
+    revocations,
 
     async revokeApiKey(organizationId: string, keyId: string, actor: string) {
       const existing = await apiKeys().findOne({ _id: keyId, organizationId });
       if (!existing) throw new NotFoundError(`API key ${keyId} not found`);
       await run(organizationId, actor, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: deps.clock.now().toISOString() } });
+      // Appended (and in the read models: refused by every request from now on): its open streams end now.
+      revocations.revoked(keyId);
       return (await apiKeys().findOne({ _id: keyId })) ?? existing;
     },
 

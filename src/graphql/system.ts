@@ -1,9 +1,9 @@
-import { isManualClock } from '../application/ports/clockControl.ts';
+import { isManualClock, type ManualClock } from '../application/ports/clockControl.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import { ForbiddenError } from '../domain/shared/errors.ts';
 import { QUARANTINE, type QuarantineDocument } from '../../projections/quarantine.ts';
 import { organizationOf } from './auth.ts';
-import { builder } from './builder.ts';
+import { builder, type GraphQLContext } from './builder.ts';
 import { connectionOf, paginate } from './connection.ts';
 
 const ClockInfo = builder.objectRef<{ mode: string; now: Date }>('Clock').implement({
@@ -22,9 +22,20 @@ const AuditEvent = builder.objectRef<RecordedEvent>('AuditEvent').implement({
     position: t.string({ resolve: (e) => e.position.toString() }),
     recordedAt: t.field({ type: 'DateTime', resolve: (e) => e.metadata.recordedAt }),
     actor: t.string({ nullable: true, resolve: (e) => (typeof e.metadata.actor === 'string' ? e.metadata.actor : null) }),
-    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
+    data: t.field({ type: 'JSON', description: 'The event data, secrets left out (an API key\'s hash never leaves the server).', resolve: (e) => publicData(e.data) }),
   }),
 });
+
+/** Event data fields that stand for a secret: the log keeps them, nothing outside the server ever sees them. */
+const SECRET_FIELDS = ['keyHash'] as const;
+
+/** An event's data without its secret fields (a copy only when there is one to leave out). */
+export function publicData(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || !SECRET_FIELDS.some((field) => field in data)) return data;
+  const copy: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+  for (const field of SECRET_FIELDS) delete copy[field];
+  return copy;
+}
 
 const AdvanceClockInput = builder.inputType('AdvanceClockInput', {
   fields: (t) => ({ to: t.field({ type: 'DateTime', required: true }) }),
@@ -37,14 +48,26 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * The clock the caller may move, or FORBIDDEN: the one check for `advanceClock`. Today there is one manual clock,
+ * shared by every organization, so only the operator (the admin key) moves it. Per-organization test clocks would
+ * answer the caller's own clock here, for its organization key, without touching the mutation.
+ */
+function movableClock(ctx: GraphQLContext): ManualClock {
+  const { clock } = ctx.app.deps;
+  if (!isManualClock(clock)) throw new ForbiddenError('advanceClock needs CLOCK=manual; this server runs on the system clock');
+  ctx.app.organizations.requireAdmin(ctx.principal);
+  return clock;
+}
+
 builder.mutationFields((t) => ({
   advanceClock: t.field({
     type: ClockInfo,
-    description: 'Moves the manual clock forward. Refused with FORBIDDEN unless the server runs with CLOCK=manual.',
+    description:
+      "Moves the manual clock forward. The operator's: needs the ADMIN_API_KEY (the clock is every organization's), and CLOCK=manual; FORBIDDEN otherwise.",
     args: { input: t.arg({ type: AdvanceClockInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { clock } = ctx.app.deps;
-      if (!isManualClock(clock)) throw new ForbiddenError('advanceClock needs CLOCK=manual; this server runs on the system clock');
+      const clock = movableClock(ctx);
       await clock.advance(input.to);
       // The billing clock's step for subscriptions: start, switch and end what the new time has passed.
       await ctx.app.subscriptions.activateDue(clock.now());

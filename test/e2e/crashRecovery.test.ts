@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keyOf } from '../support/process.ts';
 
 const ADMIN = 'admin-key-for-crash-test-0123456789';
 const root = new URL('../..', import.meta.url).pathname;
@@ -20,7 +21,7 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; port: numb
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const port = /localhost:(\d+)\/graphql/.exec(out)?.[1];
-      const key = /^API key: (\S+)$/m.exec(out)?.[1];
+      const key = keyOf(out, dataDir);
       if (port && key) {
         clearTimeout(timer);
         resolve({ child, port: Number(port), key });

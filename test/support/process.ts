@@ -1,9 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const ADMIN = 'admin-key-for-e2e-tests-0123456789';
 const root = new URL('../..', import.meta.url).pathname;
 
 export type ServerProcess = { child: ChildProcess; port: number; key: string; output: () => string };
+
+/**
+ * The default key as a start announces it: printed on the first start only; later starts say where it is saved
+ * (`$DATA_DIR/api-key`), and it is read from there. Undefined until the line is out.
+ */
+export function keyOf(out: string, dataDir: string): string | undefined {
+  const line = /^API key: (.*)$/m.exec(out)?.[1];
+  if (line === undefined) return undefined;
+  return /^\S+$/.test(line) ? line : readFileSync(join(dataDir, 'api-key'), 'utf8').trim();
+}
 
 /** Starts `node src/main.ts` as `npm start` does (projections in a worker thread) and resolves with its port and key. */
 export function startServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
@@ -18,7 +30,7 @@ export function startServer(dataDir: string, env: Record<string, string> = {}): 
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const port = /localhost:(\d+)\/graphql/.exec(out)?.[1];
-      const key = /^API key: (\S+)$/m.exec(out)?.[1];
+      const key = keyOf(out, dataDir);
       if (port && key) {
         clearTimeout(timer);
         resolve({ child, port: Number(port), key, output: () => out });

@@ -6,7 +6,7 @@ import { composeSystem, type System, type SystemOverrides } from '../../src/comp
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createHttpServer } from '../../src/graphql/server.ts';
 
-export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
+export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef';
 
 export interface TestServer {
   url: string;
@@ -17,6 +17,8 @@ export interface TestServer {
   apiKey: string;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>;
   ws(key: string | null): Client;
+  /** Moves the manual clock (`CLOCK=manual`) with the admin key, the operator's; fails on any error. */
+  advanceClock(to: string): Promise<void>;
   /** Waits until every read model has folded the whole log, re-folds included (ingestion acknowledges first). */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -58,6 +60,10 @@ export async function startTestServer(env: Record<string, string> = {}, override
       // Re-folds started on the way finish in the background: wait for them too.
       const deadline = Date.now() + 10_000;
       while (system.projections.status().stale.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    async advanceClock(this: TestServer, to: string) {
+      const result = await this.gql('mutation($to: DateTime!) { advanceClock(input: {to: $to}) { now } }', { to }, ADMIN_KEY);
+      if (result.errors) throw new Error(`advanceClock(${to}): ${JSON.stringify(result.errors)}`);
     },
     ws(key) {
       const client = createClient({

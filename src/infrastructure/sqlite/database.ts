@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
  * power loss alike.
  */
 export function openDatabase(path: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): DatabaseSync {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createOwnerOnly(path);
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL');
   // NORMAL (WAL): a commit does not wait for the disk, and a power loss can only lose the latest commits whole.
@@ -19,6 +19,19 @@ export function openDatabase(path: string, options: { synchronous?: 'FULL' | 'NO
   db.exec('PRAGMA journal_size_limit = 67108864');
   db.exec('PRAGMA foreign_keys = ON');
   return db;
+}
+
+/**
+ * Secrets hygiene: a database file this process creates is the owner's only (0600), in a directory created the
+ * owner's only (0700). SQLite creates the file's `-wal` and `-shm` with the file's own permissions, so they are
+ * 0600 too. Existing files and directories keep the permissions their operator gave them.
+ */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (existsSync(path)) return;
+  // An empty file is an empty database to SQLite; 'a' never truncates one created meanwhile by another process.
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
 }
 
 /** Runs `work` inside one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */
@@ -51,8 +64,6 @@ export function transactionNow<T>(db: DatabaseSync, work: () => T): T {
     throw error;
   } finally {
     db.exec('PRAGMA busy_timeout = 5000');
-  // The WAL is reused from its start after each complete checkpoint; past this size it is also cut back.
-  db.exec('PRAGMA journal_size_limit = 67108864');
   }
   try {
     const result = work();

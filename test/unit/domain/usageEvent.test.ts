@@ -31,6 +31,11 @@ describe('usage event validation', () => {
     ['properties that are an array', { ...base, properties: [1, 2] }, 'INVALID_PROPERTIES'],
     ['properties over 16 KiB', { ...base, properties: { blob: 'x'.repeat(20_000) } }, 'TOO_LARGE'],
     ['a preciseTotalAmountCents in exponent notation', { ...base, preciseTotalAmountCents: '1e3' }, 'VALUE_NOT_DECIMAL'],
+    ['a lone surrogate in the transactionId', { ...base, transactionId: 'tx\ud800' }, 'INVALID_FIELD'],
+    ['a lone surrogate in the externalSubscriptionId', { ...base, externalSubscriptionId: '\udc00' }, 'INVALID_FIELD'],
+    ['a lone surrogate in the code', { ...base, code: 'calls\udbff' }, 'INVALID_FIELD'],
+    ['a lone surrogate in a timestamp', { ...base, timestamp: '2030-03-10T12:00:00Z\ud800' }, 'INVALID_FIELD'],
+    ['a lone surrogate in preciseTotalAmountCents', { ...base, preciseTotalAmountCents: '1\ud800' }, 'INVALID_FIELD'],
   ];
   for (const [label, input, code] of rejected) {
     it(`rejects ${label} with ${code}`, () => {
@@ -49,6 +54,19 @@ describe('usage event validation', () => {
     expect(validateUsageEvent({ ...base, properties: { gb: '1e3' } }, sum, window)).toMatchObject({ code: 'VALUE_NOT_DECIMAL' });
     expect(validateUsageEvent({ ...base, properties: { gb: '5.' } }, sum, window)).toMatchObject({ code: 'VALUE_NOT_DECIMAL' });
     expect(validateUsageEvent({ ...base, properties: { gb: 'lots' } }, { aggregationType: 'COUNT', fieldName: null }, window)).not.toHaveProperty('message');
+  });
+
+  it('rejects a lone surrogate anywhere in properties (keys, values, nested) with INVALID_FIELD, whatever the backslashes around it (property)', () => {
+    const piece = fc.constantFrom('a', '\\', '\\u', 'ud800', '\ud800', '\udfff', '\ud83d\ude00', '"', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), fc.boolean(), fc.boolean(), (pieces, asKey, nested) => {
+        const text = pieces.join('');
+        const leaf = asKey ? { [text]: 1 } : { v: text };
+        const result = validateUsageEvent({ ...base, properties: nested ? { outer: [leaf] } : leaf }, null, window);
+        if (text.isWellFormed()) expect(result).toHaveProperty('properties');
+        else expect(result).toMatchObject({ code: 'INVALID_FIELD', message: expect.stringMatching(/^properties/) });
+      }),
+    );
   });
 
   it('accepts a numeric field that is absent (it simply does not count, as in Lago)', () => {
