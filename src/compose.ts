@@ -151,6 +151,11 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
       usageWrites.changed(result.position);
       return result;
     },
+    appendMany: async (...args: Parameters<EventStore['appendMany']>) => {
+      const result = await eventStore.appendMany(...args);
+      usageWrites.changed(result.position);
+      return result;
+    },
   });
   const deps: AppDeps = {
     eventStore: appending,
@@ -197,6 +202,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
       };
     },
     async close() {
+      app.organizations.revocations.close();
       await host.stop();
       await eventStore.close();
       await readModels.close();

@@ -1,12 +1,13 @@
 import type { AppDeps } from './context.ts';
 import { immediateTurns } from './turns.ts';
 import { RateLimitedError, ValidationError } from '../domain/shared/errors.ts';
+import { BODY_LIMITS } from '../domain/shared/limits.ts';
 import { subjectKey } from '../../projections/usageStore.ts';
 import { isRejection, validateUsageEvent, type UsageEventInput, type ValidUsageEvent } from '../domain/usage/validateEvent.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 
-export const MAX_BATCH = 10_000;
+export const MAX_BATCH = BODY_LIMITS.eventsPerBatch;
 /** How long an ingestion request waits for usage to come within the lag bound before RATE_LIMITED. */
 const LAG_WAIT_MS = 2_000;
 /** Events validated per turn. */
@@ -119,7 +120,8 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   }
 
   async function lookups(organizationId: string, inputs: UsageEventInput[]) {
-    const externalIds = [...new Set(inputs.map((e) => e.externalSubscriptionId).filter((c): c is string => typeof c === 'string'))];
+    // An ill-formed id is rejected by its event's validation (INVALID_FIELD): it is never looked up.
+    const externalIds = [...new Set(inputs.map((e) => e.externalSubscriptionId).filter((c): c is string => typeof c === 'string' && c.isWellFormed()))];
     const [metricsByCode, subscriptionIds] = await Promise.all([liveMetrics(organizationId), existing(organizationId, externalIds)]);
     return { metrics: metricsByCode, subscriptions: subscriptionIds };
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AGGREGATION_TYPES, ROUNDING_FUNCTIONS } from '../domain/billableMetric/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
+import { LIST_LIMITS } from '../domain/shared/limits.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
@@ -49,7 +50,16 @@ const definitionFields = {
   weightedInterval: z.literal('SECONDS').nullish(),
   roundingFunction: z.enum(ROUNDING_FUNCTIONS).nullish(),
   roundingPrecision: z.number().int().nullish(),
-  filters: z.array(z.object({ key: text(), values: z.array(z.string().max(255, 'at most 255 characters')) })).nullish(),
+  // The caps are the domain's (validate.ts); checked here too so a huge list costs no more than its parsing.
+  filters: z
+    .array(
+      z.object({
+        key: text(),
+        values: z.array(z.string().max(255, 'at most 255 characters')).max(LIST_LIMITS.filterValues, `at most ${LIST_LIMITS.filterValues.toLocaleString('en-US')} values`),
+      }),
+    )
+    .max(LIST_LIMITS.filterKeys, `at most ${LIST_LIMITS.filterKeys} filter keys`)
+    .nullish(),
 };
 const createSchema = z.object({ code: identifier, name: text().min(1, 'must not be empty'), aggregationType: z.enum(AGGREGATION_TYPES), ...definitionFields });
 const updateSchema = z.object({ code: identifier, name: text().nullish(), aggregationType: z.enum(AGGREGATION_TYPES).nullish(), ...definitionFields });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CustomerMetadataEntry } from '../domain/customer/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
+import { LIST_LIMITS } from '../domain/shared/limits.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { OrganizationDocument } from '../../projections/organizations.ts';
 import { organizationOf } from './auth.ts';
@@ -107,8 +108,12 @@ const upsertSchema = z.object({
   timezone: z.string().max(64, 'at most 64 characters').nullish(),
   invoiceGracePeriod: z.number().int().nullish(),
   netPaymentTerm: z.number().int().nullish(),
-  taxCodes: z.array(z.string()).nullish(),
-  metadata: z.array(z.object({ key: z.string(), value: z.string(), displayInInvoice: z.boolean().nullish() })).nullish(),
+  // Caps first: a list past its cap is refused before the taxes it names are looked up.
+  taxCodes: z.array(z.string()).max(LIST_LIMITS.taxCodes, `at most ${LIST_LIMITS.taxCodes} tax codes`).nullish(),
+  metadata: z
+    .array(z.object({ key: z.string(), value: z.string(), displayInInvoice: z.boolean().nullish() }))
+    .max(LIST_LIMITS.customerMetadata, `at most ${LIST_LIMITS.customerMetadata} entries`)
+    .nullish(),
 });
 const deleteSchema = z.object({ externalId: identifier });
 

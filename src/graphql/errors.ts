@@ -22,8 +22,68 @@ export function domainToGraphQL(error: DomainError, path?: readonly (string | nu
 }
 
 /**
- * Yoga's error mask: typed domain errors keep their message and get `extensions.code`; everything else becomes
- * a generic INTERNAL error with no stack or message leak (the original is logged).
+ * Errors about the request itself rather than its input, as Yoga, the parser or our limits raise them, and the
+ * documented code and HTTP status each one is answered with (README "Errors"): a request that cannot be read as
+ * one GraphQL operation is BAD_REQUEST, one asking for too much work QUERY_TOO_COMPLEX, a body past the cap
+ * REQUEST_ENTITY_TOO_LARGE. Always that status, whatever the client accepts.
+ */
+const REQUEST_ERRORS: Record<string, { code: string; status: number }> = {
+  BAD_REQUEST: { code: 'BAD_REQUEST', status: 400 },
+  GRAPHQL_PARSE_FAILED: { code: 'BAD_REQUEST', status: 400 },
+  OPERATION_RESOLUTION_FAILURE: { code: 'BAD_REQUEST', status: 400 },
+  QUERY_TOO_COMPLEX: { code: 'QUERY_TOO_COMPLEX', status: 400 },
+  REQUEST_ENTITY_TOO_LARGE: { code: 'REQUEST_ENTITY_TOO_LARGE', status: 413 },
+};
+
+/** One of the request errors above, with only what a client needs: message, code, status (no `originalError`). */
+function requestLevel(error: GraphQLError, rawCode: string): GraphQLError | null {
+  const known = REQUEST_ERRORS[rawCode];
+  if (!known) return null;
+  const http = error.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
+  // Yoga's own 4xx (405 for a mutation over GET) is kept; anything else is the code's status.
+  const status = http?.status !== undefined && http.status >= 400 && http.status < 500 ? http.status : known.status;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { code: known.code, http: { status, ...(http?.headers ? { headers: http.headers } : {}) } },
+  });
+}
+
+/** An error as a websocket sends it: the HTTP status (which Yoga strips from HTTP answers) left out. */
+export function forSocket(error: GraphQLError): GraphQLError {
+  if (!error.extensions?.http) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+}
+
+/** A request error answered before Yoga sees the request (unknown path, body past the cap, no parser for it). */
+export function requestError(code: string, status: number, message: string) {
+  return { status, body: { message, extensions: { code } } };
+}
+
+/**
+ * A request Yoga has no parser for (another content type, another method) gets a JSON error with a documented
+ * code instead of Yoga's empty 415.
+ */
+export function useRequestErrors(): Plugin {
+  return {
+    onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
+      if (requestParser) return;
+      const readable = request.method === 'GET' || request.method === 'POST';
+      const error = readable
+        ? requestError('BAD_REQUEST', 415, 'unsupported content type: send application/json (or a GET with the query in the URL)')
+        : requestError('BAD_REQUEST', 405, `method ${request.method} not allowed: use POST (or GET for queries)`);
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...(readable ? {} : { allow: 'GET, POST' }) };
+      endResponse(new fetchAPI.Response(JSON.stringify({ errors: [error.body] }), { status: error.status, headers }));
+    },
+  };
+}
+
+/**
+ * Yoga's error mask: typed domain errors keep their message and get `extensions.code`; request errors get their
+ * documented code and status (above); everything else becomes a generic INTERNAL error with no stack or message
+ * leak (the original is logged).
  */
 export function maskError(log: (error: unknown) => void) {
   return (error: unknown): Error => {
@@ -34,6 +94,10 @@ export function maskError(log: (error: unknown) => void) {
     // A GraphQLError is about the request itself (parse, validation, variable or scalar coercion, possibly
     // wrapping the scalar's own GraphQLError): bad input, never an internal failure.
     if (original instanceof GraphQLError) {
+      const code = original.extensions?.code;
+      const syntax = code === undefined && original.message.startsWith('Syntax Error:');
+      const request = requestLevel(original, syntax ? 'GRAPHQL_PARSE_FAILED' : typeof code === 'string' ? code : '');
+      if (request) return request;
       if (original.extensions?.code && original.extensions.code !== 'BAD_USER_INPUT') return original;
       return withCode(error instanceof GraphQLError ? error : original, 'VALIDATION');
     }

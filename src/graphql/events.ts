@@ -9,6 +9,7 @@ import { actorOf, organizationOf } from './auth.ts';
 import { BillableMetric } from './billableMetrics.ts';
 import { builder, type GraphQLContext } from './builder.ts';
 import { BillingSubscription } from './subscriptions.ts';
+import { CHECKS_OWN_STRINGS } from './wellFormed.ts';
 
 /** An accepted event as the debugger shows it: read from the log itself (no copy of it is kept anywhere else). */
 type UsageEventView = IngestedUsageEvent & { position: bigint };
@@ -159,6 +160,8 @@ builder.mutationFields((t) => ({
   createEvent: t.field({
     type: CreateEventPayload,
     description: 'Ingests one usage event; its outcome says ACCEPTED, DUPLICATE or REJECTED (with a code).',
+    // Ill-formed strings are checked per event (INVALID_FIELD), not by the schema-wide check (wellFormed.ts).
+    extensions: { [CHECKS_OWN_STRINGS]: true },
     args: { input: t.arg({ type: UsageEventInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const [outcome] = await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), [input], ctx.request?.signal);
@@ -168,6 +171,7 @@ builder.mutationFields((t) => ({
   createEvents: t.field({
     type: CreateEventsPayload,
     description: 'Ingests up to 10,000 usage events; one bad event never fails its batch.',
+    extensions: { [CHECKS_OWN_STRINGS]: true },
     args: { input: t.arg({ type: CreateEventsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ outcomes: await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), input.events, ctx.request?.signal) }),
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PlanDocument } from '../../projections/plans.ts';
-import type { PlanInput } from '../domain/plan/index.ts';
+import { assertPlanListCaps, type PlanInput } from '../domain/plan/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
@@ -21,9 +21,10 @@ const DeletePlanInput = builder.inputType('DeletePlanInput', { fields: (t) => ({
 const planHeader = z.looseObject({ code: identifier, name: text().min(1, 'must not be empty') });
 const deleteSchema = z.object({ code: identifier });
 
-/** The GraphQL input as the domain's `PlanInput`, the name trimmed. */
+/** The GraphQL input as the domain's `PlanInput`, the name trimmed; list caps checked before any lookup. */
 function planInputOf(input: Record<string, unknown>): PlanInput {
   const header = parseInput(planHeader, input);
+  assertPlanListCaps(input, 'input');
   return { ...(input as unknown as PlanInput), code: header.code, name: header.name };
 }
 

@@ -8,9 +8,10 @@ import './usage.ts';
 import './usageUpdates.ts';
 import './events.ts';
 import './system.ts';
+import { requireWellFormedInput } from './wellFormed.ts';
 
-/** The executable schema, assembled from one file per area. */
-export const schema = builder.toSchema();
+/** The executable schema, assembled from one file per area; every root field refuses ill-formed strings (wellFormed.ts). */
+export const schema = requireWellFormedInput(builder.toSchema());
 
 /** The committed `schema.graphql`: sorted so diffs show real changes only. */
 export function printSortedSchema(): string {

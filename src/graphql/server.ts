@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { App } from '../application/app.ts';
 import type { SystemHealth } from '../compose.ts';
 import { DomainError } from '../domain/shared/errors.ts';
+import { BODY_LIMITS } from '../domain/shared/limits.ts';
 import type { GraphQLContext } from './builder.ts';
-import { domainToGraphQL, maskError, useValidationCodes } from './errors.ts';
+import { domainToGraphQL, forSocket, maskError, requestError, useRequestErrors, useValidationCodes } from './errors.ts';
 import { createLoaders } from './loaders.ts';
+import { useRequestLimits } from './requestLimits.ts';
+import { REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON, useRevocation } from './revocation.ts';
 import { schema } from './schema.ts';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -36,6 +39,9 @@ function useIngestionAdmission(app: App): import('graphql-yoga').Plugin {
     },
   };
 }
+
+/** `/graphql`, with or without a query string (GET requests carry the operation there). */
+const isGraphQLPath = (url: string | undefined) => url === '/graphql' || url?.startsWith('/graphql?') === true;
 
 export interface HttpServer {
   server: Server;
@@ -72,8 +78,20 @@ function timed(res: ServerResponse): void {
   }) as ServerResponse['writeHead'];
 }
 
-/** Yoga's own cap on one request body (25 MB): what a request without a length is counted as. */
-const MAX_BODY = 25_000_000;
+/**
+ * A response written before its request's body was read to its end (a body without a length cut at the cap) closes
+ * the connection after it: the unread rest must not be taken for the next request on a kept-alive socket.
+ */
+function closedIfUnread(req: IncomingMessage, res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    return writeHead(...args);
+  }) as ServerResponse['writeHead'];
+}
+
+/** The cap on one request body (also what a request without a length is counted as); past it, 413. */
+const MAX_BODY = BODY_LIMITS.bodyBytes;
 /** A body this large is an ingestion batch more often than not (1,000 events are ~100 KB). */
 const LARGE_BODY = 64_000;
 
@@ -93,6 +111,12 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       next.start();
     }
   };
+  /** An error answered before Yoga (its body drained, unread). */
+  const answer = (req: IncomingMessage, res: ServerResponse, error: ReturnType<typeof requestError>) => {
+    res.writeHead(error.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [error.body] }));
+    req.resume();
+  };
   const refuse = (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify({ errors: [{ message: 'too many requests in flight; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } }] }));
@@ -101,6 +125,7 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
   let largeInFlight = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse, length: number) => {
     timed(res);
+    closedIfUnread(req, res);
     const large = length > LARGE_BODY;
     inFlight += 1;
     bytesInFlight += length;
@@ -120,7 +145,8 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     landingPage: false,
     graphiql: { subscriptionsProtocol: 'WS', title: 'Billing engine' },
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
-    plugins: [useValidationCodes(), useIngestionAdmission(app)],
+    maxRequestBodySize: MAX_BODY,
+    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation()],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
       return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
@@ -138,7 +164,10 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       res.end(JSON.stringify(req.url === '/health' ? { status: status.live ? 'ok' : 'failing', ...status } : status));
       return;
     }
+    if (!isGraphQLPath(req.url)) return answer(req, res, requestError('NOT_FOUND', 404, 'not found: the API is at /graphql (and /health, /ready)'));
     const length = Number(req.headers['content-length'] ?? (req.method === 'POST' ? MAX_BODY : 0)) || 0;
+    // Past the body cap: refused at once, unread (a body without a length is cut at the cap while read).
+    if (length > MAX_BODY) return answer(req, res, requestError('REQUEST_ENTITY_TOO_LARGE', 413, `request body too large: at most ${MAX_BODY} bytes`));
     // A large body is almost surely an ingestion batch: no more of them are read and parsed at once than ingestion
     // takes, and none while it refuses work (refused unread, at no cost).
     const large = length > LARGE_BODY;
@@ -172,12 +201,19 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
       onConnect: async (ctx) => {
         // A socket without a valid key is closed at once (4403), before any operation runs.
+        let principal: Awaited<ReturnType<typeof app.organizations.authenticate>>;
         try {
-          await app.organizations.authenticate(authorizationFrom({ connectionParams: ctx.connectionParams ?? {} }));
-          return true;
+          principal = await app.organizations.authenticate(authorizationFrom({ connectionParams: ctx.connectionParams ?? {} }));
         } catch {
           return false;
         }
+        // Revoking the key closes the socket (4403 "API key revoked"), here or from another API instance (revocation.ts).
+        const { socket } = ctx.extra;
+        if (principal.keyId !== null && socket.readyState === socket.OPEN) {
+          const unwatch = app.organizations.revocations.watch(principal.keyId, () => socket.close(REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON));
+          socket.once('close', unwatch);
+        }
+        return true;
       },
       onSubscribe: async (ctx, _id, params) => {
         const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -186,9 +222,17 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
           socket: ctx.extra.socket,
           params,
         });
-        const document = parse(params.query);
-        const errors = validate(enveloped, document);
-        if (errors.length > 0) return errors as GraphQLError[];
+        // A syntax error or a limit passed (requestLimits.ts) is answered as an error of this operation, with its
+        // documented code, rather than closing the socket.
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(params.query);
+          const errors = validate(enveloped, document);
+          if (errors.length > 0) return (errors as readonly GraphQLError[]).map((error) => forSocket(maskError(() => {})(error) as GraphQLError));
+        } catch (error) {
+          if (error instanceof GraphQLError) return [forSocket(maskError(() => {})(error) as GraphQLError)];
+          throw error;
+        }
         let contextValue: unknown;
         try {
           contextValue = await contextFactory();

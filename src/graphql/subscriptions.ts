@@ -5,6 +5,7 @@ import type { PlanDocument } from '../../projections/plans.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 import { applicableTimezone } from '../application/subscriptions.ts';
 import { currentBillingPeriod, type CurrentBillingPeriod } from '../billing/periods/index.ts';
+import { assertPlanListCaps } from '../domain/plan/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import type { PlanOverrides } from '../domain/subscription/index.ts';
 import { organizationOf } from './auth.ts';
@@ -177,6 +178,12 @@ const createSchema = z.object({
   planOverrides: overrides,
 });
 const updateSchema = z.object({ externalId: identifier, name: text().nullish(), endingAt: date.nullish(), planOverrides: overrides });
+/** The input's shape (zod), then the overrides' list caps, before the application looks anything up for them. */
+function withOverrides<T extends { planOverrides?: unknown }>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = parseInput(schema, input);
+  assertPlanListCaps(parsed.planOverrides as Parameters<typeof assertPlanListCaps>[0], 'input.planOverrides');
+  return parsed;
+}
 const terminateSchema = z.object({
   externalId: identifier,
   status: z.enum(['ACTIVE', 'PENDING'], 'must be ACTIVE or PENDING').nullish(),
@@ -214,14 +221,14 @@ builder.mutationFields((t) => ({
     description: 'Subscribes a customer to a plan, or changes the plan of an active externalId. Repeating it is a no-op.',
     args: { input: t.arg({ type: CreateSubscriptionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
-      subscription: await inInput(() => ctx.app.subscriptions.create(actorFrom(ctx), parseInput(createSchema, input))),
+      subscription: await inInput(() => ctx.app.subscriptions.create(actorFrom(ctx), withOverrides(createSchema, input))),
     }),
   }),
   updateSubscription: t.field({
     type: SubscriptionPayload,
     args: { input: t.arg({ type: UpdateSubscriptionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
-      subscription: await inInput(() => ctx.app.subscriptions.update(actorFrom(ctx), parseInput(updateSchema, input))),
+      subscription: await inInput(() => ctx.app.subscriptions.update(actorFrom(ctx), withOverrides(updateSchema, input))),
     }),
   }),
   terminateSubscription: t.field({

@@ -8,7 +8,7 @@ describe('billing clock', () => {
   let server: TestServer;
   beforeEach(async () => {
     server = await startTestServer({ CLOCK: 'manual' });
-    await server.gql('mutation { advanceClock(input: {to: "2030-01-10T00:00:00Z"}) { now } }');
+    await server.advanceClock('2030-01-10T00:00:00Z');
     await server.gql('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
     await createPlanWith(server, 'basic', [{ billableMetricCode: 'calls' }]);
     await server.gql('mutation { createCustomer(input: {externalId: "c1", currency: "EUR"}) { customer { externalId } } }');

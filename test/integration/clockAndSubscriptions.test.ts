@@ -8,17 +8,36 @@ describe('clock', () => {
   it('advances in manual mode and only forward', async () => {
     server = await startTestServer({ CLOCK: 'manual' });
     const moved = await server.gql<{ advanceClock: { mode: string; now: string } }>(
-      'mutation { advanceClock(input: {to: "2031-02-03T04:05:06.000Z"}) { mode now } }',
+      'mutation { advanceClock(input: {to: "2031-02-03T04:05:06.000Z"}) { mode now } }', {}, ADMIN_KEY,
     );
     expect(moved.data?.advanceClock).toEqual({ mode: 'MANUAL', now: '2031-02-03T04:05:06.000Z' });
     expect((await server.gql<{ clock: { now: string } }>('{ clock { now } }')).data?.clock.now).toBe('2031-02-03T04:05:06.000Z');
-    const back = await server.gql('mutation { advanceClock(input: {to: "2030-01-01T00:00:00Z"}) { now } }');
+    const back = await server.gql('mutation { advanceClock(input: {to: "2030-01-01T00:00:00Z"}) { now } }', {}, ADMIN_KEY);
     expect(back.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', field: 'to' });
+  });
+
+  it("is the operator's: an organization key cannot move it (FORBIDDEN), the admin key can", async () => {
+    server = await startTestServer({ CLOCK: 'manual' });
+    const before = (await server.gql<{ clock: { now: string } }>('{ clock { now } }')).data!.clock.now;
+    const refused = await server.gql('mutation { advanceClock(input: {to: "2031-02-03T04:05:06.000Z"}) { now } }');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.errors?.[0]?.message).toMatch(/ADMIN_API_KEY/);
+    expect((await server.gql<{ clock: { now: string } }>('{ clock { now } }')).data!.clock.now).toBe(before);
+    expect((await server.system.app.deps.eventStore.readAll()).some((e) => e.type.startsWith('Clock'))).toBe(false);
+    const moved = await server.gql<{ advanceClock: { now: string } }>('mutation { advanceClock(input: {to: "2031-02-03T04:05:06.000Z"}) { now } }', {}, ADMIN_KEY);
+    expect(moved.errors).toBeUndefined();
+    expect(moved.data?.advanceClock.now).toBe('2031-02-03T04:05:06.000Z');
+  });
+
+  it('cannot be moved at all without ADMIN_API_KEY configured (FORBIDDEN)', async () => {
+    server = await startTestServer({ CLOCK: 'manual', ADMIN_API_KEY: '' });
+    const refused = await server.gql('mutation { advanceClock(input: {to: "2031-02-03T04:05:06.000Z"}) { now } }');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('stamps events with the manual time', async () => {
     server = await startTestServer({ CLOCK: 'manual' });
-    await server.gql('mutation { advanceClock(input: {to: "2031-01-01T00:00:00.000Z"}) { now } }');
+    await server.advanceClock('2031-01-01T00:00:00.000Z');
     const org = await server.gql<{ createOrganization: { organization: { id: string } } }>(
       'mutation { createOrganization(input: {name: "Later"}) { organization { id } } }', {}, ADMIN_KEY,
     );
@@ -35,7 +54,7 @@ describe('clock', () => {
 
   it('rejects a malformed instant with VALIDATION', async () => {
     server = await startTestServer({ CLOCK: 'manual' });
-    const result = await server.gql('mutation { advanceClock(input: {to: "tomorrow"}) { now } }');
+    const result = await server.gql('mutation { advanceClock(input: {to: "tomorrow"}) { now } }', {}, ADMIN_KEY);
     expect(result.errors?.[0]?.extensions?.code).toBe('VALIDATION');
   });
 });

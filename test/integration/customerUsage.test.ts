@@ -42,7 +42,7 @@ const send = (events: Record<string, unknown>[]) => ok<{ createEvents: { accepte
 
 beforeAll(async () => {
   server = await startTestServer({ CLOCK: 'manual' });
-  await ok(`mutation { advanceClock(input: {to: "${NOW}"}) { now } }`);
+  await server.advanceClock(NOW);
   await ok('mutation { createTax(input: {code: "vat", name: "VAT", rate: "20"}) { tax { code } } }');
   const metric = (input: Record<string, unknown>) => ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { code } } }', { input });
   await metric({ code: 'calls', name: 'Calls', aggregationType: 'COUNT', filters: [{ key: 'region', values: ['eu', 'us'] }] });

@@ -27,7 +27,7 @@ describe('event ingestion over GraphQL', () => {
 
   beforeEach(async () => {
     server = await startTestServer({ CLOCK: 'manual' });
-    await server.gql('mutation { advanceClock(input: {to: "2030-03-10T12:00:00Z"}) { now } }');
+    await server.advanceClock('2030-03-10T12:00:00Z');
     await server.gql('mutation { createBillableMetric(input: {code: "storage", name: "Storage", aggregationType: SUM, fieldName: "gb"}) { billableMetric { code } } }');
     await createPlanWith(server, 'basic', [{ billableMetricCode: 'storage' }]);
     await server.gql('mutation { createCustomer(input: {externalId: "c1", currency: "EUR"}) { customer { externalId } } }');

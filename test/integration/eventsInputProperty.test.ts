@@ -49,7 +49,7 @@ describe('createEvents with any input', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ CLOCK: 'manual' });
-    await server.gql('mutation { advanceClock(input: {to: "2030-03-10T12:00:00Z"}) { now } }');
+    await server.advanceClock('2030-03-10T12:00:00Z');
     await server.gql('mutation { createBillableMetric(input: {code: "storage", name: "Storage", aggregationType: SUM, fieldName: "gb"}) { billableMetric { code } } }');
     await server.gql('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
     await createPlanWith(server, 'basic', [{ billableMetricCode: 'storage' }, { billableMetricCode: 'calls' }]);

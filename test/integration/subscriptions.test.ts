@@ -23,7 +23,7 @@ describe('subscriptions over GraphQL', () => {
     expect(result.errors).toBeUndefined();
     return result.data!;
   };
-  const advance = (to: string) => server.gql(`mutation { advanceClock(input: {to: "${to}"}) { now } }`).then(ok);
+  const advance = (to: string) => server.advanceClock(to);
   const create = async (input: Record<string, unknown>) =>
     ok(await server.gql<{ createSubscription: { subscription: Sub } }>(CREATE, { input: { externalCustomerId: 'cus_ny', planCode: 'basic', ...input } })).createSubscription.subscription;
   const get = async (externalId: string) => ok(await server.gql<{ subscription: Sub & { customer: { externalId: string }; plan: { code: string } } }>(GET, { externalId })).subscription;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../shared/errors.ts';
+import { LIST_LIMITS, tooMany } from '../shared/limits.ts';
 import { AGGREGATION_TYPES, ROUNDING_FUNCTIONS } from './events.ts';
 import type { AggregationType, BillableMetricDefinition, BillableMetricFilter, MetricRoundingFunction, WeightedInterval } from './events.ts';
 
@@ -97,8 +98,13 @@ function resolveRounding(said: BillableMetricFields, current: BillableMetricDefi
   return { roundingFunction, roundingPrecision };
 }
 
-/** Keys unique and non-blank, values a non-empty list of distinct non-blank strings; sorted by key like Lago. */
+/**
+ * At most `LIST_LIMITS.filterKeys` keys, unique and non-blank, each with a non-empty list of at most
+ * `LIST_LIMITS.filterValues` distinct non-blank strings; sorted by key like Lago. Linear: duplicates are found
+ * with one set lookup per key or value.
+ */
 function resolveFilters(filters: BillableMetricFilter[]): BillableMetricFilter[] {
+  if (filters.length > LIST_LIMITS.filterKeys) throw new ValidationError(tooMany('filters', LIST_LIMITS.filterKeys, 'filter keys'), 'filters');
   const keys = new Set<string>();
   const resolved = filters.map((filter, i) => {
     const key = filter.key.trim();
@@ -106,13 +112,17 @@ function resolveFilters(filters: BillableMetricFilter[]): BillableMetricFilter[]
     if (keys.has(key)) throw new ValidationError(`filters.${i}.key: "${key}" is declared twice`, `filters.${i}.key`);
     keys.add(key);
     if (filter.values.length === 0) throw new ValidationError(`filters.${i}.values: must not be empty`, `filters.${i}.values`);
+    if (filter.values.length > LIST_LIMITS.filterValues) {
+      throw new ValidationError(tooMany(`filters.${i}.values`, LIST_LIMITS.filterValues, 'values'), `filters.${i}.values`);
+    }
+    const seen = new Set<string>();
     const values = filter.values.map((value, j) => {
       const field = `filters.${i}.values.${j}`;
       if (value.trim() === '' || value === ALL_FILTER_VALUES) throw new ValidationError(`${field}: "${value}" is not a filter value`, field);
+      if (seen.has(value)) throw new ValidationError(`${field}: listed twice`, field);
+      seen.add(value);
       return value;
     });
-    const duplicate = values.findIndex((value, j) => values.indexOf(value) !== j);
-    if (duplicate >= 0) throw new ValidationError(`filters.${i}.values.${duplicate}: listed twice`, `filters.${i}.values.${duplicate}`);
     return { key, values };
   });
   return resolved.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -1,5 +1,6 @@
 import { assertCurrency, assertTimezone } from '../organization/decide.ts';
 import { ValidationError } from '../shared/errors.ts';
+import { LIST_LIMITS, tooMany } from '../shared/limits.ts';
 import { COUNTRY_CODES } from './countries.ts';
 import type { CustomerMetadataEntry, CustomerProfile } from './events.ts';
 
@@ -11,7 +12,7 @@ export type CustomerFields = {
 };
 
 /** Lago's customer metadata limits (`Metadata::CustomerMetadata`). */
-export const METADATA_LIMITS = { count: 5, keyLength: 20, valueLength: 100 } as const;
+export const METADATA_LIMITS = { count: LIST_LIMITS.customerMetadata, keyLength: 20, valueLength: 100 } as const;
 const TEXT_FIELDS = ['name', 'legalName', 'taxIdentificationNumber', 'addressLine1', 'addressLine2', 'city', 'zipcode', 'state'] as const;
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
 
@@ -61,10 +62,15 @@ function resolveDays(days: number | null, field: string): number | null {
   return days;
 }
 
+/** Linear: live taxes and codes already listed are looked up in sets. */
 function resolveTaxCodes(codes: string[], existing: readonly string[]): string[] {
+  if (codes.length > LIST_LIMITS.taxCodes) throw new ValidationError(tooMany('taxCodes', LIST_LIMITS.taxCodes, 'tax codes'), 'taxCodes');
+  const live = new Set(existing);
+  const seen = new Set<string>();
   codes.forEach((code, i) => {
-    if (!existing.includes(code)) throw new ValidationError(`taxCodes.${i}: no tax with code "${code}"`, `taxCodes.${i}`);
-    if (codes.indexOf(code) !== i) throw new ValidationError(`taxCodes.${i}: "${code}" is listed twice`, `taxCodes.${i}`);
+    if (!live.has(code)) throw new ValidationError(`taxCodes.${i}: no tax with code "${code}"`, `taxCodes.${i}`);
+    if (seen.has(code)) throw new ValidationError(`taxCodes.${i}: "${code}" is listed twice`, `taxCodes.${i}`);
+    seen.add(code);
   });
   return codes;
 }

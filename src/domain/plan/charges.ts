@@ -2,6 +2,7 @@ import { ValidationError } from '../shared/errors.ts';
 import { chargeFiltersOf } from './chargeFilters.ts';
 import { validateChargeProperties } from './chargeProperties/index.ts';
 import { assertChargeCombination } from './chargeRules.ts';
+import { LIST_LIMITS } from '../shared/limits.ts';
 import { centsOf, codeOf, flag, listOf, optionalText, taxCodesOf } from './fields.ts';
 import { CHARGE_MODELS, type ChargeInput, type MetricRef, type PlanCharge, type PlanLookups } from './types.ts';
 
@@ -65,7 +66,7 @@ function chargeOf(input: ChargeInput, index: number, context: ChargesContext, fi
 
 /** Validates every charge of a plan input (`field` is the list's path, e.g. `input.charges`). */
 export function validateCharges(inputs: readonly ChargeInput[] | null | undefined, context: ChargesContext, field: string): PlanCharge[] {
-  const charges = listOf(inputs, field).map((input, i) => chargeOf(input, i, context, `${field}.${i}`));
+  const charges = listOf(inputs, field, { max: LIST_LIMITS.charges, what: 'charges' }).map((input, i) => chargeOf(input, i, context, `${field}.${i}`));
   const seen = new Set<string>();
   charges.forEach((charge, i) => {
     if (seen.has(charge.id)) fail(`${field}.${i}.id`, `charge "${charge.id}" is listed twice`);

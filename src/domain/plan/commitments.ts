@@ -1,5 +1,5 @@
-import BigNumber from 'bignumber.js';
 import { ValidationError } from '../shared/errors.ts';
+import { LIST_LIMITS, tooMany } from '../shared/limits.ts';
 import { centsOf, flag, listOf, optionalText, taxCodesOf } from './fields.ts';
 import type { MinimumCommitment, MinimumCommitmentInput, UsageThreshold, UsageThresholdInput } from './types.ts';
 
@@ -19,11 +19,14 @@ export function minimumCommitmentOf(
 }
 
 /**
- * §6.2 progressive billing thresholds: amounts > 0, at most one recurring, no fixed amount twice (a repeated
- * threshold could never be passed a second time).
+ * §6.2 progressive billing thresholds: at most `LIST_LIMITS.usageThresholds`, amounts > 0, at most one recurring,
+ * no fixed amount twice (a repeated threshold could never be passed a second time). Linear: amounts are compared
+ * by their canonical text (`centsOf` drops leading zeros), one map lookup each.
  */
 export function usageThresholdsOf(inputs: readonly UsageThresholdInput[] | null | undefined, field: string): UsageThreshold[] {
-  const thresholds = listOf(inputs, field).map((input, i) => ({
+  const list = listOf(inputs, field);
+  if (list.length > LIST_LIMITS.usageThresholds) throw new ValidationError(tooMany(field, LIST_LIMITS.usageThresholds, 'usage thresholds'), field);
+  const thresholds = list.map((input, i) => ({
     amountCents: centsOf(input.amountCents, `${field}.${i}.amountCents`, { positive: true }),
     thresholdDisplayName: optionalText(input.thresholdDisplayName, `${field}.${i}.thresholdDisplayName`),
     recurring: flag(input.recurring, `${field}.${i}.recurring`, false),
@@ -32,11 +35,14 @@ export function usageThresholdsOf(inputs: readonly UsageThresholdInput[] | null 
   if (recurring.length > 1) {
     throw new ValidationError(`${field}.${recurring[1]}.recurring: a plan has at most one recurring threshold`, `${field}.${recurring[1]}.recurring`);
   }
+  const fixed = new Map<string, number>();
   thresholds.forEach((threshold, i) => {
-    const twin = thresholds.findIndex((t) => !t.recurring && new BigNumber(t.amountCents).isEqualTo(threshold.amountCents));
-    if (!threshold.recurring && twin !== i) {
+    if (threshold.recurring) return;
+    const twin = fixed.get(threshold.amountCents);
+    if (twin !== undefined) {
       throw new ValidationError(`${field}.${i}.amountCents: the same threshold is already at index ${twin}`, `${field}.${i}.amountCents`);
     }
+    fixed.set(threshold.amountCents, i);
   });
   return thresholds;
 }

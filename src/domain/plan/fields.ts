@@ -1,5 +1,6 @@
 import BigNumber from 'bignumber.js';
 import { ValidationError } from '../shared/errors.ts';
+import { LIST_LIMITS, tooMany } from '../shared/limits.ts';
 
 const INTEGER = /^\d+$/;
 
@@ -39,10 +40,11 @@ export function flag(value: unknown, field: string, fallback: boolean): boolean 
   return value;
 }
 
-/** Tax codes that must each name one of the organization's live taxes; repeats are dropped. */
+/** At most `LIST_LIMITS.taxCodes` tax codes, each naming one of the organization's live taxes; repeats are dropped. */
 export function taxCodesOf(value: unknown, existing: readonly string[] | undefined, field: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ValidationError(`${field}: must be a list of tax codes`, field);
+  if (value.length > LIST_LIMITS.taxCodes) throw new ValidationError(tooMany(field, LIST_LIMITS.taxCodes, 'tax codes'), field);
   const known = existing === undefined ? null : new Set(existing);
   value.forEach((code: unknown, i) => {
     if (typeof code !== 'string') throw new ValidationError(`${field}.${i}: must be a tax code`, `${field}.${i}`);
@@ -51,9 +53,10 @@ export function taxCodesOf(value: unknown, existing: readonly string[] | undefin
   return [...new Set(value as string[])];
 }
 
-/** A list input: absent or null reads as `[]`. */
-export function listOf<T>(value: readonly T[] | null | undefined, field: string): readonly T[] {
+/** A list input: absent or null reads as `[]`; longer than `max` (with `what` it holds) is refused. */
+export function listOf<T>(value: readonly T[] | null | undefined, field: string, cap?: { max: number; what: string }): readonly T[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ValidationError(`${field}: must be a list`, field);
+  if (cap && value.length > cap.max) throw new ValidationError(tooMany(field, cap.max, cap.what), field);
   return value;
 }

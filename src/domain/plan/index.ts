@@ -12,6 +12,7 @@ export { CHARGE_MODELS, PLAN_INTERVALS } from './types.ts';
 export { definitionOf } from './state.ts';
 export { validateChargeProperties } from './chargeProperties/index.ts';
 export { validatePlanOverrides } from './overrides.ts';
+export { assertPlanListCaps } from './caps.ts';
 export { yearlyAmountCents } from './yearlyAmount.ts';
 
 /** A plan: one stream per (organization, code); create, full replacement, soft delete. */

@@ -3,6 +3,7 @@ import { ValidationError } from '../shared/errors.ts';
 import { chargeFiltersOf } from './chargeFilters.ts';
 import { validateChargeProperties } from './chargeProperties/index.ts';
 import { minimumCommitmentOf, usageThresholdsOf } from './commitments.ts';
+import { LIST_LIMITS } from '../shared/limits.ts';
 import { centsOf, listOf, taxCodesOf } from './fields.ts';
 import type { ChargeFilterInput, MetricRef, MinimumCommitmentInput, PlanCharge, PlanDefinition, UsageThresholdInput } from './types.ts';
 import { trialPeriodOf } from './validatePlan.ts';
@@ -57,9 +58,10 @@ function overrideCharge(charge: PlanCharge, override: ChargeOverrides, lookups: 
 
 function overrideCharges(plan: PlanDefinition, overrides: readonly ChargeOverrides[], lookups: OverrideLookups, field: string): PlanCharge[] {
   const byId = new Map<string, { override: ChargeOverrides; at: string }>();
-  listOf(overrides, field).forEach((override, i) => {
+  const chargeIds = new Set(plan.charges.map((charge) => charge.id));
+  listOf(overrides, field, { max: LIST_LIMITS.charges, what: 'charge overrides' }).forEach((override, i) => {
     const at = `${field}.${i}`;
-    if (typeof override?.id !== 'string' || !plan.charges.some((charge) => charge.id === override.id)) {
+    if (typeof override?.id !== 'string' || !chargeIds.has(override.id)) {
       throw new ValidationError(`${at}.id: not a charge of plan "${plan.code}"`, `${at}.id`);
     }
     if (byId.has(override.id)) throw new ValidationError(`${at}.id: charge "${override.id}" is overridden twice`, `${at}.id`);

@@ -2,6 +2,7 @@
  * Validation of one ingested usage event (pure: `now` and the matched metric arrive as arguments). A bad event
  * is REJECTED with a code and a message; it never fails the rest of its batch.
  */
+import { BODY_LIMITS } from '../shared/limits.ts';
 
 export type UsageEventInput = {
   transactionId?: unknown;
@@ -40,7 +41,7 @@ export type IngestionWindow = { now: Date; lateWindowDays: number; futureToleran
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const UNIX_SECONDS = /^\d{1,12}(\.\d+)?$/;
 const MAX_ID_LENGTH = 255;
-const MAX_PROPERTIES_BYTES = 16_384;
+const MAX_PROPERTIES_BYTES = BODY_LIMITS.propertiesBytes;
 /** Nesting and size of `properties` a projection can always store and read back (SQLite's JSON parser stops at 1,000 levels). */
 export const MAX_PROPERTIES_DEPTH = 10;
 export const MAX_PROPERTIES_ENTRIES = 1_000;
@@ -50,6 +51,7 @@ function requiredId(input: UsageEventInput, field: 'transactionId' | 'externalSu
   const value = input[field];
   if (value === undefined || value === null || value === '') return { code: 'MISSING_FIELD', message: `${field} is required` };
   if (typeof value !== 'string' || value.trim() !== value) return { code: 'INVALID_FIELD', message: `${field} must be a string without surrounding spaces` };
+  if (!value.isWellFormed()) return illFormed(field);
   if (value.length > MAX_ID_LENGTH) return { code: 'TOO_LARGE', message: `${field} is longer than ${MAX_ID_LENGTH} characters` };
   return value;
 }
@@ -93,7 +95,9 @@ function checkProperties(value: unknown, metric: MetricForValidation | null): Re
   if (!shapeFits(value)) {
     return { code: 'INVALID_PROPERTIES', message: `properties may nest at most ${MAX_PROPERTIES_DEPTH} levels and hold at most ${MAX_PROPERTIES_ENTRIES} keys and elements` };
   }
-  if (JSON.stringify(value).length > MAX_PROPERTIES_BYTES) return { code: 'TOO_LARGE', message: `properties exceed ${MAX_PROPERTIES_BYTES} bytes` };
+  const json = JSON.stringify(value);
+  if (json.length > MAX_PROPERTIES_BYTES) return { code: 'TOO_LARGE', message: `properties exceed ${MAX_PROPERTIES_BYTES} bytes` };
+  if (hasLoneSurrogate(json)) return illFormed('properties');
   const properties = value as Record<string, unknown>;
   if (metric?.fieldName && NUMERIC_AGGREGATIONS.has(metric.aggregationType)) {
     const field = properties[metric.fieldName];
@@ -103,6 +107,25 @@ function checkProperties(value: unknown, metric: MetricForValidation | null): Re
     }
   }
   return properties;
+}
+
+/** A string with a lone UTF-16 surrogate (JSON variables can carry one): never stored, never put in a stream name. */
+const illFormed = (field: string): Rejection => ({ code: 'INVALID_FIELD', message: `${field} must be well-formed Unicode (a lone UTF-16 surrogate was sent)` });
+const illFormedText = (value: unknown): boolean => typeof value === 'string' && !value.isWellFormed();
+
+/**
+ * Whether `JSON.stringify` output holds an escaped lone surrogate (`\udXXX`): it escapes exactly those (well-formed
+ * pairs and every other character stay as they are), in keys and string values alike. One scan of the text already
+ * made for the size check, no allocation: an event's properties are checked at no cost beyond that.
+ */
+function hasLoneSurrogate(json: string): boolean {
+  for (let at = json.indexOf('\\ud'); at !== -1; at = json.indexOf('\\ud', at + 3)) {
+    let before = 0;
+    while (at - before - 1 >= 0 && json.charCodeAt(at - before - 1) === 92) before += 1;
+    // An even number of backslashes before it: this one starts an escape (else it is an escaped backslash).
+    if (before % 2 === 0) return true;
+  }
+  return false;
 }
 
 const isRejection = (value: unknown): value is Rejection => typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
@@ -115,6 +138,7 @@ export function validateUsageEvent(input: UsageEventInput, metric: MetricForVali
   if (isRejection(externalSubscriptionId)) return externalSubscriptionId;
   const code = requiredId(input, 'code');
   if (isRejection(code)) return code;
+  if (illFormedText(input.timestamp)) return illFormed('timestamp');
   const timestamp = parseTimestamp(input.timestamp, window.now);
   if (timestamp === null) return { code: 'INVALID_TIMESTAMP', message: 'timestamp must be Unix seconds (fractional allowed) or ISO-8601' };
   const earliest = window.now.getTime() - window.lateWindowDays * 86_400_000;
@@ -125,6 +149,7 @@ export function validateUsageEvent(input: UsageEventInput, metric: MetricForVali
   const properties = checkProperties(input.properties, metric);
   if (isRejection(properties)) return properties;
   const precise = input.preciseTotalAmountCents;
+  if (illFormedText(precise)) return illFormed('preciseTotalAmountCents');
   if (precise !== undefined && precise !== null && !(typeof precise === 'string' && DECIMAL.test(precise))) {
     return { code: 'VALUE_NOT_DECIMAL', message: 'preciseTotalAmountCents must be a decimal string' };
   }

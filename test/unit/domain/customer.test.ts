@@ -7,7 +7,7 @@ const now = '2026-01-01T00:00:00.000Z';
 const later = '2026-01-02T00:00:00.000Z';
 const customer = spec<CustomerCommand, CustomerEvent, CustomerState>(customerDecider);
 
-type Lookups = { existingTaxCodes?: string[]; hasSubscriptions?: boolean; customerId?: string; sequentialId?: number };
+type Lookups = { existingTaxCodes?: string[]; hasSubscriptions?: boolean; subscriptionCurrencies?: string[]; customerId?: string; sequentialId?: number };
 const upsert = (fields: CustomerFields = {}, lookups: Lookups = {}, at = now): CustomerCommand => ({
   type: 'UpsertCustomer',
   data: {
@@ -17,6 +17,7 @@ const upsert = (fields: CustomerFields = {}, lookups: Lookups = {}, at = now): C
     sequentialId: lookups.sequentialId ?? 1,
     existingTaxCodes: lookups.existingTaxCodes ?? [],
     hasSubscriptions: lookups.hasSubscriptions ?? false,
+    ...(lookups.subscriptionCurrencies ? { subscriptionCurrencies: lookups.subscriptionCurrencies } : {}),
     ...fields,
   },
   metadata: { now: at },
@@ -119,6 +120,13 @@ describe('customer', () => {
       expect(profileAfter([created], upsert({ currency: 'USD' }))).toMatchObject({ currency: 'USD' });
       const noCurrency: CustomerEvent = { type: 'CustomerCreated', data: { ...identity, sequentialId: 1, ...emptyProfile, createdAt: now } };
       expect(profileAfter([noCurrency], upsert({ currency: 'USD' }, { hasSubscriptions: true }))).toMatchObject({ currency: 'USD' });
+    });
+
+    it('without a currency but with subscriptions, takes only theirs (never a USD customer with an EUR subscription)', () => {
+      const noCurrency: CustomerEvent = { type: 'CustomerCreated', data: { ...identity, sequentialId: 1, ...emptyProfile, createdAt: now } };
+      expect(refusedField([noCurrency], upsert({ currency: 'USD' }, { hasSubscriptions: true, subscriptionCurrencies: ['EUR'] }))).toBe('currency');
+      expect(profileAfter([noCurrency], upsert({ currency: 'EUR' }, { hasSubscriptions: true, subscriptionCurrencies: ['EUR'] }))).toMatchObject({ currency: 'EUR' });
+      expect(profileAfter([noCurrency], upsert({ name: 'Renamed' }, { hasSubscriptions: true, subscriptionCurrencies: ['EUR'] }))).toMatchObject({ currency: null });
     });
 
     it('is deleted', () => customer.given([created]).when(remove).then([deleted]));

@@ -1,5 +1,6 @@
 import type BigNumber from 'bignumber.js';
 import { z } from 'zod';
+import { LIST_LIMITS } from '../../shared/limits.ts';
 import { amount, decimalOf, quantity } from './values.ts';
 
 type RawRange = { fromValue: number | string; toValue: number | string | null };
@@ -59,6 +60,7 @@ export function rangesOf<S extends z.ZodRawShape>(priceShape: S) {
   return z
     .array(range, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of ranges') })
     .min(1, 'must contain at least one range')
+    .max(LIST_LIMITS.chargeRanges, `at most ${LIST_LIMITS.chargeRanges} ranges`)
     .superRefine((ranges, ctx) => {
       for (const issue of rangeIssues(ranges as unknown as RawRange[])) ctx.addIssue({ code: 'custom', ...issue });
     });

@@ -1,6 +1,7 @@
 import BigNumber from 'bignumber.js';
 import { z } from 'zod';
 import { parseDecimal } from '../../../billing/money.ts';
+import { LIST_LIMITS } from '../../shared/limits.ts';
 
 /** The decimal a value holds (decimal string or finite number), or `null` when it is not one. */
 export function decimalOf(value: unknown): BigNumber | null {
@@ -51,4 +52,5 @@ export function quantity(rule: QuantityRule = {}) {
 /** `pricingGroupKeys`: event property names; the model prices each combination of their values separately. */
 export const pricingGroupKeys = z
   .array(z.string(said('a string')).min(1, 'must not be empty'), said('an array of event property names'))
+  .max(LIST_LIMITS.pricingGroupKeys, `at most ${LIST_LIMITS.pricingGroupKeys} keys`)
   .nullish();
