@@ -60,7 +60,9 @@ const cleanup = () =>
     closeRegistry();
     await ctx.stopServer().catch((error: unknown) => console.error(`stopping the server: ${message(error)}`));
     await stopAll();
-    rmSync(tmpRoot, { recursive: true, force: true });
+    // BENCH_KEEP_DATA=1 keeps the server's files for a look afterwards (diagnostics).
+    if (process.env.BENCH_KEEP_DATA === '1') console.log(`data kept in ${tmpRoot}`);
+    else rmSync(tmpRoot, { recursive: true, force: true });
   })());
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -101,6 +101,24 @@ export function optimize(db: DatabaseSync): void {
   db.exec('PRAGMA optimize = 0x10002');
 }
 
+/**
+ * `optimize` now or not at all: ANALYZE writes its statistics, so it needs the file's write lock, and waiting for
+ * it (the busy timeout, 5 s per table) stalled the projection thread for tens of seconds while the API appended to
+ * a shared file. Returns whether it ran.
+ */
+export function optimizeIfFree(db: DatabaseSync): boolean {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    optimize(db);
+    return true;
+  } catch (error) {
+    if (error instanceof Error && /locked|busy/i.test(error.message)) return false;
+    throw error;
+  } finally {
+    db.exec('PRAGMA busy_timeout = 5000');
+  }
+}
+
 /** What walSyncer needs of the file system (node:fs/promises; tests count and hold the syncs). */
 export interface SyncHandle {
   datasync(): Promise<void>;
