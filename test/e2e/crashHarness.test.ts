@@ -13,19 +13,17 @@
  * 5 trials in `npm test`, 20 with SOAK set. The PRNG seed is printed; CRASH_SEED replays the same choices (the
  * kill points also depend on timing).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gql, kill9, meteredSubscriptions, startServer, until, type ServerProcess } from '../support/process.ts';
+import { gql, kill9, meteredSubscriptions, runRebuild, startServer, until, type ServerProcess } from '../support/process.ts';
 
 const SOAK = Boolean(process.env.SOAK);
 const TRIALS = SOAK ? 20 : 5;
 const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
 const SUBSCRIPTIONS = 3;
 const WRITERS = 3;
-const root = new URL('../..', import.meta.url).pathname;
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */
 function prng(seed: number): () => number {
@@ -61,22 +59,6 @@ const CATALOG = `{
   plans(first: 100) { edges { node { code charges { billableMetricCode chargeModel properties } } } }
   billableMetrics(first: 100) { edges { node { code aggregationType fieldName } } }
 }`;
-
-/** Runs `scripts/rebuildProjection.ts all` on a stopped server's data directory. */
-function rebuild(dataDir: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/rebuildProjection.ts', 'all'], {
-      cwd: root,
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('crash harness: SIGKILL under ingestion at random points, restart, resend', () => {
   let dataDir = '';
@@ -256,7 +238,7 @@ describe('crash harness: SIGKILL under ingestion at random points, restart, rese
     server.child.kill('SIGTERM');
     await stopped;
     server = undefined;
-    const rebuilt = await rebuild(dataDir);
+    const rebuilt = await runRebuild(dataDir);
     expect(rebuilt.code, rebuilt.output).toBe(0);
     server = await startServer(dataDir);
     const again = server.port;

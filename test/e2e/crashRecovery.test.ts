@@ -1,45 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyOf } from '../support/process.ts';
-
-const ADMIN = 'admin-key-for-crash-test-0123456789';
-const root = new URL('../..', import.meta.url).pathname;
-
-/** Starts `node src/main.ts` as `npm start` does and resolves with its port and printed key. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number; key: string }> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const port = /localhost:(\d+)\/graphql/.exec(out)?.[1];
-      const key = keyOf(out, dataDir);
-      if (port && key) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(port), key });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-}
-
-async function gql(port: number, key: string, query: string) {
-  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
-}
+import { ADMIN, gql, startServer } from '../support/process.ts';
 
 describe('crash recovery (kill -9)', () => {
   let dataDir = '';

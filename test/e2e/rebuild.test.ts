@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_EVENTS, callEvents, gql, kill9, meteredSubscriptions, startServer, until, type ServerProcess } from '../support/process.ts';
+import { CREATE_EVENTS, callEvents, gql, kill9, meteredSubscriptions, runRebuild, startServer, until, type ServerProcess } from '../support/process.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
 const SUBSCRIPTIONS = 12;
 
 const USAGE = `query($customer: String!, $subscription: String!) {
@@ -14,22 +12,6 @@ const USAGE = `query($customer: String!, $subscription: String!) {
     chargesUsage { billableMetric { code } units eventsCount amountCents }
   }
 }`;
-
-/** Runs `npm run projections:rebuild -- all` as an operator would (the server stopped), with a progress bar. */
-function rebuild(dataDir: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/rebuildProjection.ts', 'all'], {
-      cwd: root,
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('rebuild script (worker threads over partitions of the log)', () => {
   let dataDir = '';
@@ -82,7 +64,7 @@ describe('rebuild script (worker threads over partitions of the log)', () => {
     await stopped;
     server = undefined;
 
-    const rebuilt = await rebuild(dataDir);
+    const rebuilt = await runRebuild(dataDir);
     expect(rebuilt.output).toMatch(/usage/);
     expect(rebuilt.code).toBe(0);
 

@@ -22,7 +22,8 @@ describe('back-pressure on the projection lag', () => {
   let server: TestServer;
   afterEach(async () => server.close());
 
-  it('answers RATE_LIMITED (429, Retry-After) past INGEST_MAX_LAG_EVENTS, appends nothing, and admits again once usage catches up', async () => {
+  /** A server whose usage read models can be held (`gate.held`), with one metered subscription, all folded. */
+  async function laggingServer() {
     const gate: { held: Promise<void> | null } = { held: null };
     server = await startTestServer({ INGEST_MAX_LAG_EVENTS: '1000' }, { wrapReadModels: holdingUsage(gate) });
     const ok = async (query: string) => expect((await server.gql(query)).errors).toBeUndefined();
@@ -31,6 +32,11 @@ describe('back-pressure on the projection lag', () => {
     await ok('mutation { createCustomer(input: {externalId: "cus", currency: "EUR"}) { customer { externalId } } }');
     await ok('mutation { createSubscription(input: {externalId: "sub", externalCustomerId: "cus", planCode: "basic"}) { subscription { status } } }');
     await server.settle();
+    return gate;
+  }
+
+  it('answers RATE_LIMITED (429, Retry-After) past INGEST_MAX_LAG_EVENTS, appends nothing, and admits again once usage catches up', async () => {
+    const gate = await laggingServer();
 
     let release!: () => void;
     gate.held = new Promise<void>((resolve) => (release = resolve));
@@ -58,14 +64,7 @@ describe('back-pressure on the projection lag', () => {
   });
 
   it('paces ingestion on the fold: a batch sent while usage is behind waits for it and is then accepted', async () => {
-    const gate: { held: Promise<void> | null } = { held: null };
-    server = await startTestServer({ INGEST_MAX_LAG_EVENTS: '1000' }, { wrapReadModels: holdingUsage(gate) });
-    const ok = async (query: string) => expect((await server.gql(query)).errors).toBeUndefined();
-    await ok('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
-    await createPlanWith(server, 'basic', [{ billableMetricCode: 'calls' }]);
-    await ok('mutation { createCustomer(input: {externalId: "cus", currency: "EUR"}) { customer { externalId } } }');
-    await ok('mutation { createSubscription(input: {externalId: "sub", externalCustomerId: "cus", planCode: "basic"}) { subscription { status } } }');
-    await server.settle();
+    const gate = await laggingServer();
 
     let release!: () => void;
     gate.held = new Promise<void>((resolve) => (release = resolve));

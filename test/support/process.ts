@@ -41,6 +41,22 @@ export function startServer(dataDir: string, env: Record<string, string> = {}): 
   });
 }
 
+/** Runs `scripts/rebuildProjection.ts all` (as `npm run projections:rebuild -- all` does) on a stopped server's data directory. */
+export function runRebuild(dataDir: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/rebuildProjection.ts', 'all'], {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
 export async function gql<T = Record<string, any>>(port: number, key: string, query: string, variables: Record<string, unknown> = {}): Promise<{ status: number; data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; headers: Headers }> {
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
