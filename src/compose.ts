@@ -63,7 +63,7 @@ export async function openStores(config: Config, logger: Logger, turns?: Turns) 
   if (config.eventStoreUrl) {
     const { createEsdbEventStore } = await import('./infrastructure/eventStore/esdb.ts');
     eventStore = await createEsdbEventStore(config.eventStoreUrl);
-    logger.info('event store: EventStoreDB');
+    logger.info('event store: KurrentDB');
   } else {
     eventStore = embedded = createSqliteEventStore(sqlite(), { ...(logSync ? { durable: logSync } : {}), ...(turns ? { schedule: turns.run } : {}) });
     logger.info('event store: embedded SQLite', { path: config.databasePath });

@@ -1,26 +1,32 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   ANY,
+  AppendConsistencyViolationError,
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
+  KurrentDBClient,
   NO_STREAM,
   START,
   STREAM_EXISTS,
+  STREAM_STATE,
   StreamNotFoundError,
+  UnsupportedError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import type {
   AllStreamResolvedEvent,
-  AppendExpectedRevision,
-  CurrentRevision,
+  AppendRecordInput,
+  AppendRecordsResult,
+  AppendStreamState,
+  ConsistencyCheck,
+  CurrentStreamState,
   JSONType,
   ReadPosition,
   ResolvedEvent,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import type {
   AppendManyResult,
   AppendResult,
@@ -66,14 +72,22 @@ const DEDUP_CONCURRENCY = 64;
 type AnyResolved = ResolvedEvent | AllStreamResolvedEvent;
 
 /**
- * EventStoreDB (gRPC, @eventstore/db-client v6) event store. Events are stored as JSON with our metadata object
- * as the event's custom metadata. `position` is the event's commit position in `$all`: appends through gRPC are
- * implicit transactions, so every event has its own commit position (commit == prepare) and the pair
- * `{ commit: p, prepare: p }` addresses exactly that event. System events (`$`-prefixed types or streams) are
- * invisible through this port.
+ * KurrentDB (formerly EventStoreDB) event store over gRPC, with @kurrent/kurrentdb-client. `url` is a connection
+ * string, `kurrentdb://host:2113?tls=false` (the client still accepts `esdb://`, with a deprecation warning).
+ *
+ * Events are stored as JSON. `append` (appendToStream) keeps our metadata object as the event's JSON custom
+ * metadata; `appendMany` (appendRecords) can only send string properties, so it sends the same object as one JSON
+ * string property and reads decode it back (see `METADATA_PROPERTY`): `RecordedEvent.metadata` is the same either
+ * way. `position` is the event's commit position in `$all`: gRPC appends (single- and multi-stream) are implicit
+ * transactions whose events are each self-committed, so every event has its own commit position (commit ==
+ * prepare) and the pair `{ commit: p, prepare: p }` addresses exactly that event. System events (`$`-prefixed
+ * types or streams) are invisible through this port.
+ *
+ * Server version: everything but `appendMany` works on any KurrentDB; `appendMany` needs AppendRecords (KurrentDB
+ * 26.1, or 26.0.3 on the 26.0 LTS line) and fails, writing nothing, on older servers.
  */
 export async function createEsdbEventStore(url: string): Promise<EventStore> {
-  const client = EventStoreDBClient.connectionString(url);
+  const client = KurrentDBClient.connectionString(url);
   let closed = false;
 
   async function append(
@@ -95,7 +109,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
             metadata: event.metadata,
           }),
         ),
-        { expectedRevision: toClientExpected(expected) },
+        { streamState: toClientExpected(expected) },
       );
       // Only reachable with `throwOnAppendFailure=false` in the connection string.
       if (!result.success) throw new ConcurrencyError(streamId, describe(expected), 'a different revision');
@@ -104,37 +118,76 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
       return { nextExpectedRevision: result.nextExpectedRevision, position };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
-        throw new ConcurrencyError(streamId, describe(expected), describe(error.actualVersion));
+        throw new ConcurrencyError(streamId, describe(expected), describe(error.actualState));
       }
       throw error;
     }
   }
 
   /**
-   * NOTE: not atomic. @eventstore/db-client 6.2.1 has no multi-stream append (KurrentDB 25.1's `multiStreamAppend`
-   * is issue 16), so this is the closest it can do: check every entry's expected revision (a stream read each),
-   * refusing before anything is written when one fails; then append the entries in order, each one atomically with
-   * its expected revision. A concurrent append between the checks and the appends, or a failure after the first
-   * append, leaves the earlier entries written (ConcurrencyError is still thrown). A condition-only entry is checked
-   * once, before the appends, not at them. See the README ("Consistency across aggregates").
+   * One atomic append with KurrentDB's AppendRecords (`client.appendRecords`): every event as a record of its
+   * stream, in entry order then event order (the log keeps the request's order), and every entry's expected
+   * revision as a consistency check that the server evaluates in the same commit. A check may name a stream that
+   * the request does not write to: that is exactly a condition-only entry (`events: []`), checked and left
+   * untouched. If any check fails the server writes nothing and reports the violated checks
+   * (AppendConsistencyViolationError), mapped to ConcurrencyError naming the first violated entry's stream.
+   *
+   * Why not `multiStreamAppend` (AppendSession, KurrentDB 25.1): its AppendRequest must carry at least one record
+   * (the server's AppendRequestValidator refuses an empty one with INVALID_ARGUMENT, in every version up to now),
+   * so a condition-only entry could only be expressed by appending a marker event to the checked stream: readers
+   * of a guard (src/application/consistency.ts) would become its writers and conflict with each other, the
+   * stream's revision would move although nothing was "appended", and the markers would have to be hidden from
+   * every read. Checks in AppendRecords have none of these costs.
+   *
+   * The result's position is the commit position of the last record written (the transaction's last prepare),
+   * the same number `readAll`/`subscribeToAll` report for that event.
    */
   async function appendMany(entries: StreamAppend[]): Promise<AppendManyResult> {
     if (!entries.some((entry) => entry.events.length > 0)) throw new Error('appendMany needs at least one event');
     if (new Set(entries.map((entry) => entry.streamId)).size !== entries.length) throw new Error('appendMany: a stream appears twice');
-    const heads = await Promise.all(entries.map((entry) => streamHead(entry.streamId)));
-    entries.forEach((entry, i) => checkExpected(entry.streamId, entry.expectedRevision, heads[i]?.revision ?? null));
-    let position: bigint | undefined;
-    const streams: AppendManyResult['streams'] = [];
-    for (const [i, entry] of entries.entries()) {
-      if (entry.events.length === 0) {
-        streams.push({ streamId: entry.streamId, nextExpectedRevision: heads[i]?.revision ?? null });
-        continue;
-      }
-      const result = await append(entry.streamId, entry.events, { expectedRevision: entry.expectedRevision });
-      position = result.position;
-      streams.push({ streamId: entry.streamId, nextExpectedRevision: result.nextExpectedRevision });
+    // Inside one request the server indexes streams by name ignoring case: two names differing only by case would
+    // be taken for one stream (their checks refused as duplicates). Refuse them here, plainly.
+    if (new Set(entries.map((entry) => entry.streamId.toUpperCase())).size !== entries.length) {
+      throw new Error('appendMany: two streams differ only by case (KurrentDB cannot append to both in one request)');
     }
-    return { position: position!, streams };
+    const records: AppendRecordInput[] = entries.flatMap((entry) =>
+      entry.events.map((event) => ({ streamName: entry.streamId, record: toRecord(event) })),
+    );
+    // `any` checks nothing: a written stream without a check is appended at any revision.
+    const checks: ConsistencyCheck[] = entries
+      .filter((entry) => entry.expectedRevision !== 'any')
+      .map((entry) => ({ type: STREAM_STATE, streamName: entry.streamId, expectedState: toClientExpected(entry.expectedRevision) }));
+    let result: AppendRecordsResult;
+    try {
+      result = await client.appendRecords(records, checks);
+    } catch (error) {
+      if (error instanceof AppendConsistencyViolationError) {
+        // Violations carry the index of their check (checks are in entry order): name the first failing entry.
+        const [first] = [...error.violations].sort((a, b) => a.checkIndex - b.checkIndex);
+        if (!first) throw new ConcurrencyError(checks[0]?.streamName ?? entries[0]!.streamId, 'the checked revisions', 'a different revision');
+        throw new ConcurrencyError(first.streamName, describe(first.expectedState), describe(first.actualState));
+      }
+      if (error instanceof WrongExpectedVersionError) {
+        throw new ConcurrencyError(error.streamName, describe(error.expectedState), describe(error.actualState));
+      }
+      if (error instanceof UnsupportedError) {
+        throw new Error('appendMany needs KurrentDB 26.1 or later (26.0.3 or later on the 26.0 LTS line): the server has no AppendRecords', { cause: error });
+      }
+      throw error;
+    }
+    // Revisions come back for the written streams only, in no guaranteed order. A condition-only entry's revision
+    // is the one it was checked at; `stream_exists` / `any` name none, and neither does the server: read it (after
+    // the commit, so possibly newer). The append has succeeded: nothing below may turn it into a failure.
+    const written = new Map(result.responses.map((response) => [response.streamName, response.revision]));
+    const readRevision = (streamId: string) => streamHead(streamId).then((head) => head?.revision ?? null, () => null);
+    const streams: AppendManyResult['streams'] = [];
+    for (const { streamId, events, expectedRevision } of entries) {
+      let revision = written.get(streamId) ?? null;
+      if (revision === null && events.length === 0 && typeof expectedRevision === 'bigint') revision = expectedRevision;
+      else if (revision === null && !(events.length === 0 && expectedRevision === 'no_stream')) revision = await readRevision(streamId);
+      streams.push({ streamId, nextExpectedRevision: revision });
+    }
+    return { position: result.position, streams };
   }
 
   async function streamHead(streamId: string): Promise<StreamHead | null> {
@@ -154,7 +207,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   /**
-   * EventStoreDB has no side table to remember keys in, so each deduplicated event gets a stream of its own,
+   * KurrentDB has no side table to remember keys in, so each deduplicated event gets a stream of its own,
    * named from its key and appended with NO_STREAM: the server refuses a second one forever, with no race.
    * The stream keeps the category of `streamId` (`usage-…`), so `$ce-usage` still sees every usage event.
    * Not atomic per batch: after a crash mid-batch, re-sending it reports the written part as duplicates.
@@ -193,7 +246,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   /**
-   * NOTE: EventStoreDB keeps each usage event in a stream of its own, with no index by subscription: this reads
+   * NOTE: KurrentDB keeps each usage event in a stream of its own, with no index by subscription: this reads
    * the whole of $all and keeps that subscription's events. Correct, but O(log) per call (server-mode re-folds and
    * the event debugger; see the README's known limits).
    */
@@ -286,7 +339,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   async function readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    if (options.usage !== undefined && options.usage !== 'all') throw new Error('EventStoreDB: reading part of the log is not supported');
+    if (options.usage !== undefined && options.usage !== 'all') throw new Error('KurrentDB: reading part of the log is not supported');
     const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
     const events: RecordedEvent[] = [];
     // `cursor` is exclusive. A forward read from {commit: p, prepare: p} is inclusive, so the event at p comes
@@ -313,7 +366,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   function subscribeToAll(options: { after?: bigint; usage?: unknown } = {}): Subscription {
-    if (options.usage !== undefined && options.usage !== 'all') throw new Error('EventStoreDB: reading part of the log is not supported');
+    if (options.usage !== undefined && options.usage !== 'all') throw new Error('KurrentDB: reading part of the log is not supported');
     const after = options.after;
     // Server-side filter drops `$`-typed events; the stream-name check below catches the rest.
     const source = client.subscribeToAll({ fromPosition: toReadPosition(after), filter: excludeSystemEvents() });
@@ -385,7 +438,8 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   return {
     append,
     appendMany,
-    atomicMultiStreamAppend: false,
+    // One AppendRecords request: checks and writes commit together or not at all.
+    atomicMultiStreamAppend: true,
     streamHead,
     appendUsage,
     readUsage,
@@ -402,14 +456,7 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   };
 }
 
-function checkExpected(streamId: string, expected: ExpectedRevision, current: bigint | null): void {
-  const found = current === null ? 'no stream' : current.toString();
-  if (expected === 'no_stream' && current !== null) throw new ConcurrencyError(streamId, 'no stream', found);
-  if (expected === 'stream_exists' && current === null) throw new ConcurrencyError(streamId, 'stream exists', found);
-  if (typeof expected === 'bigint' && current !== expected) throw new ConcurrencyError(streamId, expected.toString(), found);
-}
-
-function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
+function toClientExpected(expected: ExpectedRevision): AppendStreamState {
   switch (expected) {
     case 'no_stream':
       return NO_STREAM;
@@ -422,7 +469,7 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
   }
 }
 
-function describe(revision: ExpectedRevision | CurrentRevision | AppendExpectedRevision): string {
+function describe(revision: ExpectedRevision | CurrentStreamState | AppendStreamState): string {
   if (typeof revision === 'bigint') return revision.toString();
   return revision.replace('_', ' ');
 }
@@ -442,6 +489,39 @@ function positionOf(resolved: AnyResolved): bigint | undefined {
   return undefined;
 }
 
+/**
+ * appendRecords takes metadata as a map of string properties only (the client refuses anything else), so
+ * `appendMany` sends our metadata object as one property holding its JSON. Reading such a record, the server
+ * rebuilds a JSON object from its properties and adds `$schema.name` / `$schema.format` (KurrentDB's
+ * EventRecord.SynthesizeMetadataFromProperties); `metadataOf` takes our object back out of it.
+ */
+const METADATA_PROPERTY = 'metadata-json';
+
+/** An event as an appendRecords record: JSON data, metadata packed into one string property. */
+function toRecord(event: NewEvent): AppendRecordInput['record'] {
+  return jsonEvent({
+    id: event.id ?? randomUUID(),
+    type: event.type,
+    data: (event.data ?? null) as JSONType,
+    metadata: { [METADATA_PROPERTY]: JSON.stringify(event.metadata) },
+  });
+}
+
+/** Our metadata from a read event: as appended by `append` (the object itself) or by `appendMany` (packed). */
+function metadataOf(metadata: unknown): EventMetadata {
+  if (metadata !== null && typeof metadata === 'object' && !(metadata instanceof Uint8Array)) {
+    const packed = (metadata as Record<string, unknown>)[METADATA_PROPERTY];
+    if (typeof packed === 'string') {
+      try {
+        return JSON.parse(packed) as EventMetadata;
+      } catch {
+        // not ours after all: return what the server sent
+      }
+    }
+  }
+  return (metadata ?? {}) as EventMetadata;
+}
+
 function toRecorded(resolved: AnyResolved): RecordedEvent | null {
   const event = resolved.event;
   if (!event) return null;
@@ -450,7 +530,7 @@ function toRecorded(resolved: AnyResolved): RecordedEvent | null {
     streamId: event.streamId,
     type: event.type,
     data: event.data,
-    metadata: (event.metadata ?? {}) as EventMetadata,
+    metadata: metadataOf(event.metadata),
     revision: event.revision,
     position: positionOf(resolved) ?? UNKNOWN_POSITION,
   };
