@@ -210,6 +210,132 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(await store.readStream(`${prefix}_a`)).toEqual([]);
       });
 
+      /** The ConcurrencyError an append is refused with, to check the stream it names. */
+      const refusal = async (append: Promise<unknown>): Promise<ConcurrencyError> => {
+        const error = await append.then(() => null, (reason: unknown) => reason);
+        expect(error).toBeInstanceOf(ConcurrencyError);
+        return error as ConcurrencyError;
+      };
+
+      it('refuses a wrong expected revision on the second entry, naming it, and appends nothing to the first', async () => {
+        const [a, b] = [`${prefix}_a`, `${prefix}_b`];
+        const aAt = await store.append(a, [event('A', 0)]);
+        await store.append(b, [event('B', 0), event('B', 1)]);
+        const head = await store.headPosition();
+        const error = await refusal(
+          store.appendMany([
+            // would pass alone: a is at exactly this revision
+            { streamId: a, events: [event('A', 1), event('A', 2)], expectedRevision: aAt.nextExpectedRevision },
+            { streamId: b, events: [event('B', 2)], expectedRevision: 0n },
+          ]),
+        );
+        expect(error.streamId).toBe(b);
+        expect((await store.readStream(a)).map((e) => e.data)).toEqual([{ n: 0 }]);
+        expect(await store.streamHead(a)).toEqual({ revision: 0n, position: aAt.position });
+        expect(await store.readStream(b)).toHaveLength(2);
+        expect(await store.headPosition()).toBe(head);
+        expect(mine(await store.readAll(head === null ? {} : { after: head }))).toEqual([]);
+      });
+
+      it('refuses the whole append when a condition-only entry does not hold, naming its stream', async () => {
+        const [own, guard, missing] = [`${prefix}_own`, `${prefix}_guard`, `${prefix}_missing`];
+        const guardAt = await store.append(guard, [event('G', 0)]);
+        await store.append(guard, [event('G', 1)]);
+        const head = await store.headPosition();
+        // the guard moved since it was read (revision 0, now 1)
+        const moved = await refusal(
+          store.appendMany([
+            { streamId: own, events: [event('Own', 1)], expectedRevision: 'no_stream' },
+            { streamId: guard, events: [], expectedRevision: guardAt.nextExpectedRevision },
+          ]),
+        );
+        expect(moved.streamId).toBe(guard);
+        // the condition comes first and fails, the entry after it would pass
+        const first = await refusal(
+          store.appendMany([
+            { streamId: guard, events: [], expectedRevision: 'no_stream' },
+            { streamId: own, events: [event('Own', 2)], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(first.streamId).toBe(guard);
+        // a condition on a stream that does not exist
+        const absent = await refusal(
+          store.appendMany([
+            { streamId: own, events: [event('Own', 3)], expectedRevision: 'no_stream' },
+            { streamId: missing, events: [], expectedRevision: 0n },
+          ]),
+        );
+        expect(absent.streamId).toBe(missing);
+        expect(await store.readStream(own)).toEqual([]);
+        expect(await store.readStream(missing)).toEqual([]);
+        expect(await store.streamHead(guard)).toEqual({ revision: 1n, position: head });
+        expect(await store.headPosition()).toBe(head);
+      });
+
+      it('gives the events increasing positions in entry order, then event order, as readAll and readStream see them, metadata intact', async () => {
+        const [a, b, c, guard] = [`${prefix}_a`, `${prefix}_b`, `${prefix}_c`, `${prefix}_guard`];
+        const guardAt = await store.append(guard, [event('G', 0)]);
+        const bAt = await store.append(b, [event('B', 0)]);
+        const metadata = {
+          organizationId: 'org',
+          recordedAt: '2026-01-01T00:00:00.000Z',
+          actor: 'key:1',
+          correlationId: 'c-1',
+          causationId: 'c-0',
+          // not a string: the metadata must come back as appended, whatever the adapter's encoding
+          extra: { n: 1, list: [true, null] },
+        };
+        const withMetadata = (type: string, n: number): NewEvent => ({ ...event(type, n), metadata });
+        const result = await store.appendMany([
+          { streamId: c, events: [withMetadata('C', 1)], expectedRevision: 'no_stream' },
+          { streamId: guard, events: [], expectedRevision: guardAt.nextExpectedRevision },
+          { streamId: a, events: [withMetadata('A', 2), withMetadata('A', 3), withMetadata('A', 4)], expectedRevision: 'no_stream' },
+          { streamId: b, events: [withMetadata('B', 5), withMetadata('B', 6)], expectedRevision: bAt.nextExpectedRevision },
+        ]);
+        expect(result.streams).toEqual([
+          { streamId: c, nextExpectedRevision: 0n },
+          { streamId: guard, nextExpectedRevision: 0n },
+          { streamId: a, nextExpectedRevision: 2n },
+          { streamId: b, nextExpectedRevision: 2n },
+        ]);
+        const log = mine(await store.readAll({ after: bAt.position }));
+        expect(log.map((e) => [e.streamId, e.revision, (e.data as { n: number }).n])).toEqual([
+          [c, 0n, 1],
+          [a, 0n, 2],
+          [a, 1n, 3],
+          [a, 2n, 4],
+          [b, 1n, 5],
+          [b, 2n, 6],
+        ]);
+        for (let i = 1; i < log.length; i += 1) expect(log[i]!.position > log[i - 1]!.position).toBe(true);
+        expect(log[0]!.position > bAt.position).toBe(true);
+        expect(result.position).toBe(log.at(-1)!.position);
+        expect(await store.headPosition()).toBe(result.position);
+        for (const e of log) expect(e.metadata).toEqual(metadata);
+        // a stream read gives the same events, positions and metadata as the log
+        const readA = await store.readStream(a);
+        expect(readA.map((e) => [e.revision, e.position, e.metadata])).toEqual(log.filter((e) => e.streamId === a).map((e) => [e.revision, e.position, e.metadata]));
+        expect(await store.streamHead(b)).toEqual({ revision: 2n, position: result.position });
+        // the condition-only guard is untouched: same head, so the next one can be conditioned on the same revision
+        expect(await store.streamHead(guard)).toEqual({ revision: 0n, position: guardAt.position });
+      });
+
+      it('lets appends conditioned on one stream, without appending to it, all go through (conditions never conflict)', async () => {
+        const guard = `${prefix}_guard`;
+        const at = await store.append(guard, [event('G', 0)]);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 4 }, (_, i) =>
+            store.appendMany([
+              { streamId: `${prefix}_own${i}`, events: [event('Own', i)], expectedRevision: 'no_stream' },
+              { streamId: guard, events: [], expectedRevision: at.nextExpectedRevision },
+            ]),
+          ),
+        );
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+        for (let i = 0; i < 4; i += 1) expect(await store.readStream(`${prefix}_own${i}`)).toHaveLength(1);
+        expect(await store.streamHead(guard)).toEqual({ revision: 0n, position: at.position });
+      });
+
       it('lets exactly one of racing appends conditioned on the same guard revision win', async () => {
         const guard = `${prefix}_guard`;
         const at = await store.append(guard, [event('G', 0)]);
@@ -225,7 +351,7 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(ConcurrencyError);
         expect(await store.readStream(guard)).toHaveLength(2);
         const owners = await Promise.all(racers.map((_, i) => store.readStream(`${prefix}_own${i}`)));
-        // Atomic adapters: a loser appended nothing at all. (EventStoreDB today: see atomicMultiStreamAppend.)
+        // A loser appended nothing at all (every adapter here is atomic; one that is not says so).
         if (store.atomicMultiStreamAppend) expect(owners.filter((events) => events.length > 0)).toHaveLength(1);
       });
     });
