@@ -58,7 +58,7 @@ type Priced = {
 };
 
 /** The plan with the subscription's overrides; overrides that no longer fit a changed plan are ignored. */
-function planOf(plan: PlanDocument, sub: SubscriptionDocument): SubscriptionPlan {
+export function planOf(plan: PlanDocument, sub: SubscriptionDocument): SubscriptionPlan {
   try {
     return effectivePlan(plan, sub.planOverrides);
   } catch {
@@ -66,7 +66,7 @@ function planOf(plan: PlanDocument, sub: SubscriptionDocument): SubscriptionPlan
   }
 }
 
-function periodSubscriptionOf({ sub, plan, timezone }: Priced): PeriodSubscription {
+export function periodSubscriptionOf({ sub, plan, timezone }: Pick<Priced, 'sub' | 'plan' | 'timezone'>): PeriodSubscription {
   return {
     interval: plan.interval,
     billingTime: sub.billingTime,
@@ -259,7 +259,54 @@ export function createUsageService(deps: AppDeps) {
     return context;
   }
 
+  /**
+   * The usage an invoice bills: the plan's charges over `window` (a charges period, its `to` possibly cut at a
+   * termination), priced without taxes (the invoice taxes each fee), after waiting (bounded) for the subscription's
+   * acknowledged events to be folded. `usagePosition` is the log position the usage read model had to reach: an
+   * audit recomputes the invoice from the log up to it.
+   */
+  async function forInvoice(input: {
+    organizationId: string;
+    sub: SubscriptionDocument;
+    charges: readonly PlanCharge[];
+    currency: string;
+    metricsByCode: Record<string, PricingMetric>;
+    window: Period;
+    periodDays: number;
+  }): Promise<{ usage: CustomerUsage; usagePosition: bigint }> {
+    const { organizationId, sub, window, metricsByCode } = input;
+    const subject = subjectKey(organizationId, sub.externalId);
+    const usagePosition = await deps.usagePosition(subject);
+    await deps.projections.usageFresh(subject, usagePosition, FRESHNESS_WAIT_MS);
+    const generation = await generationOf(deps.readModels, organizationId, sub.externalId);
+    const codes = [...new Set(input.charges.map((c) => c.billableMetricCode))];
+    const documentsByCode: Record<string, PeriodBuckets> = {};
+    const earlierByCode: Record<string, PeriodBuckets[]> = {};
+    for (const code of codes) {
+      const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
+      const read = readOptionsFor(metric, input.charges);
+      const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: window.from, subscriptionId: sub._id }), read);
+      if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
+      if (metric !== undefined && isRecurring(metric)) {
+        Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: window.from }), enumerable: true });
+      }
+    }
+    const usage = priceCustomerUsage({
+      currency: input.currency,
+      from: window.from,
+      to: window.to,
+      durationDays: input.periodDays,
+      plan: { charges: input.charges },
+      metricsByCode,
+      documentsByCode,
+      earlierByCode,
+    });
+    return { usage, usagePosition };
+  }
+
   return {
+    forInvoice,
+    liveMetrics,
     /**
      * Lago's current usage (§6.1): the active subscription `externalSubscriptionId` of the customer, priced over
      * the charges period containing now from the pre-aggregated usage (never the events): one range read per

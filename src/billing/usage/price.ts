@@ -38,6 +38,21 @@ export type FeeDetail = {
   details: ChargeDetails;
 };
 
+/** One fee of a charge as an invoice bills it: a filter bucket (or the default one) × a pricing group. */
+export type ChargeFee = {
+  filterValues: Record<string, string[]> | null;
+  /** The filter's display name (null for the default bucket). */
+  invoiceDisplayName: string | null;
+  groupedBy: Record<string, string | null>;
+  units: BigNumber;
+  eventsCount: number;
+  amountCents: BigNumber;
+  preciseAmountCents: BigNumber;
+  unitAmountCents: BigNumber;
+  preciseUnitAmount: BigNumber;
+  details: ChargeDetails;
+};
+
 /** One charge's current (or past) usage, Lago's `charges_usage[]` item. */
 export type ChargeUsage = {
   units: BigNumber;
@@ -50,6 +65,8 @@ export type ChargeUsage = {
   filters: FilterUsage[];
   groupedUsage: GroupedUsage[];
   details: FeeDetail[];
+  /** The same fees with every amount an invoice needs (not exposed as current usage). */
+  fees: ChargeFee[];
 };
 
 /** A tax that applies to a charge's fees: `rate` is a percentage as a decimal string ("20", "5.5"). */

@@ -53,6 +53,9 @@ type Fee = {
   totalAggregatedUnits: BigNumber;
   eventsCount: number;
   amountCents: BigNumber;
+  preciseAmountCents: BigNumber;
+  unitAmountCents: BigNumber;
+  preciseUnitAmount: BigNumber;
   details: ChargeDetails;
 };
 
@@ -189,6 +192,9 @@ function priceSlot(pricing: Pricing, slot: Slot, currency: string, window: Usage
     totalAggregatedUnits: closing ?? fee.units,
     eventsCount: result.count.toNumber(),
     amountCents: fee.amountCents,
+    preciseAmountCents: fee.preciseAmountCents,
+    unitAmountCents: fee.unitAmountCents,
+    preciseUnitAmount: fee.preciseUnitAmount,
     details: priced.details,
   };
 }
@@ -268,5 +274,20 @@ export function priceCharge(input: PriceChargeInput): ChargeUsage {
       amountCents: f.amountCents.toFixed(),
       details: f.details,
     })),
+    fees: fees.map((f) => {
+      const filter = f.filter === null ? undefined : charge.filters[f.filter];
+      return {
+        filterValues: filter?.values ?? null,
+        invoiceDisplayName: filter?.invoiceDisplayName ?? null,
+        groupedBy: f.groupedBy,
+        units: f.units,
+        eventsCount: f.eventsCount,
+        amountCents: f.amountCents,
+        preciseAmountCents: f.preciseAmountCents,
+        unitAmountCents: f.unitAmountCents,
+        preciseUnitAmount: f.preciseUnitAmount,
+        details: f.details,
+      };
+    }),
   };
 }
