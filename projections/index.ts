@@ -6,6 +6,7 @@ import { catalogProjections } from './catalog.ts';
 import { plansProjection } from './plans.ts';
 import { subscriptionsProjection } from './subscriptions.ts';
 import { usageProjection } from './usage.ts';
+import { invoicesProjection } from './invoices.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -16,6 +17,7 @@ export const allProjections: AnyProjection[] = [
   plansProjection,
   subscriptionsProjection,
   usageProjection,
+  invoicesProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

@@ -135,7 +135,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   const opened = await openStores(config, logger, turns);
   const stores = overrides.wrapReadModels ? { ...opened, readModels: overrides.wrapReadModels(opened.readModels) } : opened;
   const { eventStore, readModels } = stores;
-  const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore) : systemClock);
+  const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore, config.clockStart) : systemClock);
   // This thread reads the read models too: it must know their collections and indexes before anything folds.
   await migrateReadModels(readModels);
   await ensureCollections(readModels, allProjections);

@@ -13,6 +13,8 @@ const schema = z.object({
   MONGODB_URL: z.string().optional(),
   MONGODB_DB: z.string().default('billing'),
   CLOCK: z.enum(['system', 'manual']).default('system'),
+  // Where the manual clock starts on a fresh log (an ISO instant, e.g. 2026-01-01T00:00:00Z); ignored once it moved.
+  CLOCK_START: z.string().refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO instant such as 2026-01-01T00:00:00Z').optional(),
   // Preset keys are secrets an operator chose: at least 32 characters (generated ones are 256-bit).
   API_KEY: z.string().min(MIN_PRESET_KEY_LENGTH, `must be at least ${MIN_PRESET_KEY_LENGTH} characters`).optional(),
   ADMIN_API_KEY: z.string().min(MIN_PRESET_KEY_LENGTH, `must be at least ${MIN_PRESET_KEY_LENGTH} characters`).optional(),
@@ -38,6 +40,8 @@ export interface Config {
   mongodbUrl: string | undefined;
   mongodbDb: string;
   clock: 'system' | 'manual';
+  /** The manual clock's first instant on a fresh log (default: the system time at first start). */
+  clockStart: Date | undefined;
   apiKey: string | undefined;
   adminApiKey: string | undefined;
   logLevel: LogLevel;
@@ -75,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUrl: e.MONGODB_URL,
     mongodbDb: e.MONGODB_DB,
     clock: e.CLOCK,
+    clockStart: e.CLOCK_START === undefined ? undefined : new Date(e.CLOCK_START),
     apiKey: e.API_KEY,
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL as LogLevel,

@@ -6,6 +6,7 @@ import { createSubscriptionService } from './subscriptions.ts';
 import { createIngestionService, type IngestionOptions } from './ingestion.ts';
 import { createUsageService } from './usage.ts';
 import { createUsageFeed } from './usageFeed.ts';
+import { createInvoiceService } from './invoices.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     subscriptions: createSubscriptionService(deps),
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
     usage,
+    invoices: createInvoiceService(deps, usage),
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }

@@ -1,0 +1,56 @@
+import { INVOICE_EVENT_TYPES, type InvoiceCreated, type InvoiceEvent, type InvoiceStatus, type PaymentStatus } from '../src/domain/invoice/index.ts';
+import { defineProjection } from './projection.ts';
+
+/** One document per invoice, fees embedded (an invoice is read whole). Money as strings, like the events. */
+export type InvoiceDocument = Omit<InvoiceCreated['data'], 'invoiceId'> & {
+  _id: string;
+  status: InvoiceStatus;
+  paymentStatus: PaymentStatus;
+  /** Per customer and per organization, once finalized (null while draft). */
+  sequentialId: number | null;
+  organizationSequentialId: number | null;
+  finalizedAt: string | null;
+  voidedAt: string | null;
+  updatedAt: string;
+};
+
+export const INVOICES = 'invoices';
+
+export const invoicesProjection = defineProjection<InvoiceDocument>({
+  name: 'invoices',
+  collection: INVOICES,
+  indexes: [
+    { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1 } },
+    { name: 'byCustomerCreatedAt', keys: { organizationId: 1, customerId: 1, createdAt: 1 } },
+    { name: 'bySubscriptionBillingAt', keys: { subscriptionId: 1, billingAt: 1 } },
+    { name: 'byStatus', keys: { status: 1, issuingDate: 1 } },
+  ],
+  handles: INVOICE_EVENT_TYPES,
+  documentIds: (event) => [(event.data as { invoiceId: string }).invoiceId],
+  fold(doc, event) {
+    const e = event as unknown as InvoiceEvent;
+    switch (e.type) {
+      case 'InvoiceCreated': {
+        if (doc !== null) return doc;
+        const { invoiceId, ...data } = e.data;
+        return { _id: invoiceId, ...data, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
+      }
+      case 'InvoiceRefreshed': {
+        if (doc === null) return doc;
+        const { fees, appliedTaxes, totals, usagePosition, refreshedAt } = e.data;
+        return { ...doc, fees, appliedTaxes, totals, usagePosition, updatedAt: refreshedAt };
+      }
+      case 'InvoiceFinalized': {
+        if (doc === null) return doc;
+        const { fees, appliedTaxes, totals, usagePosition, number, sequentialId, organizationSequentialId, issuingDate, paymentDueDate, paymentStatus, finalizedAt } = e.data;
+        return { ...doc, fees, appliedTaxes, totals, usagePosition, number, sequentialId, organizationSequentialId, issuingDate, paymentDueDate, paymentStatus, status: 'FINALIZED', finalizedAt, updatedAt: finalizedAt };
+      }
+      case 'InvoiceVoided':
+        return doc === null ? doc : { ...doc, status: 'VOIDED', voidedAt: e.data.voidedAt, updatedAt: e.data.voidedAt };
+      case 'InvoicePaymentStatusUpdated':
+        return doc === null ? doc : { ...doc, paymentStatus: e.data.paymentStatus, updatedAt: e.data.updatedAt };
+      default:
+        return doc;
+    }
+  },
+});

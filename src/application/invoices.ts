@@ -1,0 +1,600 @@
+import { DateTime } from 'luxon';
+import type { Actor, AppDeps } from './context.ts';
+import { eventMetadata } from './context.ts';
+import { execute } from './execute.ts';
+import { applicableTimezone } from './subscriptions.ts';
+import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
+import type { EventMetadata, NewEvent, RecordedEvent } from './ports/eventStore.ts';
+import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
+import BigNumber from 'bignumber.js';
+import { commitmentProrationDays, commitmentTrueUp, draftInvoiceNumber, invoiceNumber, subscriptionFee, type TaxRate } from '../billing/invoice/index.ts';
+import { minimumSpendTrueUp } from '../billing/minimumSpend.ts';
+import {
+  billingBoundaries,
+  chargesPeriodContaining,
+  daysBetweenInclusive,
+  nextBillingDate,
+  periodContaining,
+  prorationDays,
+  shouldBillSubscriptionFee,
+  type PeriodSubscription,
+} from '../billing/periods/index.ts';
+import type { PricingMetric } from '../billing/usage/price.ts';
+import {
+  invoiceDecider,
+  type InvoiceContent,
+  type InvoiceCreated,
+  type InvoiceEvent,
+  type InvoiceNumberAssigned,
+  type InvoiceReason,
+  type InvoiceState,
+  type PaymentStatus,
+} from '../domain/invoice/index.ts';
+import { fold } from '../domain/shared/decider.ts';
+import { ConcurrencyError, IllegalStateError, NotFoundError } from '../domain/shared/errors.ts';
+import { streamName } from '../domain/shared/streams.ts';
+import type { SubscriptionPlan } from '../domain/subscription/plan.ts';
+import type { CustomerDocument } from '../../projections/customers.ts';
+import { INVOICES, type InvoiceDocument } from '../../projections/invoices.ts';
+import type { OrganizationDocument } from '../../projections/organizations.ts';
+import type { PlanDocument } from '../../projections/plans.ts';
+import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
+import type { TaxDocument } from '../../projections/taxes.ts';
+import { subjectKey } from '../../projections/usageStore.ts';
+
+/**
+ * Invoicing (README "Invoicing"; reference §3.3–3.5, §4.1–4.6). The billing clock calls `runDue(now)`: every
+ * subscription whose billing instant has passed gets its invoice, oldest first, each in a stream derived from what
+ * it bills and appended with "stream must not exist" — two clocks racing, or a run retried after a crash, can never
+ * make two. Numbers come from a per-organization counter stream appended in the same atomic append as the
+ * finalization, with the counter's expected revision: no two invoices share a number.
+ */
+
+/** What one invoice bills: a subscription and a billing instant (or its start or its termination). */
+export type BillingItem = { sub: SubscriptionDocument; reason: InvoiceReason; billingAt: string };
+
+/** The stream of the invoice of a billing item: the subscription, then the billing instant or the event. */
+export function invoiceStream(organizationId: string, item: { subscriptionId: string; reason: InvoiceReason; billingAt: string }): string {
+  const key = item.reason === 'PERIOD_END' ? `${item.subscriptionId}/${item.billingAt}` : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
+  return streamName('invoice', organizationId, key);
+}
+
+export const invoiceCounterStream = (organizationId: string) => streamName('invoiceNumbers', organizationId);
+
+/** Attempts at drawing a number before giving up (each after a concurrent finalization took the previous one). */
+const MAX_NUMBER_ATTEMPTS = 50;
+
+type Counter = { revision: bigint | null; organizationSequentialId: number; perCustomer: Map<string, number> };
+
+/** What billing one subscription reads besides its usage, cached for one run. */
+type Lookups = {
+  plan(id: string): Promise<PlanDocument | null>;
+  organization(id: string): Promise<OrganizationDocument | null>;
+  customer(id: string): Promise<CustomerDocument | null>;
+  metrics(organizationId: string): Promise<Record<string, PricingMetric>>;
+  taxes(organizationId: string): Promise<TaxDocument[]>;
+};
+
+function memo<K, V>(load: (key: K) => Promise<V>): (key: K) => Promise<V> {
+  const cache = new Map<K, Promise<V>>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) cache.set(key, (value = load(key)));
+    return value;
+  };
+}
+
+const localDate = (iso: string, timezone: string, plusDays = 0) => DateTime.fromISO(iso, { zone: timezone }).plus({ days: plusDays }).toISODate()!;
+const localMidnight = (date: string, timezone: string) => DateTime.fromISO(date, { zone: timezone }).startOf('day').toUTC().toISO()!;
+
+/** Taxes of a fee: the first level with live taxes (§4.4 step 5): fee's own codes → plan → customer → organization. */
+function taxLevels(taxes: readonly TaxDocument[], plan: SubscriptionPlan, customer: CustomerDocument): (own: readonly string[]) => TaxRate[] {
+  const byCode = new Map(taxes.filter((t) => t.deletedAt === null).map((t) => [t.code, t]));
+  const rates = (list: readonly TaxDocument[]): TaxRate[] => list.map((t) => ({ code: t.code, name: t.name, rate: t.rate }));
+  const live = (codes: readonly string[] | undefined) => rates((codes ?? []).flatMap((code) => byCode.get(code) ?? []));
+  const planLevel = live(plan.taxCodes);
+  const customerLevel = live(customer.taxCodes);
+  const organizationLevel = rates([...byCode.values()].filter((t) => t.appliedToOrganization));
+  return (own) => [live(own), planLevel, customerLevel, organizationLevel].find((level) => level.length > 0) ?? [];
+}
+
+export function createInvoiceService(deps: AppDeps, usage: UsageService) {
+  const invoices = () => deps.readModels.collection<InvoiceDocument>(INVOICES);
+  const collection = deps.readModels.collection.bind(deps.readModels);
+  const counters = new Map<string, Counter>();
+
+  function newLookups(): Lookups {
+    return {
+      plan: memo((id: string) => collection<PlanDocument>('plans').findOne({ _id: id })),
+      organization: memo((id: string) => collection<OrganizationDocument>('organizations').findOne({ _id: id })),
+      customer: memo((id: string) => collection<CustomerDocument>('customers').findOne({ _id: id })),
+      metrics: memo(async (organizationId: string) => {
+        const docs = await collection<PricingMetric & { _id: string; organizationId: string; deletedAt: string | null }>('billableMetrics').find({ organizationId, deletedAt: null });
+        const record: Record<string, PricingMetric> = {};
+        for (const doc of docs) Object.defineProperty(record, doc.code, { value: doc, enumerable: true });
+        return record;
+      }),
+      taxes: memo((organizationId: string) => collection<TaxDocument>('taxes').find({ organizationId, deletedAt: null })),
+    };
+  }
+
+  /** The organization's counter, read from where it was last read (the stream only grows). */
+  async function counterOf(organizationId: string): Promise<Counter> {
+    let counter = counters.get(organizationId);
+    if (counter === undefined) counters.set(organizationId, (counter = { revision: null, organizationSequentialId: 0, perCustomer: new Map() }));
+    const events = await deps.eventStore.readStream(invoiceCounterStream(organizationId), counter.revision === null ? {} : { fromRevision: counter.revision + 1n });
+    for (const event of events) {
+      const data = (event as RecordedEvent<string, InvoiceNumberAssigned['data']>).data;
+      counter.organizationSequentialId = Math.max(counter.organizationSequentialId, data.organizationSequentialId);
+      counter.perCustomer.set(data.customerId, Math.max(counter.perCustomer.get(data.customerId) ?? 0, data.sequentialId));
+      counter.revision = event.revision;
+    }
+    return counter;
+  }
+
+  type Context = { sub: SubscriptionDocument; plan: SubscriptionPlan; customer: CustomerDocument; organization: OrganizationDocument | null; timezone: string; ps: PeriodSubscription };
+
+  async function contextOf(lookups: Lookups, sub: SubscriptionDocument): Promise<Context | null> {
+    const [planDoc, customer, organization] = await Promise.all([lookups.plan(sub.planId), lookups.customer(sub.customerId), lookups.organization(sub.organizationId)]);
+    if (planDoc === null || customer === null || sub.startedAt === null) return null;
+    const plan = planOf(planDoc, sub);
+    const timezone = applicableTimezone(customer, organization);
+    return { sub, plan, customer, organization, timezone, ps: periodSubscriptionOf({ sub, plan, timezone }) };
+  }
+
+  /** Every invoice the subscription is owed up to `now`, oldest first, the ones already issued left out. */
+  async function dueItems(context: Context, now: number): Promise<BillingItem[]> {
+    const { sub, plan, ps } = context;
+    const issued = await invoices().find({ subscriptionId: sub._id }, { sort: { billingAt: 1 } });
+    const has = new Set(issued.map((i) => `${i.reason}/${i.billingAt}`));
+    const items: BillingItem[] = [];
+    const startedAt = sub.startedAt!;
+    const end = sub.terminatedAt === null ? now : Math.min(now, Date.parse(sub.terminatedAt));
+    const inTrialAtStart = sub.trialEndsAt !== null && Date.parse(sub.trialEndsAt) > Date.parse(startedAt);
+    // In advance: the first period's fee is billed when the subscription starts (outside a trial; not after a plan change).
+    if (plan.payInAdvance && !inTrialAtStart && sub.previousSubscriptionId === null && Date.parse(startedAt) <= now) {
+      items.push({ sub, reason: 'SUBSCRIPTION_STARTING', billingAt: startedAt });
+    }
+    let at = nextBillingDate(ps, startedAt);
+    while (Date.parse(at) <= end) {
+      items.push({ sub, reason: 'PERIOD_END', billingAt: at });
+      at = nextBillingDate(ps, at);
+    }
+    const terminatesWithInvoice = sub.terminatedAt !== null && sub.onTerminationInvoice === 'GENERATE' && (sub.terminationReason === 'REQUESTED' || sub.terminationReason === 'ENDING_AT');
+    const lastPeriodEnd = items.filter((i) => i.reason === 'PERIOD_END').at(-1)?.billingAt ?? null;
+    if (terminatesWithInvoice && Date.parse(sub.terminatedAt!) <= now && lastPeriodEnd !== sub.terminatedAt && Date.parse(sub.terminatedAt!) > Date.parse(startedAt)) {
+      items.push({ sub, reason: 'SUBSCRIPTION_TERMINATING', billingAt: sub.terminatedAt! });
+    }
+    return items.filter((item) => !has.has(`${item.reason}/${item.billingAt}`));
+  }
+
+  /** The next instant something may be due for the subscription (for the in-memory schedule); Infinity when none. */
+  function nextDueAfter(context: Context, now: number): number {
+    const { sub, ps } = context;
+    if (sub.terminatedAt !== null && Date.parse(sub.terminatedAt) <= now) return Number.POSITIVE_INFINITY;
+    const next = Date.parse(nextBillingDate(ps, new Date(Math.max(now, Date.parse(sub.startedAt!)))));
+    return sub.terminatedAt === null ? next : Math.min(next, Date.parse(sub.terminatedAt));
+  }
+
+  /** The invoice's fees, taxes and totals for a billing item, with the usage position read. */
+  async function contentOf(lookups: Lookups, context: Context, item: Pick<BillingItem, 'reason' | 'billingAt'>, invoiceId: string, alreadyBilledFee: boolean) {
+    const { sub, plan, customer, organization, timezone, ps } = context;
+    const gracePeriodDays = customer.invoiceGracePeriod ?? organization?.invoiceGracePeriod ?? 0;
+    const levels = taxLevels(await lookups.taxes(sub.organizationId), plan, customer);
+    const terminated = item.reason === 'SUBSCRIPTION_TERMINATING';
+    const startedInPast = localDate(sub.subscriptionAt, timezone) < localDate(sub.createdAt, timezone);
+    let feeWindow: { from: string; to: string } | null = null;
+    let chargesWindow: { from: string; to: string; periodDays: number } | null = null;
+    let billingDate: string;
+    let feeDue = true;
+    if (item.reason === 'PERIOD_END') {
+      const b = billingBoundaries(ps, item.billingAt);
+      billingDate = b.billingDate;
+      feeDue = b.subscriptionFeeDue && shouldBillSubscriptionFee(ps, item.billingAt, { alreadyBilled: alreadyBilledFee, startedInPast, terminated: false });
+      // In advance, the fee is for the period starting now: not once the subscription ends at or before it.
+      const upcomingEnded = plan.payInAdvance && sub.terminatedAt !== null && Date.parse(sub.terminatedAt) <= Date.parse(b.subscriptionFeeFrom);
+      feeWindow = feeDue && !upcomingEnded ? { from: b.subscriptionFeeFrom, to: b.subscriptionFeeTo } : null;
+      chargesWindow = { from: b.chargesFrom, to: b.chargesTo, periodDays: b.chargesPeriodDays };
+    } else if (item.reason === 'SUBSCRIPTION_STARTING') {
+      billingDate = localDate(item.billingAt, timezone);
+      const period = periodContaining(ps, item.billingAt);
+      feeWindow = { from: period.from, to: period.to };
+    } else {
+      const t = sub.terminatedAt!;
+      billingDate = localDate(t, timezone);
+      const charges = chargesPeriodContaining(ps, t);
+      chargesWindow = { from: charges.from, to: t, periodDays: prorationDays(ps, charges.from, t, { basis: 'CHARGES' }).periodDays };
+      // In advance, the period was billed at its start (the unused part's credit note is not issued yet).
+      if (!plan.payInAdvance) feeWindow = { from: periodContaining(ps, t).from, to: t };
+    }
+    const fee =
+      feeWindow === null
+        ? null
+        : subscriptionFee({
+            planAmountCents: plan.amountCents,
+            currency: plan.amountCurrency,
+            subscription: ps,
+            from: feeWindow.from,
+            to: feeWindow.to,
+            trialEndsAt: sub.trialEndsAt,
+            terminated,
+            terminatedByUpgrade: false,
+            hasNextSubscription: sub.nextSubscriptionId !== null,
+            createdByUpgrade: false,
+            hasPreviousSubscription: sub.previousSubscriptionId !== null,
+            previousFeeBilled: alreadyBilledFee,
+            startedInPast,
+          });
+    let usagePosition = 0n;
+    const charges: ChargeToBill[] = [];
+    if (chargesWindow !== null) {
+      const billed = plan.charges.filter((c) => !c.payInAdvance);
+      const metricsByCode = await lookups.metrics(sub.organizationId);
+      const read = await usage.forInvoice({ organizationId: sub.organizationId, sub, charges: billed, currency: plan.amountCurrency, metricsByCode, window: chargesWindow, periodDays: chargesWindow.periodDays });
+      usagePosition = read.usagePosition;
+      const byCharge = new Map(read.usage.chargesUsage.map((c) => [c.charge.id, c]));
+      const days = daysBetweenInclusive(chargesWindow.from, chargesWindow.to, timezone);
+      for (const charge of billed) {
+        const chargeUsage = byCharge.get(charge.id);
+        if (chargeUsage === undefined) continue;
+        const trueUp =
+          charge.minAmountCents !== '0'
+            ? minimumSpendTrueUp({ minAmountCents: charge.minAmountCents, chargesDurationDays: chargesWindow.periodDays, daysToBill: days, fees: chargeUsage.fees, currency: plan.amountCurrency })
+            : null;
+        charges.push({ charge, usage: chargeUsage, taxes: levels(charge.taxCodes), trueUp });
+      }
+    }
+    const commitment = await commitmentOf(context, item, fee, charges, chargesWindow, levels);
+    const assembled = assembleInvoice({
+      invoiceId,
+      subscriptionId: sub._id,
+      currency: plan.amountCurrency,
+      subscriptionFee: fee === null ? null : { fee, taxes: levels([]), invoiceDisplayName: plan.invoiceDisplayName ?? plan.name },
+      charges,
+      chargesFrom: chargesWindow?.from ?? null,
+      chargesTo: chargesWindow?.to ?? null,
+      commitment,
+    });
+    const content: InvoiceContent = { ...assembled, usagePosition: usagePosition.toString() };
+    const issuingDate = DateTime.fromISO(billingDate).plus({ days: gracePeriodDays }).toISODate()!;
+    const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
+    return {
+      content,
+      billingDate,
+      issuingDate,
+      paymentDueDate: DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!,
+      netPaymentTerm,
+      gracePeriodDays,
+      feeWindow,
+      chargesWindow,
+    };
+  }
+
+  /**
+   * The minimum commitment true-up (§3.7) of the plan-interval period this invoice closes: in arrears, the period
+   * just billed (its subscription fee and charges are on this invoice); in advance, the previous period (its fee was
+   * billed at its start, its charges are on this invoice) — never on the first in-advance invoice. Yearly and
+   * semiannual plans get it only on the runs that bill their fee.
+   */
+  async function commitmentOf(
+    context: Context,
+    item: Pick<BillingItem, 'reason' | 'billingAt'>,
+    fee: ReturnType<typeof subscriptionFee> | null,
+    charges: readonly ChargeToBill[],
+    chargesWindow: { from: string; to: string } | null,
+    levels: (own: readonly string[]) => TaxRate[],
+  ) {
+    const { sub, plan, ps } = context;
+    const minimum = plan.minimumCommitment;
+    if (minimum === null || minimum.amountCents === '0' || item.reason === 'SUBSCRIPTION_STARTING') return null;
+    const chargeFees = charges.flatMap((c) => [...c.usage.fees.map((f) => f), ...(c.trueUp === null ? [] : [c.trueUp])]);
+    let window: { from: string; to: string };
+    let feesAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.amountCents));
+    let feesPreciseAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.preciseAmountCents));
+    if (!plan.payInAdvance) {
+      if (fee === null) return null;
+      window = { from: fee.fromDatetime, to: fee.toDatetime };
+      feesAmountCents = feesAmountCents.plus(fee.amountCents);
+      feesPreciseAmountCents = feesPreciseAmountCents.plus(fee.preciseAmountCents);
+    } else {
+      if (chargesWindow === null) return null;
+      const period = periodContaining(ps, chargesWindow.from);
+      window = { from: period.from, to: sub.terminatedAt !== null && Date.parse(sub.terminatedAt) < Date.parse(period.to) ? sub.terminatedAt : period.to };
+      const earlier = await invoices().find({ subscriptionId: sub._id, subscriptionFeeFrom: { $gte: period.from, $lte: period.to } });
+      const paid = earlier.flatMap((i) => i.fees.filter((f) => f.feeType === 'SUBSCRIPTION'));
+      if (earlier.length === 0) return null;
+      feesAmountCents = feesAmountCents.plus(BigNumber.sum(0, ...paid.map((f) => f.amountCents)));
+      feesPreciseAmountCents = feesPreciseAmountCents.plus(BigNumber.sum(0, ...paid.map((f) => f.preciseAmountCents)));
+    }
+    const { days, periodDays } = commitmentProrationDays({ subscription: ps, from: window.from, to: window.to });
+    const trueUp = commitmentTrueUp({ commitmentAmountCents: minimum.amountCents, currency: plan.amountCurrency, feesAmountCents, feesPreciseAmountCents, days, periodDays });
+    if (trueUp === null) return null;
+    return {
+      amountCents: trueUp.amountCents,
+      preciseAmountCents: trueUp.preciseAmountCents,
+      taxes: levels(minimum.taxCodes),
+      invoiceDisplayName: minimum.invoiceDisplayName,
+      from: window.from,
+      to: window.to,
+      details: { commitmentAmountCents: minimum.amountCents, proratedCommitmentAmountCents: trueUp.proratedCommitmentAmountCents.toFixed(), days, periodDays },
+    };
+  }
+
+  const metadataFor = (organizationId: string, actor = 'billingClock'): EventMetadata => eventMetadata(deps, { organizationId, actor });
+
+  /** The finalization event and the counter event, for an invoice of `customer`, drawn from `counter`. */
+  function numbered(counter: Counter, doc: { organizationId: string; invoiceId: string; customerId: string }, customer: CustomerDocument, organization: OrganizationDocument | null, timezone: string) {
+    const sequentialId = (counter.perCustomer.get(doc.customerId) ?? 0) + 1;
+    const organizationSequentialId = counter.organizationSequentialId + 1;
+    const prefix = organization?.documentNumberPrefix ?? 'INV';
+    const number = invoiceNumber({
+      prefix,
+      numbering: organization?.documentNumbering ?? 'PER_CUSTOMER',
+      customerSequentialId: customer.sequentialId,
+      customerInvoiceSequentialId: sequentialId,
+      organizationSequentialId,
+      issuingYearMonth: DateTime.fromJSDate(deps.clock.now(), { zone: organization?.timezone ?? timezone }).toFormat('yyyyLL'),
+    });
+    const assigned: NewEvent = {
+      type: 'InvoiceNumberAssigned',
+      data: { organizationId: doc.organizationId, invoiceId: doc.invoiceId, customerId: doc.customerId, sequentialId, organizationSequentialId } satisfies InvoiceNumberAssigned['data'],
+      metadata: metadataFor(doc.organizationId),
+    };
+    return { numbers: { number, sequentialId, organizationSequentialId }, assigned };
+  }
+
+  /**
+   * Appends an invoice stream's new events together with a number drawn from the organization's counter, as one
+   * atomic append conditioned on both streams: a concurrent finalization makes it draw again. Resolves with the
+   * position, or null when the invoice stream moved meanwhile (another run did it).
+   */
+  async function appendNumbered(
+    organizationId: string,
+    streamId: string,
+    expected: bigint | 'no_stream',
+    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[],
+    doc: { invoiceId: string; customerId: string },
+    customer: CustomerDocument,
+    organization: OrganizationDocument | null,
+    timezone: string,
+  ): Promise<bigint | null> {
+    for (let attempt = 1; ; attempt += 1) {
+      const counter = await counterOf(organizationId);
+      const { numbers, assigned } = numbered(counter, { organizationId, ...doc }, customer, organization, timezone);
+      const metadata = metadataFor(organizationId);
+      try {
+        const { position } = await deps.eventStore.appendMany([
+          { streamId, events: eventsFor(numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: expected },
+          { streamId: invoiceCounterStream(organizationId), events: [assigned], expectedRevision: counter.revision ?? 'no_stream' },
+        ]);
+        return position;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        const head = await deps.eventStore.streamHead(streamId);
+        const now = head === null ? 'no_stream' : head.revision;
+        if (now !== expected) return null;
+        if (attempt >= MAX_NUMBER_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Issues one billing item's invoice; null when it already existed. */
+  async function bill(lookups: Lookups, context: Context, item: BillingItem, alreadyBilledFee: boolean): Promise<bigint | null> {
+    const { sub, customer, organization, timezone } = context;
+    const organizationId = sub.organizationId;
+    const streamId = invoiceStream(organizationId, { subscriptionId: sub._id, reason: item.reason, billingAt: item.billingAt });
+    if ((await deps.eventStore.streamHead(streamId)) !== null) return null;
+    const invoiceId = deps.newId();
+    const computed = await contentOf(lookups, context, item, invoiceId, alreadyBilledFee);
+    const draft = computed.gracePeriodDays > 0;
+    const now = deps.clock.now().toISOString();
+    const created: InvoiceCreated = {
+      type: 'InvoiceCreated',
+      data: {
+        organizationId,
+        invoiceId,
+        ...computed.content,
+        invoiceType: 'SUBSCRIPTION',
+        reason: item.reason,
+        customerId: sub.customerId,
+        externalCustomerId: sub.externalCustomerId,
+        subscriptionId: sub._id,
+        externalSubscriptionId: sub.externalId,
+        planCode: sub.planCode,
+        currency: context.plan.amountCurrency,
+        billingAt: item.billingAt,
+        billingDate: computed.billingDate,
+        issuingDate: computed.issuingDate,
+        paymentDueDate: computed.paymentDueDate,
+        netPaymentTerm: computed.netPaymentTerm,
+        gracePeriodDays: computed.gracePeriodDays,
+        subscriptionFeeFrom: computed.feeWindow?.from ?? null,
+        subscriptionFeeTo: computed.feeWindow?.to ?? null,
+        chargesFrom: computed.chargesWindow?.from ?? null,
+        chargesTo: computed.chargesWindow?.to ?? null,
+        nextBillingAt: null,
+        finalizesAt: draft ? localMidnight(computed.issuingDate, timezone) : null,
+        number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
+        createdAt: now,
+      },
+    };
+    if (draft) {
+      try {
+        const result = await deps.eventStore.append(streamId, [{ type: created.type, data: created.data, metadata: metadataFor(organizationId) }], { expectedRevision: 'no_stream' });
+        return result.position;
+      } catch (error) {
+        if (error instanceof ConcurrencyError) return null;
+        throw error;
+      }
+    }
+    return appendNumbered(
+      organizationId,
+      streamId,
+      'no_stream',
+      (numbers) => {
+        const state = fold(invoiceDecider, [created]);
+        return [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content: computed.content, numbers, issuingDate: computed.issuingDate, paymentDueDate: computed.paymentDueDate }, metadata: { now } }, state)];
+      },
+      { invoiceId, customerId: sub.customerId },
+      customer,
+      organization,
+      timezone,
+    );
+  }
+
+  async function streamOfInvoice(doc: InvoiceDocument): Promise<{ streamId: string; events: InvoiceEvent[]; revision: bigint }> {
+    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt });
+    const recorded = await deps.eventStore.readStream(streamId);
+    if (recorded.length === 0) throw new NotFoundError(`invoice ${doc._id} not found`);
+    return { streamId, events: recorded.map((e) => ({ type: e.type, data: e.data }) as InvoiceEvent), revision: recorded.at(-1)!.revision };
+  }
+
+  async function contextForInvoice(lookups: Lookups, doc: InvoiceDocument): Promise<Context> {
+    const sub = await collection<SubscriptionDocument>('subscriptions').findOne({ _id: doc.subscriptionId });
+    const context = sub === null ? null : await contextOf(lookups, sub);
+    if (context === null) throw new NotFoundError(`the subscription of invoice ${doc._id} is gone`);
+    return context;
+  }
+
+  /** Re-reads a draft's usage and fees; with `finalize`, finalizes it with those (and a number) in the same append. */
+  async function refreshDraft(doc: InvoiceDocument, finalize: boolean, actor = 'billingClock'): Promise<bigint | null> {
+    const lookups = newLookups();
+    const context = await contextForInvoice(lookups, doc);
+    const { streamId, events, revision } = await streamOfInvoice(doc);
+    const state: InvoiceState = fold(invoiceDecider, events);
+    if (state.status !== 'DRAFT') {
+      // Finalizing a finalized invoice again is a no-op; anything else on a non-draft is refused.
+      if (finalize && state.status === 'FINALIZED') return null;
+      throw new IllegalStateError(`invoice ${doc._id} is ${state.status.toLowerCase()}: only a draft can be ${finalize ? 'finalized' : 'refreshed'}`);
+    }
+    const billedBefore = await invoices().count({ subscriptionId: doc.subscriptionId, billingAt: { $lt: doc.billingAt }, 'fees.feeType': 'SUBSCRIPTION' });
+    const computed = await contentOf(lookups, context, doc, doc._id, billedBefore > 0);
+    const now = deps.clock.now().toISOString();
+    if (!finalize) {
+      const refreshed = invoiceDecider.decide({ type: 'RefreshInvoice', data: { invoiceId: doc._id, content: computed.content }, metadata: { now } }, state);
+      const metadata = metadataFor(doc.organizationId, actor);
+      const result = await deps.eventStore.append(streamId, refreshed.map((e) => ({ type: e.type, data: e.data, metadata })), { expectedRevision: revision });
+      return result.position;
+    }
+    // Finalizing keeps the dates the draft announced (issuing date = billing date + grace days).
+    return appendNumbered(
+      doc.organizationId,
+      streamId,
+      revision,
+      (numbers) => invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId: doc._id, content: computed.content, numbers, issuingDate: doc.issuingDate, paymentDueDate: doc.paymentDueDate }, metadata: { now } }, state),
+      { invoiceId: doc._id, customerId: doc.customerId },
+      context.customer,
+      context.organization,
+      context.timezone,
+    );
+  }
+
+  /** In-memory schedule: per subscription, when something may next be due, valid while the documents are unchanged. */
+  const schedule = new Map<string, { updatedAt: string; catalog: bigint; nextAt: number }>();
+
+  /**
+   * The billing clock's invoicing step, up to `now`: every invoice due (oldest first), then drafts whose grace
+   * period ended are finalized and drafts whose usage moved are refreshed. Returns the last position appended.
+   */
+  async function runDue(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
+    const nowMs = now.getTime();
+    const lookups = newLookups();
+    const catalog = deps.projections.status().catalog;
+    const subs = await collection<SubscriptionDocument>('subscriptions').find({ status: { $in: ['ACTIVE', 'TERMINATED'] } });
+    const due: { context: Context; item: BillingItem }[] = [];
+    for (const sub of subs) {
+      const known = schedule.get(sub._id);
+      if (known !== undefined && known.updatedAt === sub.updatedAt && known.catalog === catalog && known.nextAt > nowMs) continue;
+      const context = await contextOf(lookups, sub);
+      if (context === null) continue;
+      for (const item of await dueItems(context, nowMs)) due.push({ context, item });
+      schedule.set(sub._id, { updatedAt: sub.updatedAt, catalog, nextAt: nextDueAfter(context, nowMs) });
+    }
+    due.sort((a, b) => Date.parse(a.item.billingAt) - Date.parse(b.item.billingAt));
+    let position: bigint | null = null;
+    let created = 0;
+    const feeBilled = new Map<string, boolean>();
+    for (const { context, item } of due) {
+      try {
+        let billed = feeBilled.get(context.sub._id);
+        if (billed === undefined) billed = (await invoices().count({ subscriptionId: context.sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
+        const appended = await bill(lookups, context, item, billed);
+        feeBilled.set(context.sub._id, true);
+        if (appended !== null) {
+          created += 1;
+          position = appended;
+        }
+      } catch (error) {
+        // One subscription that cannot be billed must not hold back the others: logged, retried next tick.
+        schedule.delete(context.sub._id);
+        deps.logger.error('invoice failed', { organizationId: context.sub.organizationId, subscriptionId: context.sub._id, billingAt: item.billingAt, error: String(error) });
+      }
+    }
+    if (position !== null) await deps.waitForProjections(position, { usage: false });
+    let finalized = 0;
+    let refreshed = 0;
+    for (const draft of await invoices().find({ status: 'DRAFT' }, { sort: { billingAt: 1 } })) {
+      try {
+        const finalize = draft.finalizesAt !== null && Date.parse(draft.finalizesAt) <= nowMs;
+        // A draft whose subscription received events since it was computed (a late event) is refreshed.
+        if (!finalize && (await usagePositionOf(draft)) <= BigInt(draft.usagePosition)) continue;
+        const appended = await refreshDraft(draft, finalize);
+        if (appended !== null) {
+          position = appended;
+          if (finalize) finalized += 1;
+          else refreshed += 1;
+        }
+      } catch (error) {
+        deps.logger.error('draft invoice step failed', { organizationId: draft.organizationId, invoiceId: draft._id, error: String(error) });
+      }
+    }
+    if (position !== null) await deps.waitForProjections(position, { usage: false });
+    return { created, finalized, refreshed, position };
+  }
+
+  function usagePositionOf(doc: InvoiceDocument): Promise<bigint> {
+    return deps.usagePosition(subjectKey(doc.organizationId, doc.externalSubscriptionId));
+  }
+
+  async function byId(organizationId: string, invoiceId: string): Promise<InvoiceDocument> {
+    const doc = await invoices().findOne({ _id: invoiceId, organizationId });
+    if (doc === null) throw new NotFoundError(`invoice ${invoiceId} not found`);
+    return doc;
+  }
+
+  async function simple(actor: Actor, invoiceId: string, command: (doc: InvoiceDocument) => Parameters<typeof invoiceDecider.decide>[0]): Promise<InvoiceDocument> {
+    const doc = await byId(actor.organizationId, invoiceId);
+    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt });
+    await execute(deps, actor, streamId, invoiceDecider, command(doc));
+    return byId(actor.organizationId, invoiceId);
+  }
+
+  return {
+    runDue,
+    byId,
+    collection: invoices,
+
+    /** Finalizes a draft now (its fees re-read first), with its number. A finalized invoice answers as it is. */
+    async finalize(actor: Actor, invoiceId: string): Promise<InvoiceDocument> {
+      const doc = await byId(actor.organizationId, invoiceId);
+      const position = await refreshDraft(doc, true, actor.actor);
+      if (position !== null) await deps.waitForProjections(position, { usage: false });
+      return byId(actor.organizationId, invoiceId);
+    },
+
+    /** Re-reads a draft's usage. CONFLICT (ILLEGAL_STATE) for a finalized or voided invoice. */
+    async refresh(actor: Actor, invoiceId: string): Promise<InvoiceDocument> {
+      const doc = await byId(actor.organizationId, invoiceId);
+      const position = await refreshDraft(doc, false, actor.actor);
+      if (position !== null) await deps.waitForProjections(position, { usage: false });
+      return byId(actor.organizationId, invoiceId);
+    },
+
+    void: (actor: Actor, invoiceId: string) => simple(actor, invoiceId, () => ({ type: 'VoidInvoice', data: { invoiceId }, metadata: { now: deps.clock.now().toISOString() } })),
+
+    updatePaymentStatus: (actor: Actor, invoiceId: string, paymentStatus: PaymentStatus) =>
+      simple(actor, invoiceId, () => ({ type: 'UpdateInvoicePaymentStatus', data: { invoiceId, paymentStatus }, metadata: { now: deps.clock.now().toISOString() } })),
+  };
+}
+
+export type InvoiceService = ReturnType<typeof createInvoiceService>;

@@ -1,0 +1,179 @@
+import BigNumber from 'bignumber.js';
+import { computeTaxes, invoiceTotals, type SubscriptionFeeResult, type TaxRate } from './invoice/index.ts';
+import type { TrueUpFee } from './minimumSpend.ts';
+import type { ChargeUsage } from './usage/price.ts';
+import type { PlanCharge } from '../domain/plan/types.ts';
+import type { InvoiceContent, InvoiceFee } from '../domain/invoice/index.ts';
+
+/** One charge of the invoice: its priced usage over the charges window, its taxes, and its minimum-spend true-up. */
+export interface ChargeToBill {
+  readonly charge: PlanCharge;
+  readonly usage: ChargeUsage;
+  readonly taxes: readonly TaxRate[];
+  readonly trueUp: TrueUpFee | null;
+}
+
+export interface InvoiceToAssemble {
+  readonly invoiceId: string;
+  readonly subscriptionId: string;
+  readonly currency: string;
+  readonly subscriptionFee: { readonly fee: SubscriptionFeeResult; readonly taxes: readonly TaxRate[]; readonly invoiceDisplayName: string | null } | null;
+  readonly charges: readonly ChargeToBill[];
+  readonly chargesFrom: string | null;
+  readonly chargesTo: string | null;
+  readonly commitment: {
+    readonly amountCents: BigNumber;
+    readonly preciseAmountCents: BigNumber;
+    readonly taxes: readonly TaxRate[];
+    readonly invoiceDisplayName: string | null;
+    readonly from: string;
+    readonly to: string;
+    readonly details: unknown;
+  } | null;
+}
+
+const str = (value: BigNumber) => value.toFixed();
+
+/**
+ * Lago's "should persist fee" (§2.13): a charge fee with no units, no amount and no events is not kept. The
+ * subscription fee and true-ups are always kept.
+ */
+function kept(fee: { units: BigNumber; amountCents: BigNumber; eventsCount: number }): boolean {
+  return !(fee.units.isZero() && fee.amountCents.isZero() && fee.eventsCount === 0);
+}
+
+/**
+ * An invoice's fees, taxes and totals (§4.4 steps 1, 2, 5, 8; no coupons, credit notes or wallets yet): the
+ * subscription fee, then each charge's fees (one per filter bucket and pricing group) and its true-up, then the
+ * minimum commitment true-up; taxes per fee and per invoice; totals. Pure: the audit recomputes with it.
+ */
+export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 'usagePosition'> {
+  type Draft = Omit<InvoiceFee, 'id' | 'taxesAmountCents' | 'taxesRate' | 'appliedTaxes'> & { taxes: readonly TaxRate[]; amount: BigNumber };
+  const drafts: Draft[] = [];
+  const common = { subscriptionId: input.subscriptionId, amountCurrency: input.currency };
+  if (input.subscriptionFee !== null) {
+    const { fee, taxes, invoiceDisplayName } = input.subscriptionFee;
+    drafts.push({
+      ...common,
+      feeType: 'SUBSCRIPTION',
+      chargeId: null,
+      billableMetricCode: null,
+      chargeModel: null,
+      invoiceDisplayName,
+      chargeFilterValues: null,
+      groupedBy: {},
+      trueUp: false,
+      units: str(fee.units),
+      eventsCount: 0,
+      amountCents: str(fee.amountCents),
+      preciseAmountCents: str(fee.preciseAmountCents),
+      unitAmountCents: str(fee.amountCents),
+      preciseUnitAmount: str(fee.amountCents),
+      fromDatetime: fee.fromDatetime,
+      toDatetime: fee.toDatetime,
+      details: { planAmountCents: str(fee.planAmountCents), days: fee.days, periodDays: fee.periodDays },
+      taxes,
+      amount: fee.amountCents,
+    });
+  }
+  for (const { charge, usage, taxes, trueUp } of input.charges) {
+    const base = {
+      ...common,
+      feeType: 'CHARGE' as const,
+      chargeId: charge.id,
+      billableMetricCode: usage.billableMetric.code,
+      chargeModel: charge.chargeModel,
+      trueUp: false,
+      fromDatetime: input.chargesFrom ?? '',
+      toDatetime: input.chargesTo ?? '',
+      taxes,
+    };
+    for (const fee of usage.fees) {
+      if (!kept(fee)) continue;
+      drafts.push({
+        ...base,
+        invoiceDisplayName: fee.invoiceDisplayName ?? charge.invoiceDisplayName,
+        chargeFilterValues: fee.filterValues,
+        groupedBy: fee.groupedBy,
+        units: str(fee.units),
+        eventsCount: fee.eventsCount,
+        amountCents: str(fee.amountCents),
+        preciseAmountCents: str(fee.preciseAmountCents),
+        unitAmountCents: str(fee.unitAmountCents),
+        preciseUnitAmount: str(fee.preciseUnitAmount),
+        details: fee.details,
+        amount: fee.amountCents,
+      });
+    }
+    if (trueUp !== null) {
+      drafts.push({
+        ...base,
+        invoiceDisplayName: charge.invoiceDisplayName,
+        chargeFilterValues: null,
+        groupedBy: {},
+        trueUp: true,
+        units: str(trueUp.units),
+        eventsCount: 0,
+        amountCents: str(trueUp.amountCents),
+        preciseAmountCents: str(trueUp.preciseAmountCents),
+        unitAmountCents: str(trueUp.unitAmountCents),
+        preciseUnitAmount: str(trueUp.unitAmountCents),
+        details: { minAmountCents: charge.minAmountCents, proratedMinAmountCents: str(trueUp.proratedMinAmountCents) },
+        amount: trueUp.amountCents,
+      });
+    }
+  }
+  if (input.commitment !== null) {
+    const c = input.commitment;
+    drafts.push({
+      ...common,
+      feeType: 'COMMITMENT',
+      chargeId: null,
+      billableMetricCode: null,
+      chargeModel: null,
+      invoiceDisplayName: c.invoiceDisplayName,
+      chargeFilterValues: null,
+      groupedBy: {},
+      trueUp: true,
+      units: '1',
+      eventsCount: 0,
+      amountCents: str(c.amountCents),
+      preciseAmountCents: str(c.preciseAmountCents),
+      unitAmountCents: str(c.amountCents),
+      preciseUnitAmount: str(c.amountCents),
+      fromDatetime: c.from,
+      toDatetime: c.to,
+      details: c.details,
+      taxes: c.taxes,
+      amount: c.amountCents,
+    });
+  }
+  const withIds = drafts.map((draft, index) => ({ ...draft, id: `${input.invoiceId}/${index + 1}` }));
+  const taxes = computeTaxes(withIds.map((fee) => ({ id: fee.id, amountCents: fee.amount, taxes: fee.taxes })));
+  const taxesById = new Map(taxes.fees.map((t) => [t.id, t]));
+  const fees: InvoiceFee[] = withIds.map(({ taxes: _taxes, amount: _amount, ...fee }) => {
+    const t = taxesById.get(fee.id);
+    return {
+      ...fee,
+      taxesAmountCents: str(t?.taxesAmountCents ?? new BigNumber(0)),
+      taxesRate: str(t?.taxesRate ?? new BigNumber(0)),
+      appliedTaxes: (t?.appliedTaxes ?? []).map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents) })),
+    };
+  });
+  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents });
+  return {
+    fees,
+    appliedTaxes: taxes.appliedTaxes.map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents), feesAmountCents: str(a.feesAmountCents) })),
+    totals: {
+      feesAmountCents: str(totals.feesAmountCents),
+      couponsAmountCents: str(totals.couponsAmountCents),
+      subTotalExcludingTaxesAmountCents: str(totals.subTotalExcludingTaxesAmountCents),
+      taxesAmountCents: str(totals.taxesAmountCents),
+      subTotalIncludingTaxesAmountCents: str(totals.subTotalIncludingTaxesAmountCents),
+      creditNotesAmountCents: str(totals.creditNotesAmountCents),
+      prepaidCreditAmountCents: str(totals.prepaidCreditAmountCents),
+      totalAmountCents: str(totals.totalAmountCents),
+      taxesRate: str(taxes.taxesRate),
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import type { DomainEvent } from '../shared/decider.ts';
+
+/** Lago's invoice types this engine issues so far. */
+export type InvoiceType = 'SUBSCRIPTION';
+/** Why a subscription invoice was issued: a period ended, the subscription started (in advance) or was terminated. */
+export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING';
+export type InvoiceStatus = 'DRAFT' | 'FINALIZED' | 'VOIDED';
+export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT';
+
+/** A tax applied to a fee or to the invoice; amounts in integer cents (strings). */
+export type AppliedTax = { code: string; name: string | null; rate: string; amountCents: string };
+
+/**
+ * One fee line as the invoice stores it. Amounts are strings: integer cents, except `precise*` (unrounded cents)
+ * and `preciseUnitAmount` (major units).
+ */
+export type InvoiceFee = {
+  id: string;
+  feeType: FeeType;
+  subscriptionId: string;
+  chargeId: string | null;
+  billableMetricCode: string | null;
+  chargeModel: string | null;
+  invoiceDisplayName: string | null;
+  /** The charge filter's values; null for the default bucket or a fee without filters. */
+  chargeFilterValues: Record<string, string[]> | null;
+  groupedBy: Record<string, string | null>;
+  /** A per-charge minimum spend true-up fee. */
+  trueUp: boolean;
+  units: string;
+  eventsCount: number;
+  amountCents: string;
+  preciseAmountCents: string;
+  unitAmountCents: string;
+  preciseUnitAmount: string;
+  amountCurrency: string;
+  taxesAmountCents: string;
+  taxesRate: string;
+  appliedTaxes: AppliedTax[];
+  fromDatetime: string;
+  toDatetime: string;
+  /** The charge model's pricing details (charge fees), or the proration (subscription / commitment fees). */
+  details: unknown;
+};
+
+export type InvoiceTotals = {
+  feesAmountCents: string;
+  couponsAmountCents: string;
+  subTotalExcludingTaxesAmountCents: string;
+  taxesAmountCents: string;
+  subTotalIncludingTaxesAmountCents: string;
+  creditNotesAmountCents: string;
+  prepaidCreditAmountCents: string;
+  totalAmountCents: string;
+  taxesRate: string;
+};
+
+/** What an invoice bills and how much: computed by the billing run, carried by every invoice event that sets it. */
+export type InvoiceContent = {
+  fees: InvoiceFee[];
+  appliedTaxes: (AppliedTax & { feesAmountCents: string })[];
+  totals: InvoiceTotals;
+  /** The log position up to which the subscription's usage was read: what an audit recomputes from. */
+  usagePosition: string;
+};
+
+type Keys = { organizationId: string; invoiceId: string };
+
+export type InvoiceCreated = DomainEvent<
+  'InvoiceCreated',
+  Keys &
+    InvoiceContent & {
+      invoiceType: InvoiceType;
+      reason: InvoiceReason;
+      customerId: string;
+      externalCustomerId: string;
+      subscriptionId: string;
+      externalSubscriptionId: string;
+      planCode: string;
+      currency: string;
+      /** The billing run's instant (local midnight of the billing day), and that day in the customer's timezone. */
+      billingAt: string;
+      billingDate: string;
+      issuingDate: string;
+      paymentDueDate: string;
+      netPaymentTerm: number;
+      gracePeriodDays: number;
+      /** The subscription fee's and the charges' windows (null when the invoice has none of them). */
+      subscriptionFeeFrom: string | null;
+      subscriptionFeeTo: string | null;
+      chargesFrom: string | null;
+      chargesTo: string | null;
+      /** The next billing instant of the subscription after this invoice (null once terminated). */
+      nextBillingAt: string | null;
+      /** When a draft (grace period) is finalized by the billing clock; null when created finalized. */
+      finalizesAt: string | null;
+      /** `<prefix>-DRAFT` until finalized. */
+      number: string;
+      createdAt: string;
+    }
+>;
+
+/** A draft re-read its usage (a late event, `refreshInvoice`, or just before finalization). */
+export type InvoiceRefreshed = DomainEvent<'InvoiceRefreshed', Keys & InvoiceContent & { refreshedAt: string }>;
+
+/**
+ * The finalized invoice, complete: every fee line and amount, its number, and the usage position read — what an
+ * auditor recomputes and compares.
+ */
+export type InvoiceFinalized = DomainEvent<
+  'InvoiceFinalized',
+  Keys &
+    InvoiceContent & {
+      number: string;
+      /** Per customer (1, 2, …) and per organization: the sequences numbers are made from. */
+      sequentialId: number;
+      organizationSequentialId: number;
+      issuingDate: string;
+      paymentDueDate: string;
+      paymentStatus: PaymentStatus;
+      finalizedAt: string;
+    }
+>;
+
+export type InvoiceVoided = DomainEvent<'InvoiceVoided', Keys & { voidedAt: string }>;
+
+export type InvoicePaymentStatusUpdated = DomainEvent<'InvoicePaymentStatusUpdated', Keys & { paymentStatus: PaymentStatus; updatedAt: string }>;
+
+export type InvoiceEvent = InvoiceCreated | InvoiceRefreshed | InvoiceFinalized | InvoiceVoided | InvoicePaymentStatusUpdated;
+
+export const INVOICE_EVENT_TYPES = ['InvoiceCreated', 'InvoiceRefreshed', 'InvoiceFinalized', 'InvoiceVoided', 'InvoicePaymentStatusUpdated'] as const satisfies readonly InvoiceEvent['type'][];
+
+/** Numbers drawn from the organization's counter stream, with optimistic concurrency (see invoices.ts). */
+export type InvoiceNumberAssigned = DomainEvent<
+  'InvoiceNumberAssigned',
+  { organizationId: string; invoiceId: string; customerId: string; sequentialId: number; organizationSequentialId: number }
+>;
