@@ -6,6 +6,7 @@ import './plans.ts';
 import './subscriptions.ts';
 import './usage.ts';
 import './usageUpdates.ts';
+import './invoices.ts';
 import './events.ts';
 import './system.ts';
 import { requireWellFormedInput } from './wellFormed.ts';

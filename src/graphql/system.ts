@@ -1,3 +1,4 @@
+import { billingStep } from '../application/billingClock.ts';
 import { isManualClock, type ManualClock } from '../application/ports/clockControl.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import { ForbiddenError } from '../domain/shared/errors.ts';
@@ -69,8 +70,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const clock = movableClock(ctx);
       await clock.advance(input.to);
-      // The billing clock's step for subscriptions: start, switch and end what the new time has passed.
-      await ctx.app.subscriptions.activateDue(clock.now());
+      // The billing clock's step: start, switch and end subscriptions, then bill everything due up to `to`, so
+      // the invoices are in the read models when this answers.
+      await billingStep(ctx.app, clock.now());
       return { mode: 'MANUAL', now: clock.now() };
     },
   }),

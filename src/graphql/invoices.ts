@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import type { AppliedTax, InvoiceFee } from '../domain/invoice/index.ts';
+import type { CustomerDocument } from '../../projections/customers.ts';
+import type { InvoiceDocument } from '../../projections/invoices.ts';
+import { organizationOf } from './auth.ts';
+import { builder } from './builder.ts';
+import { actorFrom, inInput, payloadOf } from './commandSupport.ts';
+import { connectionOf, paginate } from './connection.ts';
+import { Customer } from './customers.ts';
+import { parseInput } from './errors.ts';
+
+/** Money crosses the API as strings of integer cents (`"1550"`); `precise*` keep decimals. */
+const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 'FINALIZED', 'VOIDED'] as const });
+const PaymentStatusEnum = builder.enumType('InvoicePaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
+const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION'] as const });
+const InvoiceReasonEnum = builder.enumType('InvoiceReason', {
+  description: 'Why a subscription invoice was issued: a period ended, an in-advance subscription started, or a subscription was terminated.',
+  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING'] as const,
+});
+const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT'] as const });
+
+const AppliedTaxRef = builder.objectRef<AppliedTax & { feesAmountCents?: string }>('InvoiceAppliedTax').implement({
+  description: 'A tax applied to a fee, or to the invoice (with the fees it was computed on).',
+  fields: (t) => ({
+    taxCode: t.exposeString('code'),
+    taxName: t.exposeString('name', { nullable: true }),
+    taxRate: t.exposeString('rate', { description: 'Percent, e.g. "20".' }),
+    amountCents: t.exposeString('amountCents'),
+    feesAmountCents: t.string({ nullable: true, description: 'Invoice level: the fees amount the tax applies to.', resolve: (a) => a.feesAmountCents ?? null }),
+  }),
+});
+
+const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
+  description: 'One line of an invoice (Lago `fee`): the subscription fee, a charge fee per filter bucket and pricing group, or a true-up.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    feeType: t.field({ type: FeeTypeEnum, resolve: (f) => f.feeType }),
+    invoiceDisplayName: t.exposeString('invoiceDisplayName', { nullable: true }),
+    chargeId: t.exposeString('chargeId', { nullable: true }),
+    chargeModel: t.exposeString('chargeModel', { nullable: true }),
+    billableMetricCode: t.exposeString('billableMetricCode', { nullable: true }),
+    chargeFilterValues: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the charge filter; null for the default bucket.', resolve: (f) => f.chargeFilterValues }),
+    groupedBy: t.field({ type: 'JSON', description: '{key: value} of the pricing group ({} when not grouped).', resolve: (f) => f.groupedBy }),
+    trueUp: t.exposeBoolean('trueUp', { description: 'A minimum spend (charge) or minimum commitment true-up.' }),
+    units: t.exposeString('units'),
+    eventsCount: t.exposeInt('eventsCount'),
+    amountCents: t.exposeString('amountCents'),
+    preciseAmountCents: t.exposeString('preciseAmountCents'),
+    unitAmountCents: t.exposeString('unitAmountCents'),
+    preciseUnitAmount: t.exposeString('preciseUnitAmount', { description: 'Major units, unrounded.' }),
+    amountCurrency: t.exposeString('amountCurrency'),
+    taxesAmountCents: t.exposeString('taxesAmountCents'),
+    taxesRate: t.exposeString('taxesRate'),
+    appliedTaxes: t.field({ type: [AppliedTaxRef], resolve: (f) => f.appliedTaxes }),
+    fromDatetime: t.field({ type: 'DateTime', resolve: (f) => f.fromDatetime }),
+    toDatetime: t.field({ type: 'DateTime', resolve: (f) => f.toDatetime }),
+    details: t.field({ type: 'JSON', nullable: true, description: 'Charge fees: the charge model’s pricing details; subscription fees: the proration.', resolve: (f) => f.details ?? null }),
+  }),
+});
+
+export const Invoice = builder.objectRef<InvoiceDocument>('Invoice').implement({
+  description: 'An invoice (Lago `invoice`). Amounts are integer cents as strings.',
+  fields: (t) => ({
+    id: t.exposeID('_id'),
+    number: t.exposeString('number', { description: '`<prefix>-DRAFT` until finalized.' }),
+    sequentialId: t.exposeInt('sequentialId', { nullable: true, description: 'Per customer, once finalized.' }),
+    organizationSequentialId: t.exposeInt('organizationSequentialId', { nullable: true, description: 'Per organization, once finalized.' }),
+    invoiceType: t.field({ type: InvoiceTypeEnum, resolve: (i) => i.invoiceType }),
+    reason: t.field({ type: InvoiceReasonEnum, resolve: (i) => i.reason }),
+    status: t.field({ type: InvoiceStatusEnum, resolve: (i) => i.status }),
+    paymentStatus: t.field({ type: PaymentStatusEnum, resolve: (i) => i.paymentStatus }),
+    currency: t.exposeString('currency'),
+    externalCustomerId: t.exposeString('externalCustomerId'),
+    externalSubscriptionId: t.exposeString('externalSubscriptionId'),
+    planCode: t.exposeString('planCode'),
+    billingDate: t.exposeString('billingDate', { description: 'The billing day in the customer’s timezone (YYYY-MM-DD).' }),
+    issuingDate: t.exposeString('issuingDate', { description: 'YYYY-MM-DD: the billing day plus the grace period.' }),
+    paymentDueDate: t.exposeString('paymentDueDate', { description: 'YYYY-MM-DD: the issuing date plus the net payment term.' }),
+    netPaymentTerm: t.exposeInt('netPaymentTerm'),
+    gracePeriodDays: t.exposeInt('gracePeriodDays'),
+    finalizesAt: t.field({ type: 'DateTime', nullable: true, description: 'A draft: when the billing clock finalizes it (end of the grace period).', resolve: (i) => (i.status === 'DRAFT' ? i.finalizesAt : null) }),
+    subscriptionFeeFromDatetime: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.subscriptionFeeFrom }),
+    subscriptionFeeToDatetime: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.subscriptionFeeTo }),
+    chargesFromDatetime: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.chargesFrom }),
+    chargesToDatetime: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.chargesTo }),
+    feesAmountCents: t.string({ resolve: (i) => i.totals.feesAmountCents }),
+    couponsAmountCents: t.string({ resolve: (i) => i.totals.couponsAmountCents }),
+    subTotalExcludingTaxesAmountCents: t.string({ resolve: (i) => i.totals.subTotalExcludingTaxesAmountCents }),
+    taxesAmountCents: t.string({ resolve: (i) => i.totals.taxesAmountCents }),
+    taxesRate: t.string({ resolve: (i) => i.totals.taxesRate }),
+    subTotalIncludingTaxesAmountCents: t.string({ resolve: (i) => i.totals.subTotalIncludingTaxesAmountCents }),
+    creditNotesAmountCents: t.string({ resolve: (i) => i.totals.creditNotesAmountCents }),
+    prepaidCreditAmountCents: t.string({ resolve: (i) => i.totals.prepaidCreditAmountCents }),
+    totalAmountCents: t.string({ resolve: (i) => i.totals.totalAmountCents }),
+    appliedTaxes: t.field({ type: [AppliedTaxRef], resolve: (i) => i.appliedTaxes }),
+    fees: t.field({ type: [Fee], resolve: (i) => i.fees }),
+    usagePosition: t.exposeString('usagePosition', { description: 'The log position up to which usage was read: what an audit recomputes from.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (i) => i.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (i) => i.updatedAt }),
+    finalizedAt: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.finalizedAt }),
+    voidedAt: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.voidedAt }),
+  }),
+});
+
+const InvoiceConnection = connectionOf('Invoice', Invoice);
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const listSchema = z.object({
+  externalCustomerId: z.string().max(255).nullish(),
+  status: z.enum(['DRAFT', 'FINALIZED', 'VOIDED']).nullish(),
+  paymentStatus: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).nullish(),
+  invoiceType: z.enum(['SUBSCRIPTION']).nullish(),
+  issuingDateFrom: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
+  issuingDateTo: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
+});
+
+function listFilter(organizationId: string, args: z.infer<typeof listSchema>, customerId?: string): Record<string, unknown> {
+  const issuing = { ...(args.issuingDateFrom ? { $gte: args.issuingDateFrom } : {}), ...(args.issuingDateTo ? { $lte: args.issuingDateTo } : {}) };
+  return {
+    organizationId,
+    ...(customerId !== undefined ? { customerId } : {}),
+    ...(args.externalCustomerId ? { externalCustomerId: args.externalCustomerId } : {}),
+    ...(args.status ? { status: args.status } : {}),
+    ...(args.paymentStatus ? { paymentStatus: args.paymentStatus } : {}),
+    ...(args.invoiceType ? { invoiceType: args.invoiceType } : {}),
+    ...(Object.keys(issuing).length > 0 ? { issuingDate: issuing } : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  invoices: t.field({
+    type: InvoiceConnection,
+    description: 'Invoices of your organization, newest first, filtered by customer, status, payment status, type and issuing date range (YYYY-MM-DD, inclusive).',
+    args: {
+      externalCustomerId: t.arg.string(),
+      status: t.arg({ type: InvoiceStatusEnum }),
+      paymentStatus: t.arg({ type: PaymentStatusEnum }),
+      invoiceType: t.arg({ type: InvoiceTypeEnum }),
+      issuingDateFrom: t.arg.string(),
+      issuingDateTo: t.arg.string(),
+      first: t.arg.int(),
+      after: t.arg.string(),
+    },
+    resolve: (_root, args, ctx) => {
+      const filter = listFilter(organizationOf(ctx), parseInput(listSchema, args));
+      return paginate(ctx.app.invoices.collection(), filter, args, 'createdAt', -1);
+    },
+  }),
+  invoice: t.field({
+    type: Invoice,
+    description: 'One invoice of your organization with its fees (NOT_FOUND otherwise).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.app.invoices.byId(organizationOf(ctx), String(id)),
+  }),
+}));
+
+builder.objectField(Customer, 'invoices', (t) =>
+  t.field({
+    type: InvoiceConnection,
+    description: 'The customer’s invoices, newest first.',
+    args: { status: t.arg({ type: InvoiceStatusEnum }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (customer: CustomerDocument, args, ctx) =>
+      paginate(ctx.app.invoices.collection(), listFilter(customer.organizationId, parseInput(listSchema, { status: args.status }), customer._id), args, 'createdAt', -1),
+  }),
+);
+
+const IdInput = (name: string, description: string) => builder.inputType(name, { description, fields: (t) => ({ id: t.id({ required: true }) }) });
+const FinalizeInput = IdInput('FinalizeInvoiceInput', 'Finalizes a draft now: its usage is read again, it gets its number.');
+const RefreshInput = IdInput('RefreshInvoiceInput', 'Re-reads the usage of a draft.');
+const VoidInput = IdInput('VoidInvoiceInput', 'Voids a finalized invoice that is not paid.');
+const UpdateInput = builder.inputType('UpdateInvoiceInput', {
+  fields: (t) => ({ id: t.id({ required: true }), paymentStatus: t.field({ type: PaymentStatusEnum, required: true }) }),
+});
+
+const InvoicePayload = payloadOf('Invoice', 'invoice', Invoice);
+
+builder.mutationFields((t) => ({
+  finalizeInvoice: t.field({
+    type: InvoicePayload,
+    description: 'Finalizes a draft invoice before its grace period ends (a finalized one answers as it is).',
+    args: { input: t.arg({ type: FinalizeInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ invoice: await inInput(() => ctx.app.invoices.finalize(actorFrom(ctx), String(input.id))) }),
+  }),
+  refreshInvoice: t.field({
+    type: InvoicePayload,
+    description: 'Re-reads the usage of a draft invoice (CONFLICT once finalized or voided).',
+    args: { input: t.arg({ type: RefreshInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ invoice: await inInput(() => ctx.app.invoices.refresh(actorFrom(ctx), String(input.id))) }),
+  }),
+  voidInvoice: t.field({
+    type: InvoicePayload,
+    description: 'Voids a finalized, unpaid invoice (CONFLICT for a draft or a paid one).',
+    args: { input: t.arg({ type: VoidInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ invoice: await inInput(() => ctx.app.invoices.void(actorFrom(ctx), String(input.id))) }),
+  }),
+  updateInvoice: t.field({
+    type: InvoicePayload,
+    description: 'Sets the payment status of a finalized invoice.',
+    args: { input: t.arg({ type: UpdateInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ invoice: await inInput(() => ctx.app.invoices.updatePaymentStatus(actorFrom(ctx), String(input.id), input.paymentStatus)) }),
+  }),
+}));

@@ -1,0 +1,298 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+/** Invoicing through GraphQL and the manual clock (README "Invoicing"; reference §3.3–3.5, §4.1–4.6). */
+
+type Fee = { feeType: string; billableMetricCode: string | null; units: string; eventsCount: number; amountCents: string; taxesAmountCents: string; trueUp: boolean; fromDatetime: string; toDatetime: string };
+type Invoice = {
+  id: string;
+  number: string;
+  status: string;
+  paymentStatus: string;
+  reason: string;
+  issuingDate: string;
+  paymentDueDate: string;
+  feesAmountCents: string;
+  taxesAmountCents: string;
+  subTotalExcludingTaxesAmountCents: string;
+  subTotalIncludingTaxesAmountCents: string;
+  totalAmountCents: string;
+  chargesFromDatetime: string | null;
+  chargesToDatetime: string | null;
+  fees: Fee[];
+};
+
+const INVOICE_FIELDS = `id number status paymentStatus reason issuingDate paymentDueDate feesAmountCents taxesAmountCents subTotalExcludingTaxesAmountCents
+  subTotalIncludingTaxesAmountCents totalAmountCents chargesFromDatetime chargesToDatetime
+  fees { feeType billableMetricCode units eventsCount amountCents taxesAmountCents trueUp fromDatetime toDatetime }`;
+
+let server: TestServer;
+afterEach(async () => server?.close());
+
+async function ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const result = await server.gql<T>(query, variables);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data as T;
+}
+
+async function setup(options: { start: string; plan?: Record<string, unknown>; customer?: Record<string, unknown>; subscription?: Record<string, unknown>; metric?: Record<string, unknown> }) {
+  server = await startTestServer({ CLOCK: 'manual', CLOCK_START: options.start });
+  await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { code } } }', {
+    input: { code: 'calls', name: 'Calls', aggregationType: 'COUNT', ...options.metric },
+  });
+  await ok('mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { code } } }', {
+    input: {
+      code: 'basic',
+      name: 'Basic',
+      interval: 'MONTHLY',
+      amountCents: '3100',
+      amountCurrency: 'EUR',
+      charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '0.5' } }],
+      ...options.plan,
+    },
+  });
+  await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { externalId } } }', {
+    input: { externalId: 'c1', currency: 'EUR', ...options.customer },
+  });
+  await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { status } } }', {
+    input: { externalId: 's1', externalCustomerId: 'c1', planCode: 'basic', ...options.subscription },
+  });
+}
+
+/** Sends `count` events at `timestamp`, first moving the clock there when it is behind (events may not be ahead of it). */
+async function send(count: number, timestamp: string, prefix = 'e'): Promise<void> {
+  if (server.system.app.deps.clock.now().getTime() < Date.parse(timestamp)) await server.advanceClock(timestamp);
+  const events = Array.from({ length: count }, (_, i) => ({ transactionId: `${prefix}-${timestamp}-${i}`, externalSubscriptionId: 's1', code: 'calls', timestamp }));
+  const data = await ok<{ createEvents: { acceptedCount: number } }>('mutation($input: CreateEventsInput!) { createEvents(input: $input) { acceptedCount } }', { input: { events } });
+  expect(data.createEvents.acceptedCount).toBe(count);
+}
+
+async function invoices(): Promise<Invoice[]> {
+  const data = await ok<{ invoices: { edges: { node: Invoice }[] } }>(`{ invoices(first: 100) { edges { node { ${INVOICE_FIELDS} } } } }`);
+  return data.invoices.edges.map((e) => e.node).reverse(); // oldest first
+}
+
+describe('invoicing', () => {
+  it('monthly in arrears: a prorated first period, then full periods, numbered per customer', async () => {
+    await setup({ start: '2026-01-10T00:00:00Z' });
+    await send(10, '2026-01-15T12:00:00Z');
+    await server.advanceClock('2026-01-31T23:59:59Z');
+    expect(await invoices()).toEqual([]);
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [first, ...rest] = await invoices();
+    expect(rest).toEqual([]);
+    // 22 days (Jan 10–31) of 31: 3100 × 22 / 31 = 2200; 10 calls × 0.50 EUR = 500.
+    expect(first).toMatchObject({ status: 'FINALIZED', paymentStatus: 'PENDING', reason: 'PERIOD_END', issuingDate: '2026-02-01', paymentDueDate: '2026-02-01' });
+    expect(first!.fees.map((f) => [f.feeType, f.amountCents, f.units])).toEqual([
+      ['SUBSCRIPTION', '2200', '1'],
+      ['CHARGE', '500', '10'],
+    ]);
+    expect(first).toMatchObject({ feesAmountCents: '2700', taxesAmountCents: '0', totalAmountCents: '2700' });
+    expect(first!.chargesFromDatetime).toBe('2026-01-10T00:00:00.000Z');
+    expect(first!.chargesToDatetime).toBe('2026-01-31T23:59:59.999Z');
+    expect(first!.number).toMatch(/^[A-Z0-9]{3}-[A-Z0-9]{4}-001-001$/);
+
+    // A month without usage: the full fee, and no empty charge fee (Lago does not keep it).
+    await server.advanceClock('2026-03-01T00:00:00Z');
+    const all = await invoices();
+    expect(all).toHaveLength(2);
+    expect(all[1]!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([['SUBSCRIPTION', '3100']]);
+    expect(all[1]!.number).toMatch(/-001-002$/);
+  });
+
+  it('catches up every missed period, oldest first, and never bills one twice', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await server.advanceClock('2026-04-15T00:00:00Z');
+    const all = (await invoices()).sort((a, b) => a.chargesFromDatetime!.localeCompare(b.chargesFromDatetime!));
+    expect(all.map((i) => [i.chargesFromDatetime, i.number.slice(-3)])).toEqual([
+      ['2026-01-01T00:00:00.000Z', '001'],
+      ['2026-02-01T00:00:00.000Z', '002'],
+      ['2026-03-01T00:00:00.000Z', '003'],
+    ]);
+    // Another run (a second clock, a retry) finds nothing to do.
+    const again = await server.system.app.invoices.runDue(new Date('2026-04-15T00:00:00Z'));
+    expect(again.created).toBe(0);
+    expect(await invoices()).toHaveLength(3);
+  });
+
+  it('monthly in advance: the first period at the start, then each period ahead with the elapsed charges', async () => {
+    await setup({ start: '2026-01-10T00:00:00Z', plan: { payInAdvance: true } });
+    await server.advanceClock('2026-01-10T00:00:01Z');
+    const [start] = await invoices();
+    expect(start).toMatchObject({ reason: 'SUBSCRIPTION_STARTING', totalAmountCents: '2200' });
+    expect(start!.fees.map((f) => f.feeType)).toEqual(['SUBSCRIPTION']);
+    await send(4, '2026-01-20T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [, next] = await invoices();
+    expect(next!.fees.map((f) => [f.feeType, f.amountCents, f.fromDatetime])).toEqual([
+      ['SUBSCRIPTION', '3100', '2026-02-01T00:00:00.000Z'],
+      ['CHARGE', '200', '2026-01-10T00:00:00.000Z'],
+    ]);
+  });
+
+  it('bills in the customer’s timezone: America/New_York is billed at 05:00 UTC', async () => {
+    await setup({ start: '2026-01-01T05:00:00Z', customer: { timezone: 'America/New_York' } });
+    await server.advanceClock('2026-02-01T04:59:59Z');
+    expect(await invoices()).toEqual([]);
+    await server.advanceClock('2026-02-01T05:00:00Z');
+    const [invoice] = await invoices();
+    expect(invoice).toMatchObject({ issuingDate: '2026-02-01', chargesFromDatetime: '2026-01-01T05:00:00.000Z', chargesToDatetime: '2026-02-01T04:59:59.999Z' });
+    expect(invoice!.fees[0]).toMatchObject({ feeType: 'SUBSCRIPTION', amountCents: '3100' });
+  });
+
+  it('taxes each fee at its level (charge → plan → customer → organization) and the invoice once', async () => {
+    server = await startTestServer({ CLOCK: 'manual', CLOCK_START: '2026-01-01T00:00:00Z' });
+    await ok('mutation { createTax(input: {code: "vat", name: "VAT", rate: "20", appliedToOrganization: true}) { tax { code } } }');
+    await ok('mutation { createTax(input: {code: "low", name: "Low", rate: "5.5"}) { tax { code } } }');
+    await ok('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
+    await ok('mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { code } } }', {
+      input: { code: 'basic', name: 'Basic', interval: 'MONTHLY', amountCents: '999', amountCurrency: 'EUR', charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '0.33' }, taxCodes: ['low'] }] },
+    });
+    await ok('mutation { createCustomer(input: {externalId: "c1", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "basic"}) { subscription { status } } }');
+    await send(7, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [invoice] = await invoices();
+    // Subscription fee 999 × 20 % = 199.8 → 200; charge 7 × 0.33 = 231 cents × 5.5 % = 12.705 → 13.
+    expect(invoice!.fees.map((f) => [f.feeType, f.amountCents, f.taxesAmountCents])).toEqual([
+      ['SUBSCRIPTION', '999', '200'],
+      ['CHARGE', '231', '13'],
+    ]);
+    // Invoice: round(199.8 + 12.705) = 213.
+    expect(invoice).toMatchObject({ feesAmountCents: '1230', taxesAmountCents: '213', subTotalIncludingTaxesAmountCents: '1443', totalAmountCents: '1443' });
+  });
+
+  it('a grace period keeps the invoice a draft that a late event refreshes, then finalizes it', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', customer: { invoiceGracePeriod: 3, netPaymentTerm: 30 } });
+    await send(2, '2026-01-10T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    let [draft] = await invoices();
+    expect(draft).toMatchObject({ status: 'DRAFT', issuingDate: '2026-02-04', paymentDueDate: '2026-03-06' });
+    expect(draft!.number).toMatch(/-DRAFT$/);
+    expect(draft!.fees.find((f) => f.feeType === 'CHARGE')).toMatchObject({ units: '2', amountCents: '100' });
+    await send(3, '2026-01-31T12:00:00Z', 'late');
+    await server.advanceClock('2026-02-02T00:00:00Z');
+    [draft] = await invoices();
+    expect(draft!.status).toBe('DRAFT');
+    expect(draft!.fees.find((f) => f.feeType === 'CHARGE')).toMatchObject({ units: '5', amountCents: '250' });
+    await server.advanceClock('2026-02-04T00:00:00Z');
+    const [final] = await invoices();
+    expect(final).toMatchObject({ status: 'FINALIZED', totalAmountCents: '3350', issuingDate: '2026-02-04' });
+    expect(final!.number).toMatch(/-001-001$/);
+  });
+
+  it('finalizeInvoice ends a draft early; voidInvoice and updateInvoice follow the lifecycle', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', customer: { invoiceGracePeriod: 5 } });
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [draft] = await invoices();
+    const voidDraft = await server.gql(`mutation { voidInvoice(input: {id: "${draft!.id}"}) { invoice { id } } }`);
+    expect(voidDraft.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const finalized = await ok<{ finalizeInvoice: { invoice: Invoice } }>(`mutation { finalizeInvoice(input: {id: "${draft!.id}"}) { invoice { ${INVOICE_FIELDS} } } }`);
+    expect(finalized.finalizeInvoice.invoice).toMatchObject({ status: 'FINALIZED', paymentStatus: 'PENDING' });
+    const refresh = await server.gql(`mutation { refreshInvoice(input: {id: "${draft!.id}"}) { invoice { id } } }`);
+    expect(refresh.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const paid = await ok<{ updateInvoice: { invoice: Invoice } }>(`mutation { updateInvoice(input: {id: "${draft!.id}", paymentStatus: SUCCEEDED}) { invoice { paymentStatus } } }`);
+    expect(paid.updateInvoice.invoice.paymentStatus).toBe('SUCCEEDED');
+    const voidPaid = await server.gql(`mutation { voidInvoice(input: {id: "${draft!.id}"}) { invoice { id } } }`);
+    expect(voidPaid.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await ok(`mutation { updateInvoice(input: {id: "${draft!.id}", paymentStatus: FAILED}) { invoice { paymentStatus } } }`);
+    const voided = await ok<{ voidInvoice: { invoice: Invoice } }>(`mutation { voidInvoice(input: {id: "${draft!.id}"}) { invoice { status } } }`);
+    expect(voided.voidInvoice.invoice.status).toBe('VOIDED');
+    // The grace period's end finds nothing left to finalize.
+    await server.advanceClock('2026-02-07T00:00:00Z');
+    expect((await invoices()).map((i) => i.status)).toEqual(['VOIDED']);
+  });
+
+  it('termination bills the partial period in arrears; SKIP bills nothing', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await send(6, '2026-01-03T00:00:00Z');
+    await server.advanceClock('2026-01-10T12:00:00Z');
+    await ok('mutation { terminateSubscription(input: {externalId: "s1"}) { subscription { status } } }');
+    await server.advanceClock('2026-01-10T12:00:01Z');
+    const [invoice] = await invoices();
+    // Jan 1–10 (10 days) of 31: 3100 × 10 / 31 = 1000; 6 calls = 300.
+    expect(invoice).toMatchObject({ reason: 'SUBSCRIPTION_TERMINATING', totalAmountCents: '1300' });
+    expect(invoice!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '1000'],
+      ['CHARGE', '300'],
+    ]);
+    await server.advanceClock('2026-03-01T00:00:00Z');
+    expect(await invoices()).toHaveLength(1);
+  });
+
+  it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await server.advanceClock('2026-01-10T12:00:00Z');
+    await ok('mutation { terminateSubscription(input: {externalId: "s1", onTerminationInvoice: SKIP}) { subscription { status } } }');
+    await server.advanceClock('2026-03-01T00:00:00Z');
+    expect(await invoices()).toEqual([]);
+  });
+
+  it('true-ups: a charge under its minimum spend, then a plan under its minimum commitment', async () => {
+    await setup({
+      start: '2026-01-01T00:00:00Z',
+      plan: {
+        minimumCommitment: { amountCents: '5000', invoiceDisplayName: 'Minimum' },
+        charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '0.5' }, minAmountCents: '1000' }],
+      },
+    });
+    await send(2, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [invoice] = await invoices();
+    // 3100 fee + 100 usage + 900 minimum spend = 4100, under the 5000 commitment: a 900 commitment true-up.
+    expect(invoice!.fees.map((f) => [f.feeType, f.amountCents, f.trueUp])).toEqual([
+      ['SUBSCRIPTION', '3100', false],
+      ['CHARGE', '100', false],
+      ['CHARGE', '900', true],
+      ['COMMITMENT', '900', true],
+    ]);
+    expect(invoice!.totalAmountCents).toBe('5000');
+  });
+
+  it('a partial first period prorates the minimum commitment', async () => {
+    await setup({ start: '2026-01-17T00:00:00Z', plan: { minimumCommitment: { amountCents: '6200' } } });
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [invoice] = await invoices();
+    // 15 days of 31: fee 3100 × 15 / 31 = 1500; commitment 6200 × 15 / 31 = 3000 → true-up 1500.
+    expect(invoice!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '1500'],
+      ['COMMITMENT', '1500'],
+    ]);
+  });
+
+  it('numbers per organization: <prefix>-<YYYYMM>-<n> across customers', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await ok('mutation { updateOrganization(input: {documentNumbering: PER_ORGANIZATION, documentNumberPrefix: "ACME"}) { organization { id } } }');
+    await ok('mutation { createCustomer(input: {externalId: "c2", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c2", planCode: "basic"}) { subscription { status } } }');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    await server.advanceClock('2026-03-01T00:00:00Z');
+    const numbers = (await invoices()).map((i) => i.number).sort();
+    expect(numbers).toEqual(['ACME-202602-001', 'ACME-202602-002', 'ACME-202603-003', 'ACME-202603-004']);
+  });
+
+  it('two billing runs racing over the same subscriptions make each invoice once, with distinct numbers', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    for (let i = 2; i <= 6; i += 1) {
+      await ok(`mutation { createCustomer(input: {externalId: "c${i}", currency: "EUR"}) { customer { externalId } } }`);
+      await ok(`mutation { createSubscription(input: {externalId: "s${i}", externalCustomerId: "c${i}", planCode: "basic"}) { subscription { status } } }`);
+    }
+    const { clock } = server.system.app.deps;
+    await (clock as unknown as { advance(to: Date): Promise<void> }).advance(new Date('2026-04-01T00:00:00Z'));
+    // Two independent services (two clocks: no shared in-memory state) against the same log.
+    const { createInvoiceService } = await import('../../src/application/invoices.ts');
+    const { createUsageService } = await import('../../src/application/usage.ts');
+    const deps = server.system.app.deps;
+    const a = createInvoiceService(deps, createUsageService(deps));
+    const b = createInvoiceService(deps, createUsageService(deps));
+    const now = clock.now();
+    const [ra, rb] = await Promise.all([a.runDue(now), b.runDue(now), server.system.app.invoices.runDue(now)]);
+    const all = await invoices();
+    expect(all).toHaveLength(6 * 3);
+    expect(ra.created + rb.created).toBeLessThanOrEqual(18);
+    const numbers = all.map((i) => i.number);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    const streams = (await deps.eventStore.readAll()).filter((e) => e.type === 'InvoiceFinalized');
+    expect(streams).toHaveLength(18);
+  });
+});
