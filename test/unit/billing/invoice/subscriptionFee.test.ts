@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SubscriptionFeeInput, SubscriptionFeeResult } from '../../../../src/billing/invoice/index.ts';
-import { proratedAmount, subscriptionFee, subscriptionFeeRule } from '../../../../src/billing/invoice/index.ts';
+import type { SubscriptionFeeInput, SubscriptionFeeResult } from '../../../../src/billing/invoice/subscriptionFee.ts';
+import { proratedAmount, subscriptionFee, subscriptionFeeRule } from '../../../../src/billing/invoice/subscriptionFee.ts';
 import type { PeriodSubscription, PlanInterval } from '../../../../src/billing/periods/index.ts';
 import { billingBoundaries } from '../../../../src/billing/periods/index.ts';
 import { subscription } from '../periods/helpers.ts';
