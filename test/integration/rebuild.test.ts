@@ -23,6 +23,8 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "pro"}) { subscription { status } } }');
     await ok('mutation { createOrganization(input: {name: "Other"}) { organization { id } } }', ADMIN_KEY);
     await ok('mutation { createEvents(input: {events: [{transactionId: "t1", externalSubscriptionId: "s1", code: "calls"}, {transactionId: "t2", externalSubscriptionId: "s1", code: "calls"}]}) { acceptedCount } }');
+    // The period ends: an invoice (Asia/Kolkata is 5:30 ahead of UTC).
+    await server.advanceClock('2030-02-01T00:00:00Z');
     await server.settle();
 
     const { eventStore, readModels } = server.system.app.deps;

@@ -34,7 +34,7 @@ import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -92,7 +92,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : undefined;
       break;
   }
   if (role === undefined) {
@@ -209,6 +209,7 @@ interface Tenant {
   subscription: string;
   transactions: string[];
   charge: string;
+  invoice: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -263,6 +264,7 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'transaction': value = tenant.transactions[0]!; break;
       case 'charge': value = tenant.charge; break;
       case 'apiKey': value = tenant.apiKeyId; break;
+      case 'invoice': value = tenant.invoice; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -372,7 +374,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -390,6 +392,12 @@ describe('tenant isolation: every root field of the schema, called by organizati
       input: { externalId: t.customer, name: `${label} Customer`, legalName: `${label} Legal`, email: `billing@${label.toLowerCase()}.test`, currency: 'EUR', taxCodes: [t.tax], metadata: [{ key: 'owner', value: `${label} meta` }] },
     }, key);
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: t.subscription, externalCustomerId: t.customer, planCode: t.plan, name: `${label} sub` } }, key);
+    // A subscription started 40 days ago has a period to bill: the billing run issues its invoice.
+    const past = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, key);
+    await server.system.app.invoices.runDue(new Date());
+    const invoices = await ok<{ invoices: { edges: { node: { id: string } }[] } }>('{ invoices(first: 1) { edges { node { id } } } }', {}, key);
+    t.invoice = invoices.invoices.edges[0]!.node.id;
     if (events > 0) {
       const ingested = await ok<{ createEvents: { acceptedCount: number } }>('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', {
         events: t.transactions.map((transactionId) => ({ transactionId, externalSubscriptionId: t.subscription, code: t.metric, properties: { note: `${label} event` } })),
