@@ -32,7 +32,14 @@ export function serverEnv(dataDir: string, extra: Record<string, string> = {}): 
   return { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra };
 }
 
-export type ServerOptions = { dataDir: string; apiKey: string; profileDir?: string | undefined; readyTimeoutMs?: number };
+export type ServerOptions = {
+  dataDir: string;
+  apiKey: string;
+  profileDir?: string | undefined;
+  readyTimeoutMs?: number;
+  /** Settings for this server on top of `serverEnv`'s (e.g. CLOCK, CLOCK_START, ADMIN_API_KEY, which it strips). */
+  env?: Record<string, string>;
+};
 
 /** SIGINT → SIGKILL grace: 10 s; 60 s when profiling, as the profiles are only written by a clean exit. */
 const graceMs = (options: ServerOptions) => (options.profileDir ? 60_000 : 10_000);
@@ -71,7 +78,7 @@ export class ServerProcess {
     const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const child = spawn(process.execPath, ['--max-semi-space-size=8', ...profiling, ...extra, 'src/main.ts'], {
       cwd: REPO,
-      env: serverEnv(options.dataDir, { PORT: String(port), HOST: '127.0.0.1', API_KEY: options.apiKey }),
+      env: serverEnv(options.dataDir, { ...options.env, PORT: String(port), HOST: '127.0.0.1', API_KEY: options.apiKey }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child, port, options);
