@@ -151,8 +151,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const startedAt = sub.startedAt!;
     const end = sub.terminatedAt === null ? now : Math.min(now, Date.parse(sub.terminatedAt));
     const inTrialAtStart = sub.trialEndsAt !== null && Date.parse(sub.trialEndsAt) > Date.parse(startedAt);
-    // In advance: the first period's fee is billed when the subscription starts (outside a trial; not after a plan change).
-    if (plan.payInAdvance && !inTrialAtStart && sub.previousSubscriptionId === null && Date.parse(startedAt) <= now) {
+    // In advance: the first period's fee is billed when the subscription starts (outside a trial), a plan change
+    // included (an upgrade bills the rest of the period, a downgrade starts with a whole one).
+    if (plan.payInAdvance && !inTrialAtStart && Date.parse(startedAt) <= now) {
       items.push({ sub, reason: 'SUBSCRIPTION_STARTING', billingAt: startedAt });
     }
     let at = nextBillingDate(ps, startedAt);
@@ -160,7 +161,10 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       items.push({ sub, reason: 'PERIOD_END', billingAt: at });
       at = nextBillingDate(ps, at);
     }
-    const terminatesWithInvoice = sub.terminatedAt !== null && sub.onTerminationInvoice === 'GENERATE' && (sub.terminationReason === 'REQUESTED' || sub.terminationReason === 'ENDING_AT');
+    // An upgrade always bills the old plan up to the upgrade (§3.5); a downgrade happens at a period end, billed as such.
+    const terminatesWithInvoice =
+      sub.terminatedAt !== null &&
+      ((sub.onTerminationInvoice === 'GENERATE' && (sub.terminationReason === 'REQUESTED' || sub.terminationReason === 'ENDING_AT')) || sub.terminationReason === 'UPGRADED');
     const lastPeriodEnd = items.filter((i) => i.reason === 'PERIOD_END').at(-1)?.billingAt ?? null;
     if (terminatesWithInvoice && Date.parse(sub.terminatedAt!) <= now && lastPeriodEnd !== sub.terminatedAt && Date.parse(sub.terminatedAt!) > Date.parse(startedAt)) {
       items.push({ sub, reason: 'SUBSCRIPTION_TERMINATING', billingAt: sub.terminatedAt! });
@@ -182,6 +186,10 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const gracePeriodDays = customer.invoiceGracePeriod ?? organization?.invoiceGracePeriod ?? 0;
     const levels = taxLevels(await lookups.taxes(sub.organizationId), plan, customer);
     const terminated = item.reason === 'SUBSCRIPTION_TERMINATING';
+    const terminatedByUpgrade = terminated && sub.terminationReason === 'UPGRADED';
+    const previous = sub.previousSubscriptionId === null ? null : await collection<SubscriptionDocument>('subscriptions').findOne({ _id: sub.previousSubscriptionId });
+    // The first invoice of a subscription that replaced another by an upgrade (§3.4 rule 2).
+    const createdByUpgrade = !terminated && !alreadyBilledFee && previous?.terminationReason === 'UPGRADED';
     const startedInPast = localDate(sub.subscriptionAt, timezone) < localDate(sub.createdAt, timezone);
     let feeWindow: { from: string; to: string } | null = null;
     let chargesWindow: { from: string; to: string; periodDays: number } | null = null;
@@ -218,9 +226,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
             to: feeWindow.to,
             trialEndsAt: sub.trialEndsAt,
             terminated,
-            terminatedByUpgrade: false,
+            terminatedByUpgrade,
             hasNextSubscription: sub.nextSubscriptionId !== null,
-            createdByUpgrade: false,
+            createdByUpgrade,
             hasPreviousSubscription: sub.previousSubscriptionId !== null,
             previousFeeBilled: alreadyBilledFee,
             startedInPast,
@@ -228,12 +236,24 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     let usagePosition = 0n;
     const charges: ChargeToBill[] = [];
     if (chargesWindow !== null) {
-      const billed = plan.charges.filter((c) => !c.payInAdvance);
+      // At an upgrade, charges of recurring metrics the next plan charges too are not billed: their usage carries on
+      // into the next plan (§3.5, Lago's `Charge#included_in_next_subscription?`).
+      const carried = new Set<string>();
+      if (terminatedByUpgrade && sub.nextSubscriptionId !== null) {
+        const next = await collection<SubscriptionDocument>('subscriptions').findOne({ _id: sub.nextSubscriptionId });
+        const nextPlan = next === null ? null : await lookups.plan(next.planId);
+        const metrics = await lookups.metrics(sub.organizationId);
+        for (const charge of nextPlan === null || next === null ? [] : planOf(nextPlan, next).charges) {
+          const metric = Object.hasOwn(metrics, charge.billableMetricCode) ? metrics[charge.billableMetricCode] : undefined;
+          if (metric?.recurring) carried.add(charge.billableMetricCode);
+        }
+      }
+      const billed = plan.charges.filter((c) => !c.payInAdvance && !carried.has(c.billableMetricCode));
       const metricsByCode = await lookups.metrics(sub.organizationId);
       const read = await usage.forInvoice({ organizationId: sub.organizationId, sub, charges: billed, currency: plan.amountCurrency, metricsByCode, window: chargesWindow, periodDays: chargesWindow.periodDays });
       usagePosition = read.usagePosition;
       const byCharge = new Map(read.usage.chargesUsage.map((c) => [c.charge.id, c]));
-      const days = daysBetweenInclusive(chargesWindow.from, chargesWindow.to, timezone);
+      const days = daysBetweenInclusive(chargesWindow.from, chargesWindow.to, timezone, { terminatedByUpgrade });
       for (const charge of billed) {
         const chargeUsage = byCharge.get(charge.id);
         if (chargeUsage === undefined) continue;

@@ -220,6 +220,34 @@ describe('invoicing', () => {
     expect(await invoices()).toHaveLength(1);
   });
 
+  it('an upgrade mid-period bills the old plan up to the day before, the new one from the upgrade day', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await ok('mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { code } } }', {
+      input: { code: 'pro', name: 'Pro', interval: 'MONTHLY', amountCents: '6200', amountCurrency: 'EUR', charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '0.2' } }] },
+    });
+    await send(4, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-01-16T12:00:00Z');
+    const upgraded = await ok<{ createSubscription: { subscription: { status: string; planCode: string } } }>(
+      'mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "pro"}) { subscription { status planCode } } }',
+    );
+    expect(upgraded.createSubscription.subscription).toMatchObject({ status: 'ACTIVE', planCode: 'pro' });
+    await send(5, '2026-01-20T00:00:00Z', 'after');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [old, next] = await invoices();
+    // Old plan: Jan 1 → Jan 16 12:00 is 16 days, less the upgrade day: 3100 × 15 / 31 = 1500; 4 calls × 0.50 = 200.
+    expect(old).toMatchObject({ reason: 'SUBSCRIPTION_TERMINATING', totalAmountCents: '1700' });
+    expect(old!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '1500'],
+      ['CHARGE', '200'],
+    ]);
+    // New plan, first invoice: Jan 16 → Jan 31 is 16 days: 6200 × 16 / 31 = 3200; 5 calls × 0.20 = 100.
+    expect(next).toMatchObject({ reason: 'PERIOD_END' });
+    expect(next!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '3200'],
+      ['CHARGE', '100'],
+    ]);
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');
