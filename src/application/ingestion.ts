@@ -6,6 +6,7 @@ import { subjectKey } from '../../projections/usageStore.ts';
 import { isRejection, validateUsageEvent, type UsageEventInput, type ValidUsageEvent } from '../domain/usage/validateEvent.ts';
 import type { BillableMetricDocument } from '../../projections/billableMetrics.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
+import { INVOICES, type InvoiceDocument } from '../../projections/invoices.ts';
 
 export const MAX_BATCH = BODY_LIMITS.eventsPerBatch;
 /** How long an ingestion request waits for usage to come within the lag bound before RATE_LIMITED. */
@@ -13,7 +14,7 @@ const LAG_WAIT_MS = 2_000;
 /** Events validated per turn. */
 const VALIDATION_PIECE = 2_000;
 
-export type EventWarning = { code: 'METRIC_NOT_FOUND' | 'SUBSCRIPTION_NOT_FOUND'; message: string };
+export type EventWarning = { code: 'METRIC_NOT_FOUND' | 'SUBSCRIPTION_NOT_FOUND' | 'PERIOD_ALREADY_INVOICED'; message: string };
 export type EventOutcome = {
   index: number;
   transactionId: string | null;
@@ -86,6 +87,7 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
 
   const metrics = () => deps.readModels.collection<BillableMetricDocument>('billableMetrics');
   const subscriptions = () => deps.readModels.collection<SubscriptionDocument>('subscriptions');
+  const invoices = () => deps.readModels.collection<InvoiceDocument>(INVOICES);
   /** Live metrics per organization, as of the metrics read model's checkpoint (reloaded once it moves). */
   const metricCache = new Map<string, { checkpoint: bigint; byCode: Map<string, BillableMetricDocument> }>();
   /** External subscription ids known to exist, per organization: a subscription never leaves the read model. */
@@ -117,6 +119,39 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       for (const sub of found) if (!set.has(sub.externalId)) (set.add(sub.externalId), (known += 1));
     }
     return set ?? new Set();
+  }
+
+  /**
+   * How far each external subscription id is invoiced (the latest `chargesTo` of its finalized or voided invoices),
+   * per organization, valid while the invoices read model stays at one checkpoint. Most events are later than the
+   * organization's latest invoiced instant: they are told apart with one number, without a lookup.
+   */
+  const invoicedCache = new Map<string, { checkpoint: bigint; latest: string; bySubscription: Map<string, string> }>();
+  /** `latest`: the organization's latest invoiced instant (ISO, '' when none); `check` looks one subscription up. */
+  async function invoicedThrough(organizationId: string) {
+    const checkpoint = deps.projections.status().checkpoints.get('invoices') ?? 0n;
+    let cached = invoicedCache.get(organizationId);
+    if (cached === undefined || cached.checkpoint !== checkpoint) {
+      const [last] = await invoices().find({ organizationId, status: { $in: ['FINALIZED', 'VOIDED'] }, chargesTo: { $ne: null } }, { sort: { chargesTo: -1 }, limit: 1 });
+      if (invoicedCache.size > 10_000) invoicedCache.clear();
+      invoicedCache.set(organizationId, (cached = { checkpoint, latest: last?.chargesTo ?? '', bySubscription: new Map() }));
+    }
+    const entry = cached;
+    return {
+      latest: entry.latest,
+      async check(externalSubscriptionId: string, timestamp: string): Promise<boolean> {
+        let through = entry.bySubscription.get(externalSubscriptionId);
+        if (through === undefined) {
+          const [last] = await invoices().find(
+            { organizationId, externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] }, chargesTo: { $ne: null } },
+            { sort: { chargesTo: -1 }, limit: 1 },
+          );
+          through = last?.chargesTo ?? '';
+          entry.bySubscription.set(externalSubscriptionId, through);
+        }
+        return timestamp <= through;
+      },
+    };
   }
 
   async function lookups(organizationId: string, inputs: UsageEventInput[]) {
@@ -155,6 +190,7 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     await turns.take();
     const now = deps.clock.now();
     const found = await lookups(organizationId, inputs);
+    const invoiced = await invoicedThrough(organizationId);
     const window = { now, lateWindowDays: options.lateWindowDays, futureToleranceMs: options.futureToleranceMs };
     const metadata = { organizationId, actor, recordedAt: now.toISOString() };
     const outcomes: EventOutcome[] = [];
@@ -174,6 +210,10 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       if (!metric) warnings.push({ code: 'METRIC_NOT_FOUND', message: `no billable metric with code ${valid.code} yet: the event is counted once it exists` });
       if (!found.subscriptions.has(valid.externalSubscriptionId)) {
         warnings.push({ code: 'SUBSCRIPTION_NOT_FOUND', message: `no subscription ${valid.externalSubscriptionId} yet: the event is counted once it exists` });
+      }
+      // Timestamps are normalized UTC ISO strings: compared as strings, with no lookup for the usual (recent) event.
+      if (valid.timestamp <= invoiced.latest && (await invoiced.check(valid.externalSubscriptionId, valid.timestamp))) {
+        warnings.push({ code: 'PERIOD_ALREADY_INVOICED', message: 'its period is already invoiced: the event is stored and counted in usage, the finalized invoice does not change' });
       }
       outcomes.push({ index, transactionId, status: 'ACCEPTED', errorCode: null, message: null, warnings });
       batchIndex.push(index);

@@ -1,3 +1,5 @@
+import { Invoice } from './invoices.ts';
+import type { InvoiceDocument } from '../../projections/invoices.ts';
 import type { EventOutcome, EventWarning } from '../application/ingestion.ts';
 import type { RecordedEvent } from '../application/ports/eventStore.ts';
 import { subscriptionAt } from '../billing/usage/context.ts';
@@ -63,8 +65,30 @@ const UsageEvent = builder.objectRef<UsageEventView>('UsageEvent').implement({
       },
     }),
     subscription: t.field({ type: BillingSubscription, nullable: true, resolve: (e, _args, ctx) => matchedSubscription(e, ctx) }),
+    invoice: t.field({
+      type: Invoice,
+      nullable: true,
+      description: 'The finalized (or voided) invoice whose charges period holds the event, if any.',
+      resolve: (e, _args, ctx) => periodInvoice(e, ctx),
+    }),
+    periodAlreadyInvoiced: t.boolean({
+      description: 'The event arrived after its period was invoiced (ingestion warned PERIOD_ALREADY_INVOICED): it is in usage, not on that invoice.',
+      resolve: async (e, _args, ctx) => {
+        const invoice = await periodInvoice(e, ctx);
+        // Past the usage position the invoice read: the event is not on it.
+        return invoice !== null && e.position > BigInt(invoice.usagePosition);
+      },
+    }),
   }),
 });
+
+async function periodInvoice(e: UsageEventView, ctx: GraphQLContext): Promise<InvoiceDocument | null> {
+  const [invoice] = await ctx.app.invoices.collection().find(
+    { organizationId: organizationOf(ctx), externalSubscriptionId: e.externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] }, chargesFrom: { $lte: e.timestamp }, chargesTo: { $gte: e.timestamp } },
+    { sort: { chargesTo: -1 }, limit: 1 },
+  );
+  return invoice ?? null;
+}
 
 type EventPage = { edges: { cursor: string; node: UsageEventView }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 

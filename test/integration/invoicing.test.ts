@@ -248,6 +248,36 @@ describe('invoicing', () => {
     ]);
   });
 
+  it('a late event for an invoiced period is stored with PERIOD_ALREADY_INVOICED and never changes the invoice', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await send(2, '2026-01-10T00:00:00Z');
+    await server.advanceClock('2026-02-03T00:00:00Z');
+    const [before] = await invoices();
+    const outcome = async (transactionId: string, timestamp: string) => {
+      const data = await ok<{ createEvents: { outcomes: { status: string; warnings: { code: string }[] }[] } }>(
+        'mutation($input: CreateEventsInput!) { createEvents(input: $input) { outcomes { status warnings { code } } } }',
+        { input: { events: [{ transactionId, externalSubscriptionId: 's1', code: 'calls', timestamp }] } },
+      );
+      return data.createEvents.outcomes[0]!;
+    };
+    expect(await outcome('late-1', '2026-01-20T00:00:00Z')).toEqual({ status: 'ACCEPTED', warnings: [{ code: 'PERIOD_ALREADY_INVOICED' }] });
+    expect(await outcome('now-1', '2026-02-02T00:00:00Z')).toEqual({ status: 'ACCEPTED', warnings: [] });
+    await server.advanceClock('2026-02-10T00:00:00Z');
+    const [after] = await invoices();
+    expect(after).toEqual(before);
+    // The event is counted where it belongs: the January usage (past usage) holds it.
+    const past = await ok<{ pastUsage: { chargesUsage: { units: string }[] }[] }>(
+      '{ pastUsage(externalCustomerId: "c1", externalSubscriptionId: "s1", periodsCount: 1, waitForEvents: true) { chargesUsage { units } } }',
+    );
+    expect(past.pastUsage[0]!.chargesUsage[0]!.units).toBe('3');
+    // The event debugger shows which invoice holds each period, and that this event came after it.
+    const debug = async (transactionId: string) =>
+      (await ok<{ event: { periodAlreadyInvoiced: boolean; invoice: { id: string } | null } }>(`{ event(externalSubscriptionId: "s1", transactionId: "${transactionId}") { periodAlreadyInvoiced invoice { id } } }`)).event;
+    expect(await debug('late-1')).toEqual({ periodAlreadyInvoiced: true, invoice: { id: before!.id } });
+    expect(await debug('e-2026-01-10T00:00:00Z-0')).toEqual({ periodAlreadyInvoiced: false, invoice: { id: before!.id } });
+    expect(await debug('now-1')).toEqual({ periodAlreadyInvoiced: false, invoice: null });
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');
