@@ -398,20 +398,15 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     }
   }
 
-  /** Issues one billing item's invoice; null when it already existed. */
-  async function bill(lookups: Lookups, context: Context, item: BillingItem, alreadyBilledFee: boolean): Promise<bigint | null> {
-    const { sub, customer, organization, timezone } = context;
-    const organizationId = sub.organizationId;
-    const streamId = invoiceStream(organizationId, { subscriptionId: sub._id, reason: item.reason, billingAt: item.billingAt });
-    if ((await deps.eventStore.streamHead(streamId)) !== null) return null;
-    const invoiceId = deps.newId();
+  /** The creation event of a billing item's invoice (computed, not appended). */
+  async function creationOf(lookups: Lookups, context: Context, item: Pick<BillingItem, 'reason' | 'billingAt'>, invoiceId: string, alreadyBilledFee: boolean) {
+    const { sub, organization, timezone } = context;
     const computed = await contentOf(lookups, context, item, invoiceId, alreadyBilledFee);
     const draft = computed.gracePeriodDays > 0;
-    const now = deps.clock.now().toISOString();
     const created: InvoiceCreated = {
       type: 'InvoiceCreated',
       data: {
-        organizationId,
+        organizationId: sub.organizationId,
         invoiceId,
         ...computed.content,
         invoiceType: 'SUBSCRIPTION',
@@ -435,9 +430,22 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         nextBillingAt: null,
         finalizesAt: draft ? localMidnight(computed.issuingDate, timezone) : null,
         number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
-        createdAt: now,
+        createdAt: deps.clock.now().toISOString(),
       },
     };
+    return { created, computed };
+  }
+
+  /** Issues one billing item's invoice; null when it already existed. */
+  async function bill(lookups: Lookups, context: Context, item: BillingItem, alreadyBilledFee: boolean): Promise<bigint | null> {
+    const { sub, customer, organization, timezone } = context;
+    const organizationId = sub.organizationId;
+    const streamId = invoiceStream(organizationId, { subscriptionId: sub._id, reason: item.reason, billingAt: item.billingAt });
+    if ((await deps.eventStore.streamHead(streamId)) !== null) return null;
+    const invoiceId = deps.newId();
+    const { created, computed } = await creationOf(lookups, context, item, invoiceId, alreadyBilledFee);
+    const draft = computed.gracePeriodDays > 0;
+    const now = created.data.createdAt;
     if (draft) {
       try {
         const result = await deps.eventStore.append(streamId, [{ type: created.type, data: created.data, metadata: metadataFor(organizationId) }], { expectedRevision: 'no_stream' });
@@ -491,6 +499,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const computed = await contentOf(lookups, context, doc, doc._id, billedBefore > 0);
     const now = deps.clock.now().toISOString();
     if (!finalize) {
+      // Nothing billed changed (the usage position moved for another reason): no event.
+      const same = (c: Pick<InvoiceContent, 'fees' | 'appliedTaxes' | 'totals'>) => JSON.stringify([c.fees, c.appliedTaxes, c.totals]);
+      if (same(computed.content) === same(doc)) return null;
       const refreshed = invoiceDecider.decide({ type: 'RefreshInvoice', data: { invoiceId: doc._id, content: computed.content }, metadata: { now } }, state);
       const metadata = metadataFor(doc.organizationId, actor);
       const result = await deps.eventStore.append(streamId, refreshed.map((e) => ({ type: e.type, data: e.data, metadata })), { expectedRevision: revision });
@@ -508,6 +519,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       context.timezone,
     );
   }
+
+  /** Per draft, the usage position it was last computed at (drafts are computed again only when it moved). */
+  const draftsChecked = new Map<string, bigint>();
 
   /** In-memory schedule: per subscription, when something may next be due, valid while the documents are unchanged. */
   const schedule = new Map<string, { updatedAt: string; catalog: bigint; nextAt: number }>();
@@ -553,11 +567,19 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     if (position !== null) await deps.waitForProjections(position, { usage: false });
     let finalized = 0;
     let refreshed = 0;
-    for (const draft of await invoices().find({ status: 'DRAFT' }, { sort: { billingAt: 1 } })) {
+    const drafts = await invoices().find({ status: 'DRAFT' }, { sort: { billingAt: 1 } });
+    const open = new Set(drafts.map((d) => d._id));
+    for (const id of draftsChecked.keys()) if (!open.has(id)) draftsChecked.delete(id);
+    for (const draft of drafts) {
       try {
         const finalize = draft.finalizesAt !== null && Date.parse(draft.finalizesAt) <= nowMs;
-        // A draft whose subscription received events since it was computed (a late event) is refreshed.
-        if (!finalize && (await usagePositionOf(draft)) <= BigInt(draft.usagePosition)) continue;
+        // A draft whose subscription's usage may have moved since it was computed (a late event) is computed again,
+        // and refreshed when what it bills changed.
+        if (!finalize) {
+          const required = await usagePositionOf(draft);
+          if (required <= BigInt(draft.usagePosition) || required <= (draftsChecked.get(draft._id) ?? -1n)) continue;
+          draftsChecked.set(draft._id, required);
+        }
         const appended = await refreshDraft(draft, finalize);
         if (appended !== null) {
           position = appended;
@@ -592,6 +614,24 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   return {
     runDue,
     byId,
+
+    /**
+     * The invoice the subscription's current period would get if it ended now (nothing is appended): its fee and
+     * its usage so far, taxes and totals, as a draft. NOT_FOUND without an active subscription of that id.
+     */
+    async preview(organizationId: string, externalSubscriptionId: string): Promise<InvoiceDocument> {
+      const sub = await collection<SubscriptionDocument>('subscriptions').findOne({ organizationId, externalId: externalSubscriptionId, status: 'ACTIVE' });
+      const lookups = newLookups();
+      const context = sub === null ? null : await contextOf(lookups, sub);
+      if (sub === null || context === null) throw new NotFoundError(`no active subscription "${externalSubscriptionId}"`);
+      const now = deps.clock.now();
+      const billingAt = nextBillingDate(context.ps, new Date(Math.max(now.getTime(), Date.parse(sub.startedAt!))));
+      const billed = (await invoices().count({ subscriptionId: sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
+      const { created } = await creationOf(lookups, context, { reason: 'PERIOD_END', billingAt }, `preview-${sub._id}`, billed);
+      const { invoiceId, ...data } = created.data;
+      return { _id: invoiceId, ...data, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
+    },
+
     collection: invoices,
 
     /** Finalizes a draft now (its fees re-read first), with its number. A finalized invoice answers as it is. */

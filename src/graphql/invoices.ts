@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { AppliedTax, InvoiceFee } from '../domain/invoice/index.ts';
+import { INVOICE_EVENT_TYPES, type AppliedTax, type InvoiceFee } from '../domain/invoice/index.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { InvoiceDocument } from '../../projections/invoices.ts';
 import { organizationOf } from './auth.ts';
-import { builder } from './builder.ts';
+import { builder, type GraphQLContext } from './builder.ts';
 import { actorFrom, inInput, payloadOf } from './commandSupport.ts';
 import { connectionOf, paginate } from './connection.ts';
 import { Customer } from './customers.ts';
@@ -198,5 +198,55 @@ builder.mutationFields((t) => ({
     description: 'Sets the payment status of a finalized invoice.',
     args: { input: t.arg({ type: UpdateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ invoice: await inInput(() => ctx.app.invoices.updatePaymentStatus(actorFrom(ctx), String(input.id), input.paymentStatus)) }),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  invoicePreview: t.field({
+    type: Invoice,
+    description: 'The invoice the subscription’s current period would get if it ended now: its fee, the usage so far, taxes and totals. Nothing is stored.',
+    args: { externalSubscriptionId: t.arg.string({ required: true }) },
+    resolve: (_root, { externalSubscriptionId }, ctx) => ctx.app.invoices.preview(organizationOf(ctx), externalSubscriptionId),
+  }),
+}));
+
+/**
+ * The invoices of `organizationId` (of one customer, when given) as their events are appended: `created` for
+ * `InvoiceCreated`, else refreshed, finalized, voided or paid. Each is answered from the read model once it
+ * holds the event, so a client reads the invoice it was told about.
+ */
+async function* invoiceChanges(ctx: GraphQLContext, kind: 'created' | 'updated', externalCustomerId: string | null | undefined): AsyncGenerator<InvoiceDocument> {
+  const organizationId = organizationOf(ctx);
+  const { eventStore, waitForProjections } = ctx.app.deps;
+  const head = await eventStore.headPosition();
+  const subscription = eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
+  try {
+    for await (const event of subscription) {
+      if (event.metadata.organizationId !== organizationId || !(INVOICE_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
+      if ((event.type === 'InvoiceCreated') !== (kind === 'created')) continue;
+      await waitForProjections(event.position, { usage: false });
+      const doc = await ctx.app.invoices.collection().findOne({ _id: (event.data as { invoiceId: string }).invoiceId, organizationId });
+      if (doc === null || (externalCustomerId && doc.externalCustomerId !== externalCustomerId)) continue;
+      yield doc;
+    }
+  } finally {
+    await subscription.close();
+  }
+}
+
+builder.subscriptionFields((t) => ({
+  invoiceCreated: t.field({
+    type: Invoice,
+    description: 'Every invoice created from now on, for your organization or one customer.',
+    args: { externalCustomerId: t.arg.string() },
+    subscribe: (_root, args, ctx) => invoiceChanges(ctx, 'created', args.externalCustomerId),
+    resolve: (invoice) => invoice,
+  }),
+  invoiceUpdated: t.field({
+    type: Invoice,
+    description: 'Every invoice change from now on (refreshed, finalized, voided, payment status), for your organization or one customer.',
+    args: { externalCustomerId: t.arg.string() },
+    subscribe: (_root, args, ctx) => invoiceChanges(ctx, 'updated', args.externalCustomerId),
+    resolve: (invoice) => invoice,
   }),
 }));

@@ -278,6 +278,48 @@ describe('invoicing', () => {
     expect(await debug('now-1')).toEqual({ periodAlreadyInvoiced: false, invoice: null });
   });
 
+  it('invoicePreview shows the invoice the current period would get now, and stores nothing', async () => {
+    await setup({ start: '2026-01-10T00:00:00Z' });
+    await send(4, '2026-01-15T00:00:00Z');
+    const data = await ok<{ invoicePreview: Invoice }>(`{ invoicePreview(externalSubscriptionId: "s1") { ${INVOICE_FIELDS} } }`);
+    expect(data.invoicePreview).toMatchObject({ status: 'DRAFT', totalAmountCents: '2400', issuingDate: '2026-02-01' });
+    expect(data.invoicePreview.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '2200'],
+      ['CHARGE', '200'],
+    ]);
+    expect(await invoices()).toEqual([]);
+    const missing = await server.gql('{ invoicePreview(externalSubscriptionId: "nope") { id } }');
+    expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('invoiceCreated and invoiceUpdated push over websockets, for the organization or one customer', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', customer: { invoiceGracePeriod: 2 } });
+    const pushes: { field: string; status: string; customer: string }[] = [];
+    const watch = (query: string, field: string) =>
+      new Promise<void>((resolve) => {
+        server.ws(server.apiKey).subscribe(
+          { query },
+          { next: (r) => { const i = (r.data as Record<string, { status: string; externalCustomerId: string }>)[field]!; pushes.push({ field, status: i.status, customer: i.externalCustomerId }); }, error: () => {}, complete: () => {} },
+        );
+        setTimeout(resolve, 200);
+      });
+    await watch('subscription { invoiceCreated { status externalCustomerId } }', 'invoiceCreated');
+    await watch('subscription { invoiceUpdated(externalCustomerId: "c1") { status externalCustomerId } }', 'invoiceUpdated');
+    await watch('subscription { invoiceUpdated(externalCustomerId: "other") { status externalCustomerId } }', 'invoiceUpdated');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [draft] = await invoices();
+    await ok(`mutation { finalizeInvoice(input: {id: "${draft!.id}"}) { invoice { id } } }`);
+    await ok(`mutation { updateInvoice(input: {id: "${draft!.id}", paymentStatus: SUCCEEDED}) { invoice { id } } }`);
+    const deadline = Date.now() + 3_000;
+    while (pushes.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pushes).toEqual([
+      { field: 'invoiceCreated', status: 'DRAFT', customer: 'c1' },
+      { field: 'invoiceUpdated', status: 'FINALIZED', customer: 'c1' },
+      { field: 'invoiceUpdated', status: 'FINALIZED', customer: 'c1' },
+    ]);
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');
