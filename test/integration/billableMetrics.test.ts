@@ -43,6 +43,12 @@ describe('billable metrics over GraphQL', () => {
     expect(read.data?.billableMetric).toEqual(created);
   });
 
+  it('accepts a rounding precision without a rounding function and stores it (Lago ignores it when pricing)', async () => {
+    const created = await create({ code: 'gb', name: 'GB', aggregationType: 'SUM', fieldName: 'gb', roundingPrecision: 3 });
+    expect(created).toMatchObject({ roundingFunction: null, roundingPrecision: 3 });
+    expect((await get('gb')).data?.billableMetric).toMatchObject({ roundingFunction: null, roundingPrecision: 3 });
+  });
+
   it('ignores fieldName for COUNT', async () => {
     const created = await create({ code: 'api_calls', name: 'API calls', aggregationType: 'COUNT', fieldName: 'anything' });
     expect(created.fieldName).toBeNull();
@@ -55,7 +61,8 @@ describe('billable metrics over GraphQL', () => {
     });
     expect(updated.errors).toBeUndefined();
     expect(updated.data!.updateBillableMetric.billableMetric).toMatchObject({
-      id: created.id, code: 'storage_gb', name: 'Disk', fieldName: 'gb', recurring: true, roundingFunction: null, roundingPrecision: null,
+      // Clearing the function keeps the precision, stored and ignored (Lago's BillableMetrics::UpdateService).
+      id: created.id, code: 'storage_gb', name: 'Disk', fieldName: 'gb', recurring: true, roundingFunction: null, roundingPrecision: 2,
       filters: [{ key: 'cloud', values: ['aws'] }],
     });
     const head = await server.system.app.deps.eventStore.headPosition();
@@ -91,7 +98,7 @@ describe('billable metrics over GraphQL', () => {
       ['recurring on LATEST', { code: 'c', name: 'C', aggregationType: 'LATEST', fieldName: 'v', recurring: true }, 'input.recurring'],
       ['SUM without fieldName', { code: 'c', name: 'C', aggregationType: 'SUM' }, 'input.fieldName'],
       ['weightedInterval on SUM', { code: 'c', name: 'C', aggregationType: 'SUM', fieldName: 'v', weightedInterval: 'SECONDS' }, 'input.weightedInterval'],
-      ['precision without function', { code: 'c', name: 'C', aggregationType: 'COUNT', roundingPrecision: 2 }, 'input.roundingPrecision'],
+      ['precision out of range without function', { code: 'c', name: 'C', aggregationType: 'COUNT', roundingPrecision: -21 }, 'input.roundingPrecision'],
       ['precision out of range', { code: 'c', name: 'C', aggregationType: 'COUNT', roundingFunction: 'ROUND', roundingPrecision: 99 }, 'input.roundingPrecision'],
       ['repeated filter key', { code: 'c', name: 'C', aggregationType: 'COUNT', filters: [{ key: 'a', values: ['x'] }, { key: 'a', values: ['y'] }] }, 'input.filters.1.key'],
       ['filter without values', { code: 'c', name: 'C', aggregationType: 'COUNT', filters: [{ key: 'a', values: [] }] }, 'input.filters.0.values'],

@@ -31,7 +31,7 @@ const pick = <T>(said: T | undefined, kept: T): T => (said === undefined ? kept 
 
 /**
  * The definition a create (over defaults) or an update (over the current one) leads to, validated. Settings that
- * only make sense with another one (`weightedInterval`, `roundingPrecision`) follow it when not said explicitly.
+ * only make sense with another one (`weightedInterval`) follow it when not said explicitly.
  */
 export function resolveDefinition(current: BillableMetricDefinition | null, said: BillableMetricFields): BillableMetricDefinition {
   const name = blankToNull(pick(said.name, current?.name ?? null));
@@ -80,16 +80,15 @@ function resolveWeightedInterval(
   return null;
 }
 
+/**
+ * Lago stores `rounding_function` and `rounding_precision` independently (`BillableMetrics::UpdateService` sets
+ * each one only when given): a precision without a function is kept and ignored by the rounding (§1.3), and
+ * clearing the function keeps the precision.
+ */
 function resolveRounding(said: BillableMetricFields, current: BillableMetricDefinition | null) {
   const roundingFunction = pick(said.roundingFunction, current?.roundingFunction ?? null);
   if (roundingFunction !== null && !ROUNDING_FUNCTIONS.includes(roundingFunction)) {
     throw new ValidationError(`roundingFunction: must be one of ${ROUNDING_FUNCTIONS.join(', ')}`, 'roundingFunction');
-  }
-  if (roundingFunction === null) {
-    if (said.roundingPrecision !== undefined && said.roundingPrecision !== null) {
-      throw new ValidationError('roundingPrecision: needs a roundingFunction', 'roundingPrecision');
-    }
-    return { roundingFunction, roundingPrecision: null };
   }
   const roundingPrecision = pick(said.roundingPrecision, current?.roundingPrecision ?? null);
   if (roundingPrecision !== null && (!Number.isInteger(roundingPrecision) || Math.abs(roundingPrecision) > MAX_ROUNDING_PRECISION)) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { applyAggregationRounding } from '../../../src/billing/aggregationRounding.ts';
 import { d, expectDecimal } from './support.ts';
@@ -30,6 +31,15 @@ describe('aggregation rounding (§1.3)', () => {
   it('leaves units untouched without a rounding function', () => {
     expectDecimal(applyAggregationRounding(d('123.456'), {}), '123.456');
     expectDecimal(applyAggregationRounding(d('123.456'), { roundingFunction: null, roundingPrecision: 2 }), '123.456');
+  });
+
+  it('ignores any precision stored without a function (property; Lago’s ApplyRoundingService `else units`)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 6 }), fc.option(fc.integer({ min: -20, max: 20 })), (n, places, precision) => {
+        const units = d(n).shiftedBy(-places);
+        expectDecimal(applyAggregationRounding(units, { roundingFunction: null, roundingPrecision: precision }), units.toFixed());
+      }),
+    );
   });
 
   it('keeps 15 decimals of very large units exact', () => {

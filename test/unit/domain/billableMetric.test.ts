@@ -78,12 +78,17 @@ describe('billable metric', () => {
         expect(state.status === 'active' && state.definition.roundingPrecision).toBe(-2);
       }));
 
-    it('refuses a rounding precision without a rounding function', () =>
-      expect(refusedField([], create({ roundingPrecision: 2 }))).toBe('roundingPrecision'));
+    // Lago stores rounding_precision without a rounding_function (BillableMetrics::CreateService passes both
+    // through; ApplyRoundingService returns the units unchanged when the function is blank).
+    it('accepts and stores a rounding precision without a rounding function', () =>
+      metric.given([]).when(create({ roundingPrecision: 2 })).thenState((state) => {
+        expect(state.status === 'active' && [state.definition.roundingFunction, state.definition.roundingPrecision]).toEqual([null, 2]);
+      }));
 
-    it('refuses a rounding precision beyond ±20 or not whole', () => {
+    it('refuses a rounding precision beyond ±20 or not whole, with or without a function', () => {
       expect(refusedField([], create({ roundingFunction: 'CEIL', roundingPrecision: 21 }))).toBe('roundingPrecision');
       expect(refusedField([], create({ roundingFunction: 'CEIL', roundingPrecision: 1.5 }))).toBe('roundingPrecision');
+      expect(refusedField([], create({ roundingPrecision: -21 }))).toBe('roundingPrecision');
     });
 
     it('refuses an unknown aggregation type', () =>
@@ -145,12 +150,18 @@ describe('billable metric', () => {
       });
     });
 
-    it('clears the precision with the rounding function, but refuses a precision alone', () => {
+    // Lago's BillableMetrics::UpdateService sets rounding_function and rounding_precision each only when given.
+    it('keeps the precision when the rounding function is cleared, and sets a precision alone', () => {
       const rounded: BillableMetricEvent = { type: 'BillableMetricCreated', data: { ...identity, ...definition, roundingFunction: 'ROUND', roundingPrecision: 2, createdAt: now } };
       metric.given([rounded]).when(update({ roundingFunction: null })).thenState((state) => {
-        expect(state.status === 'active' && [state.definition.roundingFunction, state.definition.roundingPrecision]).toEqual([null, null]);
+        expect(state.status === 'active' && [state.definition.roundingFunction, state.definition.roundingPrecision]).toEqual([null, 2]);
       });
-      expect(refusedField([rounded], update({ roundingFunction: null, roundingPrecision: 1 }))).toBe('roundingPrecision');
+      metric.given([rounded]).when(update({ roundingFunction: null, roundingPrecision: 1 })).thenState((state) => {
+        expect(state.status === 'active' && [state.definition.roundingFunction, state.definition.roundingPrecision]).toEqual([null, 1]);
+      });
+      metric.given([created]).when(update({ roundingPrecision: -1 })).thenState((state) => {
+        expect(state.status === 'active' && [state.definition.roundingFunction, state.definition.roundingPrecision]).toEqual([null, -1]);
+      });
     });
 
     it('refuses switching a recurring metric to MAX', () => {
