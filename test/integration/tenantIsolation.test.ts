@@ -43,7 +43,7 @@ type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transacti
 const SKIP: Record<string, string> = {};
 
 /** Queries whose answer changes by itself, left out of the comparison of A's read models before and after. */
-const VOLATILE: Record<string, string> = { 'Query.clock': 'the time, which moves' };
+const VOLATILE: Record<string, string> = { 'Query.clock': 'the time, which moves', 'Query.invoicePreview': 'computed now: its createdAt moves' };
 
 /** Errors an attack may answer: nothing found, not allowed, or refused input. Never CONFLICT (it would say A's code is taken). */
 const REFUSALS = new Set(['NOT_FOUND', 'FORBIDDEN', 'VALIDATION']);
@@ -414,6 +414,17 @@ describe('tenant isolation: every root field of the schema, called by organizati
     return t;
   }
 
+  /**
+   * Invoices created and changed for `t`: a subscription started 40 days ago gets (at least) two invoices from the
+   * billing run, and `t`'s invoice is paid, then its payment fails.
+   */
+  async function invoiceActivity(t: Tenant, prefix: string): Promise<void> {
+    const past = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-live-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, t.key);
+    await server.system.app.invoices.runDue(new Date());
+    for (const status of ['SUCCEEDED', 'FAILED']) await ok(`mutation { updateInvoice(input: {id: "${t.invoice}", paymentStatus: ${status}}) { invoice { id } } }`, {}, t.key);
+  }
+
   /** What in an answer `viewer` got comes from another organization: names, internal ids it was not sent, a duplicate of their events. */
   function leaksOf(answer: unknown, sent: unknown, viewer: Tenant): string[] {
     const text = JSON.stringify(answer) ?? '';
@@ -582,11 +593,13 @@ describe('tenant isolation: every root field of the schema, called by organizati
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await ok(`mutation { createTax(input: {code: "a-live-tax", name: "ACME live tax", rate: "5"}) { tax { id } } }`, {}, a.key);
+    await invoiceActivity(a, 'a');
     await server.settle();
     // Then B does something of its own, which its control subscriptions must see.
     await ok('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', { events: [{ transactionId: 'b-live-0', externalSubscriptionId: bMain.subscription, code: bMain.metric }] }, bMain.key);
     await ok('mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }', { input: { externalId: bMain.customer, name: 'Globex renamed' } }, bMain.key);
     await ok('mutation { createTax(input: {code: "b-live-tax", name: "Globex live tax", rate: "5"}) { tax { id } } }', {}, bMain.key);
+    await invoiceActivity(bMain, 'b');
     await server.settle();
     const controls = opened.filter((o) => o.variant.attacked.length === 0);
     const deadline = Date.now() + 5_000;
