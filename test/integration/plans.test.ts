@@ -83,6 +83,19 @@ describe('plans over GraphQL', () => {
   });
   afterAll(async () => server.close());
 
+  it('accepts graduated ranges that mix the adjacent and "+1" conventions (Lago’s RangeBoundsValidator), as given', async () => {
+    const mixed = [
+      { fromValue: 0, toValue: 10, perUnitAmount: '1', flatAmount: '0' },
+      { fromValue: 10, toValue: 20, perUnitAmount: '2', flatAmount: '0' },
+      { fromValue: 21, toValue: null, perUnitAmount: '3', flatAmount: '0' },
+    ];
+    const plan = await createPlan({
+      code: 'mixed_ranges', name: 'Mixed', interval: 'MONTHLY', amountCents: '0', amountCurrency: 'EUR',
+      charges: [{ billableMetricCode: 'api_calls', chargeModel: 'GRADUATED', properties: { graduatedRanges: mixed } }],
+    });
+    expect(plan.charges[0]?.properties).toEqual({ graduatedRanges: mixed });
+  });
+
   it('creates a plan with one charge of every model and reads it back as given', async () => {
     const input = everyModel();
     const created = await createPlan(input);

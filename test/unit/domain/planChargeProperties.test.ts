@@ -1,3 +1,5 @@
+import BigNumber from 'bignumber.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateChargeProperties } from '../../../src/domain/plan/index.ts';
 import type { ChargeModelName } from '../../../src/domain/plan/index.ts';
@@ -44,12 +46,22 @@ describe('GRADUATED properties: ranges', () => {
   it('require at least one range', () => expect(fieldOf('GRADUATED', ranges())).toBe(`${F}.graduatedRanges`));
   it('require graduatedRanges', () => expect(fieldOf('GRADUATED', {})).toBe(`${F}.graduatedRanges`));
   it('name a snake_case key', () => expect(fieldOf('GRADUATED', { graduated_ranges: [range(0, null)] })).toBe(`${F}.graduated_ranges`));
-  it('start at 0', () => expect(fieldOf('GRADUATED', ranges(range(1, null)))).toBe(`${F}.graduatedRanges.0.fromValue`));
+  // Lago's RangeBoundsValidator: the first range starts at 0 or 0 + 1 (graduated_service_spec.rb:60 refuses −1).
+  it('start at 0 or 1', () => {
+    accepts('GRADUATED', ranges(range(1, null)));
+    expect(fieldOf('GRADUATED', ranges(range(-1, 100)))).toBe(`${F}.graduatedRanges.0.fromValue`);
+    expect(fieldOf('GRADUATED', ranges(range(2, null)))).toBe(`${F}.graduatedRanges.0.fromValue`);
+  });
   it('refuse a gap', () => expect(fieldOf('GRADUATED', ranges(range(0, 10), range(12, null)))).toBe(`${F}.graduatedRanges.1.fromValue`));
   it('refuse an overlap', () => expect(fieldOf('GRADUATED', ranges(range(0, 10), range(5, null)))).toBe(`${F}.graduatedRanges.1.fromValue`));
-  it('refuse mixing the two conventions', () =>
-    expect(fieldOf('GRADUATED', ranges(range(0, 10), range(11, 20), range(20, null)))).toBe(`${F}.graduatedRanges.2.fromValue`));
-  it('refuse "+1" after a decimal bound', () => expect(fieldOf('GRADUATED', ranges(range(0, '0.5'), range('1.5', null)))).toBe(`${F}.graduatedRanges.1.fromValue`));
+  // Lago's Charges::Validators::GraduatedService accepts from = previous to or previous to + 1 at every bound.
+  it('accept a mix of the two conventions (a migrating team’s plans load)', () => {
+    accepts('GRADUATED', ranges(range(0, 10), range(11, 20), range(20, null)));
+    accepts('GRADUATED', ranges(range(0, '0.01'), range('0.01', 10), range(11, null)));
+  });
+  it('accept "+1" after a decimal bound', () => accepts('GRADUATED', ranges(range(0, '0.5'), range('1.5', null))));
+  // graduated_service_spec.rb:207 (decimal adjacent ranges that have a gap): 0–0.1 then 0.5 is refused.
+  it('refuse a decimal gap', () => expect(fieldOf('GRADUATED', ranges(range(0, '0.1'), range('0.5', null)))).toBe(`${F}.graduatedRanges.1.fromValue`));
   it('refuse an unbounded range before the last', () => expect(fieldOf('GRADUATED', ranges(range(0, null), range(11, null)))).toBe(`${F}.graduatedRanges.0.toValue`));
   it('refuse a bounded last range', () => expect(fieldOf('GRADUATED', ranges(range(0, 10), range(11, 20)))).toBe(`${F}.graduatedRanges.1.toValue`));
   it('refuse a range ending where it starts', () => expect(fieldOf('GRADUATED', ranges(range(0, 10), range(11, 11), range(12, null)))).toBe(`${F}.graduatedRanges.1.toValue`));
@@ -60,6 +72,41 @@ describe('GRADUATED properties: ranges', () => {
   it('refuse an unknown key in a range', () =>
     expect(fieldOf('GRADUATED', ranges({ ...range(0, null), per_unit_amount: '1' }))).toBe(`${F}.graduatedRanges.0.per_unit_amount`));
   it('read a missing toValue as unbounded', () => accepts('GRADUATED', ranges({ fromValue: 0, perUnitAmount: '1', flatAmount: '0' })));
+
+  // Lago's Validators::RangeBoundsValidator#valid_bounds? as the oracle: from ∈ {next, next + 1} (next = 0, then the
+  // previous to_value), to > from except on the last range, which is unbounded.
+  it('accept exactly what Lago’s RangeBoundsValidator accepts (property)', () => {
+    const lagoValid = (list: { fromValue: string; toValue: string | null }[]) => {
+      let next = new BigNumber(0);
+      return list.every((r, i) => {
+        const from = new BigNumber(r.fromValue);
+        const validFrom = from.isEqualTo(next) || from.isEqualTo(next.plus(1));
+        const last = i === list.length - 1;
+        const ok = validFrom && (last ? r.toValue === null : new BigNumber(r.toValue ?? 0).isGreaterThan(from));
+        next = new BigNumber(r.toValue ?? 0);
+        return ok;
+      });
+    };
+    const join = fc.constantFrom(0, 1, 0, 1, 2, -1, '0.5'); // adjacent and "+1" mostly, some gaps and overlaps
+    const arb = fc.tuple(fc.constantFrom(0, 0, 1, 2), fc.array(fc.tuple(join, fc.integer({ min: -1, max: 40 })), { maxLength: 4 }), fc.boolean()).map(([first, steps, bounded]) => {
+      const list: { fromValue: string; toValue: string | null }[] = [];
+      let from = new BigNumber(first);
+      for (const [gap, width] of steps) {
+        const to = from.plus(new BigNumber(width).shiftedBy(-1));
+        list.push({ fromValue: from.toFixed(), toValue: to.toFixed() });
+        from = to.plus(gap);
+      }
+      list.push({ fromValue: from.toFixed(), toValue: bounded ? from.plus(5).toFixed() : null });
+      return list;
+    });
+    fc.assert(
+      fc.property(arb, (list) => {
+        const accepted = fieldOf('GRADUATED', ranges(...list.map((r) => range(r.fromValue, r.toValue)))) === undefined;
+        expect(accepted).toBe(lagoValid(list) && list.every((r) => !new BigNumber(r.fromValue).isNegative()));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('GRADUATED_PERCENTAGE properties', () => {
@@ -71,11 +118,16 @@ describe('GRADUATED_PERCENTAGE properties', () => {
     expect(fieldOf('GRADUATED_PERCENTAGE', { graduatedPercentageRanges: [{ ...tier(0, null, '1'), perUnitAmount: '1' }] })).toBe(`${F}.graduatedPercentageRanges.0.perUnitAmount`));
   it('apply the range rules', () =>
     expect(fieldOf('GRADUATED_PERCENTAGE', { graduatedPercentageRanges: [tier(0, 10, '1'), tier(15, null, '1')] })).toBe(`${F}.graduatedPercentageRanges.1.fromValue`));
+  // Charges::Validators::GraduatedPercentageService runs the same RangeBoundsValidator as graduated.
+  it('accept mixed conventions, as graduated', () =>
+    accepts('GRADUATED_PERCENTAGE', { graduatedPercentageRanges: [tier(0, 10, '1'), tier(10, 20, '1'), tier(21, null, '0.5')] }));
 });
 
 describe('VOLUME properties', () => {
   it('accept volume ranges', () => accepts('VOLUME', { volumeRanges: [range(0, 100, '2', '10'), range(101, null)] }));
-  it('apply the range rules', () => expect(fieldOf('VOLUME', { volumeRanges: [range(0, 100), range(100, 200), range(201, null)] })).toBe(`${F}.volumeRanges.2.fromValue`));
+  it('apply the range rules (volume keeps one convention throughout)', () =>
+    expect(fieldOf('VOLUME', { volumeRanges: [range(0, 100), range(100, 200), range(201, null)] })).toBe(`${F}.volumeRanges.2.fromValue`));
+  it('start at 0', () => expect(fieldOf('VOLUME', { volumeRanges: [range(1, null)] })).toBe(`${F}.volumeRanges.0.fromValue`));
   it('require volumeRanges', () => expect(fieldOf('VOLUME', { graduatedRanges: [range(0, null)] })).toBe(`${F}.graduatedRanges`));
 });
 

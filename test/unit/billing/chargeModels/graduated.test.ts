@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import BigNumber from 'bignumber.js';
 import { graduated } from '../../../../src/billing/chargeModels/graduated.ts';
+import { validateChargeProperties } from '../../../../src/domain/plan/index.ts';
 import type { GraduatedDetails, GraduatedRange } from '../../../../src/billing/chargeModels/index.ts';
 import { at, d, decimalArb, expectDecimal, priceArb } from '../support.ts';
 
@@ -121,5 +123,63 @@ describe('graduated charge model (§2.2)', () => {
         expect(graduated(at(high), props).amount.isGreaterThanOrEqualTo(graduated(at(low), props).amount)).toBe(true);
       }),
     );
+  });
+
+  /**
+   * Lago's pricing of any range set, written from `ChargeModels::GraduatedService#adjacent_ranges?` and
+   * `AmountDetails::RangeGraduatedService#units` (graduated_service.rb, range_graduated_service.rb): adjacent
+   * only when every `from` equals the previous `to`, else "+1" on every tier not starting at 0; stop after the
+   * first tier whose `to` is null or reaches the units.
+   */
+  function lagoGraduated(ranges: readonly GraduatedRange[], units: BigNumber): BigNumber {
+    const adjacent = ranges.length >= 2 && ranges.every((r, i) => i === 0 || new BigNumber(r.fromValue).isEqualTo(ranges[i - 1]!.toValue ?? 0));
+    let total = new BigNumber(0);
+    for (const r of ranges) {
+      const to = r.toValue === null ? null : new BigNumber(r.toValue);
+      const effective = to !== null && units.isGreaterThanOrEqualTo(to) ? to : units;
+      const from = new BigNumber(r.fromValue);
+      const tierUnits = from.isZero() ? effective : adjacent ? effective.minus(from) : effective.minus(from).plus(1);
+      total = total.plus(tierUnits.isZero() ? 0 : tierUnits.times(r.perUnitAmount)).plus(r.flatAmount);
+      if (to === null || to.isGreaterThanOrEqualTo(units)) break;
+    }
+    return total;
+  }
+
+  it('accepts any mix of adjacent and "+1" bounds and prices it as Lago does (property)', () => {
+    // Bounds in tenths, each joined to the previous one adjacently or with "+1", chosen at random per bound.
+    const rangesArb = fc
+      .tuple(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.boolean(), priceArb, priceArb), { minLength: 1, maxLength: 5 }),
+        fc.tuple(priceArb, priceArb),
+      )
+      .map(([startAtOne, steps, last]) => {
+        const ranges: GraduatedRange[] = [];
+        let from = new BigNumber(startAtOne ? 1 : 0);
+        for (const [width, plusOne, perUnitAmount, flatAmount] of steps) {
+          const to = from.plus(new BigNumber(width).shiftedBy(-1));
+          ranges.push({ fromValue: from.toFixed(), toValue: to.toFixed(), perUnitAmount, flatAmount });
+          from = plusOne ? to.plus(1) : to;
+        }
+        ranges.push({ fromValue: from.toFixed(), toValue: null, perUnitAmount: last[0], flatAmount: last[1] });
+        return ranges;
+      });
+    fc.assert(
+      fc.property(rangesArb, decimalArb(200), (ranges, units) => {
+        expect(() => validateChargeProperties('GRADUATED', { graduatedRanges: ranges }, 'properties')).not.toThrow();
+        expectDecimal(graduated(at(units), { graduatedRanges: ranges }).amount, lagoGraduated(ranges, units));
+      }),
+    );
+  });
+
+  it('prices a mixed set "+1" throughout, as Lago: 0–10, 10–20 (adjacent), 21–∞ at 15 units', () => {
+    const mixed: GraduatedRange[] = [
+      { fromValue: 0, toValue: 10, perUnitAmount: '1', flatAmount: '0' },
+      { fromValue: 10, toValue: 20, perUnitAmount: '2', flatAmount: '0' },
+      { fromValue: 21, toValue: null, perUnitAmount: '3', flatAmount: '0' },
+    ];
+    // Not all adjacent → tier 2 holds 15 − 10 + 1 = 6 units (an adjacent reading would give 5): 10 + 12 = 22.
+    expect(tiers(15, mixed).map((t) => t.units)).toEqual(['10', '6']);
+    expectDecimal(price(15, mixed).amount, 22);
   });
 });
