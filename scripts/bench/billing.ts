@@ -26,7 +26,7 @@ import { printProfiles, summarizeProfiles, type ProfileSummary } from './profile
 import { ServerProcess } from './server.ts';
 import { bytes, distribution, fixed, int, latencies, now, rate, type Distribution } from './stats.ts';
 import { sleep } from './wait.ts';
-import { SUBSCRIPTIONS_PER_CUSTOMER, type Shape } from './workload.ts';
+import { SUBSCRIPTIONS_PER_CUSTOMER, subscriptionId, type Shape } from './workload.ts';
 
 // Command line ----------------------------------------------------------------------------------------------------
 
@@ -111,6 +111,7 @@ const PAGE =
   'query($after: String) { invoices(first: 250, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id externalSubscriptionId externalCustomerId status billingDate chargesToDatetime reason totalAmountCents fees { amountCents } } } } }';
 type PageNode = { id: string; externalSubscriptionId: string; externalCustomerId: string; status: string; billingDate: string; chargesToDatetime: string | null; reason: string; totalAmountCents: string; fees: { amountCents: string }[] };
 type Page = { invoices: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: PageNode }[] } };
+const QUARANTINED = '{ quarantinedEvents(first: 5) { totalCount edges { node { projection position eventType documentId error } } } }';
 /** One invoice as the API answers it, every field: the floor's row. */
 const FULL_INVOICE = `query($id: ID!) { invoice(id: $id) {
   id number sequentialId organizationSequentialId invoiceType reason status paymentStatus currency externalCustomerId externalSubscriptionId
@@ -412,6 +413,15 @@ try {
     const text = `expected exactly one finalized invoice per subscription: totalCount ${totalCount}, ${missing} subscriptions without one, ${doubled} with more than one`;
     failures.push(text);
     console.log(`    FAILED: ${text}`);
+    // Which ones, whether they show up a little later (answered too early) or never, and what the projections skipped.
+    const without = Array.from({ length: shape.subscriptions }, (_, i) => subscriptionId(i)).filter((id) => !perSubscription.has(id));
+    const twice = [...perSubscription].filter(([, n]) => n > 1).map(([id]) => id);
+    console.log(`    without an invoice: ${without.slice(0, 10).join(', ') || 'none'}; with more than one: ${twice.slice(0, 10).join(', ') || 'none'}`);
+    await sleep(10_000);
+    const later = (await gql<{ invoices: { totalCount: number } }>(endpoint, '{ invoices(first: 1) { totalCount } }')).data.invoices.totalCount;
+    const quarantined = (await gql<{ quarantinedEvents: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(endpoint, QUARANTINED)).data.quarantinedEvents;
+    console.log(`    10 s later: totalCount ${int(later)}; quarantined events: ${quarantined.totalCount}${quarantined.edges.length ? ` (${JSON.stringify(quarantined.edges.map((e) => e.node))})` : ''}`);
+    report.checkFailure = { without: without.slice(0, 100), twice: twice.slice(0, 100), totalCountLater: later, quarantined };
   }
   // The floor's row: an invoice with the median number of fees, every field as the API answers it.
   const typical = feeCounts.sort((a, b) => a.fees - b.fees || a.id.localeCompare(b.id))[Math.floor(feeCounts.length / 2)];
