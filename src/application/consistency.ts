@@ -67,6 +67,8 @@ export async function executeGuarded<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   guards: Guards,
   prepare: () => Promise<Command>,
+  /** More streams to append to atomically with the decided events (a number taken from a counter), per attempt. */
+  also?: (events: Event[]) => StreamAppend[],
 ): Promise<CommandResult<Event, State>> {
   const { organizationId } = actor;
   const writes = [...new Set(guards.writes ?? [])];
@@ -110,6 +112,7 @@ export async function executeGuarded<Command, Event extends DomainEvent, State>(
           { streamId: readersStream(organizationId, key), events: [{ ...marker(key, 'read'), metadata }], expectedRevision: 'any' },
         ];
       }),
+      ...(also?.(events) ?? []),
     ];
     try {
       const { position } = await deps.eventStore.appendMany(entries);

@@ -1,7 +1,10 @@
 import type { Actor, AppDeps } from './context.ts';
+import { eventMetadata } from './context.ts';
 import { executeGuarded, guardKeys } from './consistency.ts';
+import { createNumbering, type CustomerNumberAssigned, type Numbers } from './numbering.ts';
+import type { StreamAppend } from './ports/eventStore.ts';
 import { findLiveTaxes } from './taxes.ts';
-import { customerDecider, type CustomerCommand, type CustomerFields } from '../domain/customer/index.ts';
+import { customerDecider, type CustomerCommand, type CustomerEvent, type CustomerFields } from '../domain/customer/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
@@ -29,7 +32,7 @@ export function createCustomerService(deps: AppDeps) {
    * every customer command and every subscription creation is a writer of the customer's key; the taxes it carries
    * are read (consistency.ts).
    */
-  const run = (actor: Actor, externalId: string, taxCodes: readonly string[], prepare: () => Promise<CustomerCommand>) =>
+  const run = (actor: Actor, externalId: string, taxCodes: readonly string[], prepare: () => Promise<CustomerCommand>, also?: (events: CustomerEvent[]) => StreamAppend[]) =>
     executeGuarded(
       deps,
       actor,
@@ -37,7 +40,19 @@ export function createCustomerService(deps: AppDeps) {
       customerDecider,
       { writes: [guardKeys.customer(externalId)], reads: taxCodes.map(guardKeys.tax) },
       prepare,
+      also,
     );
+  const numbering = createNumbering(deps);
+  /** Creations of one organization, one after the other in this process: they all take a number from one counter. */
+  const creating = new Map<string, Promise<unknown>>();
+  function serialized<T>(organizationId: string, work: () => Promise<T>): Promise<T> {
+    const previous = creating.get(organizationId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => {});
+    creating.set(organizationId, settled);
+    void settled.then(() => creating.get(organizationId) === settled && creating.delete(organizationId));
+    return next;
+  }
   /**
    * Whether the customer has subscriptions, and their currencies (their plans'). Subscriptions of an earlier
    * customer with the same external id (deleted, then re-created) do not count.
@@ -63,18 +78,28 @@ export function createCustomerService(deps: AppDeps) {
       const { organizationId } = actor;
       const customerId = deps.newId();
       const taxCodes = Array.isArray(input.taxCodes) ? input.taxCodes.filter((code): code is string => typeof code === 'string') : [];
-      const { state } = await run(actor, input.externalId, taxCodes, async () => {
+      let numbers: Numbers | null = null;
+      const prepare = async (): Promise<CustomerCommand> => {
         const existing = await getCustomerByExternalId(deps, organizationId, input.externalId);
-        // NOTE: the sequential id is 1 + every customer the organization ever had (deleted ones keep their number,
-        // like Lago's `sequenced … with_discarded`), counted in the read model and passed in the command. Known
-        // limit: two creations racing in the same instant can get the same number; a per-organization counter
-        // stream would close that if per-customer invoice numbering ever needs it to be strict.
-        const sequentialId = existing?.sequentialId ?? (await customers().count({ organizationId })) + 1;
+        // A new customer's sequential id is taken from the organization's counter (numbering.ts), appended with the
+        // creation: two creations racing never share one. Deleted customers keep theirs (Lago's `with_discarded`);
+        // an organization whose customers predate the counter continues from their count.
+        numbers = existing === null ? await numbering.read(organizationId) : null;
+        const sequentialId = existing?.sequentialId ?? (numbers!.customers > 0 ? numbers!.customers : await customers().count({ organizationId })) + 1;
         const existingTaxCodes = (await findLiveTaxes(deps, organizationId, taxCodes)).map((tax) => tax.code);
         const subscriptions = existing === null ? { hasSubscriptions: false, subscriptionCurrencies: [] } : await subscriptionsOf(existing);
         const data = { ...input, organizationId, customerId, sequentialId, existingTaxCodes, ...subscriptions };
         return { type: 'UpsertCustomer', data, metadata: metadata() };
-      });
+      };
+      const also = (events: CustomerEvent[]): StreamAppend[] => {
+        const created = events.find((e) => e.type === 'CustomerCreated');
+        if (created === undefined || numbers === null) return [];
+        const data: CustomerNumberAssigned = { organizationId, customerId: created.data.customerId, sequentialId: created.data.sequentialId };
+        return [numbering.entry(organizationId, numbers, { type: 'CustomerNumberAssigned', data, metadata: eventMetadata(deps, actor) })];
+      };
+      const upsert = () => run(actor, input.externalId, taxCodes, prepare, also);
+      const known = await getCustomerByExternalId(deps, organizationId, input.externalId);
+      const { state } = await (known === null ? serialized(organizationId, upsert) : upsert());
       return byId(state.status === 'none' ? customerId : state.customerId);
     },
 

@@ -4,7 +4,8 @@ import { eventMetadata } from './context.ts';
 import { execute } from './execute.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
-import type { EventMetadata, NewEvent, RecordedEvent } from './ports/eventStore.ts';
+import { createNumbering, type InvoiceNumberAssigned, type Numbers } from './numbering.ts';
+import type { EventMetadata, NewEvent } from './ports/eventStore.ts';
 import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
 import BigNumber from 'bignumber.js';
 import { commitmentProrationDays, commitmentTrueUp, draftInvoiceNumber, invoiceNumber, subscriptionFee, type TaxRate } from '../billing/invoice/index.ts';
@@ -25,7 +26,6 @@ import {
   type InvoiceContent,
   type InvoiceCreated,
   type InvoiceEvent,
-  type InvoiceNumberAssigned,
   type InvoiceReason,
   type InvoiceState,
   type PaymentStatus,
@@ -59,12 +59,10 @@ export function invoiceStream(organizationId: string, item: { subscriptionId: st
   return streamName('invoice', organizationId, key);
 }
 
-export const invoiceCounterStream = (organizationId: string) => streamName('invoiceNumbers', organizationId);
 
 /** Attempts at drawing a number before giving up (each after a concurrent finalization took the previous one). */
 const MAX_NUMBER_ATTEMPTS = 50;
 
-type Counter = { revision: bigint | null; organizationSequentialId: number; perCustomer: Map<string, number> };
 
 /** What billing one subscription reads besides its usage, cached for one run. */
 type Lookups = {
@@ -101,7 +99,7 @@ function taxLevels(taxes: readonly TaxDocument[], plan: SubscriptionPlan, custom
 export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   const invoices = () => deps.readModels.collection<InvoiceDocument>(INVOICES);
   const collection = deps.readModels.collection.bind(deps.readModels);
-  const counters = new Map<string, Counter>();
+  const numbering = createNumbering(deps);
 
   function newLookups(): Lookups {
     return {
@@ -116,20 +114,6 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       }),
       taxes: memo((organizationId: string) => collection<TaxDocument>('taxes').find({ organizationId, deletedAt: null })),
     };
-  }
-
-  /** The organization's counter, read from where it was last read (the stream only grows). */
-  async function counterOf(organizationId: string): Promise<Counter> {
-    let counter = counters.get(organizationId);
-    if (counter === undefined) counters.set(organizationId, (counter = { revision: null, organizationSequentialId: 0, perCustomer: new Map() }));
-    const events = await deps.eventStore.readStream(invoiceCounterStream(organizationId), counter.revision === null ? {} : { fromRevision: counter.revision + 1n });
-    for (const event of events) {
-      const data = (event as RecordedEvent<string, InvoiceNumberAssigned['data']>).data;
-      counter.organizationSequentialId = Math.max(counter.organizationSequentialId, data.organizationSequentialId);
-      counter.perCustomer.set(data.customerId, Math.max(counter.perCustomer.get(data.customerId) ?? 0, data.sequentialId));
-      counter.revision = event.revision;
-    }
-    return counter;
   }
 
   type Context = { sub: SubscriptionDocument; plan: SubscriptionPlan; customer: CustomerDocument; organization: OrganizationDocument | null; timezone: string; ps: PeriodSubscription };
@@ -343,9 +327,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   const metadataFor = (organizationId: string, actor = 'billingClock'): EventMetadata => eventMetadata(deps, { organizationId, actor });
 
   /** The finalization event and the counter event, for an invoice of `customer`, drawn from `counter`. */
-  function numbered(counter: Counter, doc: { organizationId: string; invoiceId: string; customerId: string }, customer: CustomerDocument, organization: OrganizationDocument | null, timezone: string) {
-    const sequentialId = (counter.perCustomer.get(doc.customerId) ?? 0) + 1;
-    const organizationSequentialId = counter.organizationSequentialId + 1;
+  function numbered(counter: Numbers, doc: { organizationId: string; invoiceId: string; customerId: string }, customer: CustomerDocument, organization: OrganizationDocument | null, timezone: string) {
+    const sequentialId = (counter.invoicesPerCustomer.get(doc.customerId) ?? 0) + 1;
+    const organizationSequentialId = counter.organizationInvoices + 1;
     const prefix = organization?.documentNumberPrefix ?? 'INV';
     const number = invoiceNumber({
       prefix,
@@ -357,7 +341,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     });
     const assigned: NewEvent = {
       type: 'InvoiceNumberAssigned',
-      data: { organizationId: doc.organizationId, invoiceId: doc.invoiceId, customerId: doc.customerId, sequentialId, organizationSequentialId } satisfies InvoiceNumberAssigned['data'],
+      data: { organizationId: doc.organizationId, invoiceId: doc.invoiceId, customerId: doc.customerId, sequentialId, organizationSequentialId } satisfies InvoiceNumberAssigned,
       metadata: metadataFor(doc.organizationId),
     };
     return { numbers: { number, sequentialId, organizationSequentialId }, assigned };
@@ -379,13 +363,13 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     timezone: string,
   ): Promise<bigint | null> {
     for (let attempt = 1; ; attempt += 1) {
-      const counter = await counterOf(organizationId);
+      const counter = await numbering.read(organizationId);
       const { numbers, assigned } = numbered(counter, { organizationId, ...doc }, customer, organization, timezone);
       const metadata = metadataFor(organizationId);
       try {
         const { position } = await deps.eventStore.appendMany([
           { streamId, events: eventsFor(numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: expected },
-          { streamId: invoiceCounterStream(organizationId), events: [assigned], expectedRevision: counter.revision ?? 'no_stream' },
+          numbering.entry(organizationId, counter, assigned),
         ]);
         return position;
       } catch (error) {

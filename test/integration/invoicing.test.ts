@@ -371,6 +371,33 @@ describe('invoicing', () => {
     expect(numbers).toEqual(['ACME-202602-001', 'ACME-202602-002', 'ACME-202603-003', 'ACME-202603-004']);
   });
 
+  it('customers created concurrently never share a sequentialId (the counter the invoice numbers come from)', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ok(`mutation { createCustomer(input: {externalId: "k${i}", currency: "EUR"}) { customer { sequentialId } } }`)),
+    );
+    const data = await ok<{ customers: { edges: { node: { sequentialId: number } }[] } }>('{ customers(first: 100) { edges { node { sequentialId } } } }');
+    const ids = data.customers.edges.map((e) => e.node.sequentialId).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+  });
+
+  it('concurrent finalizations never share a number', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', customer: { invoiceGracePeriod: 10 } });
+    for (let i = 2; i <= 8; i += 1) {
+      await ok(`mutation { createCustomer(input: {externalId: "c${i}", currency: "EUR", invoiceGracePeriod: 10}) { customer { externalId } } }`);
+      await ok(`mutation { createSubscription(input: {externalId: "s${i}", externalCustomerId: "c${i}", planCode: "basic"}) { subscription { status } } }`);
+    }
+    await ok('mutation { updateOrganization(input: {documentNumbering: PER_ORGANIZATION}) { organization { id } } }');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const drafts = await invoices();
+    expect(drafts).toHaveLength(8);
+    const finalized = await Promise.all(
+      drafts.map((d) => ok<{ finalizeInvoice: { invoice: { number: string } } }>(`mutation { finalizeInvoice(input: {id: "${d.id}"}) { invoice { number } } }`)),
+    );
+    const numbers = finalized.map((f) => f.finalizeInvoice.invoice.number.slice(-3)).sort();
+    expect(numbers).toEqual(['001', '002', '003', '004', '005', '006', '007', '008']);
+  });
+
   it('two billing runs racing over the same subscriptions make each invoice once, with distinct numbers', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     for (let i = 2; i <= 6; i += 1) {

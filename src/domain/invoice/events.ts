@@ -130,9 +130,3 @@ export type InvoicePaymentStatusUpdated = DomainEvent<'InvoicePaymentStatusUpdat
 export type InvoiceEvent = InvoiceCreated | InvoiceRefreshed | InvoiceFinalized | InvoiceVoided | InvoicePaymentStatusUpdated;
 
 export const INVOICE_EVENT_TYPES = ['InvoiceCreated', 'InvoiceRefreshed', 'InvoiceFinalized', 'InvoiceVoided', 'InvoicePaymentStatusUpdated'] as const satisfies readonly InvoiceEvent['type'][];
-
-/** Numbers drawn from the organization's counter stream, with optimistic concurrency (see invoices.ts). */
-export type InvoiceNumberAssigned = DomainEvent<
-  'InvoiceNumberAssigned',
-  { organizationId: string; invoiceId: string; customerId: string; sequentialId: number; organizationSequentialId: number }
->;
