@@ -136,7 +136,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const end = sub.terminatedAt === null ? now : Math.min(now, Date.parse(sub.terminatedAt));
     const inTrialAtStart = sub.trialEndsAt !== null && Date.parse(sub.trialEndsAt) > Date.parse(startedAt);
     // In advance: the first period's fee is billed when the subscription starts (outside a trial), a plan change
-    // included (an upgrade bills the rest of the period, a downgrade starts with a whole one).
+    // included (an upgrade or a downgrade bills the rest of the period it starts in).
     if (plan.payInAdvance && !inTrialAtStart && Date.parse(startedAt) <= now) {
       items.push({ sub, reason: 'SUBSCRIPTION_STARTING', billingAt: startedAt });
     }
@@ -174,7 +174,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const previous = sub.previousSubscriptionId === null ? null : await collection<SubscriptionDocument>('subscriptions').findOne({ _id: sub.previousSubscriptionId });
     // The first invoice of a subscription that replaced another by an upgrade (§3.4 rule 2).
     const createdByUpgrade = !terminated && !alreadyBilledFee && previous?.terminationReason === 'UPGRADED';
-    const startedInPast = localDate(sub.subscriptionAt, timezone) < localDate(sub.createdAt, timezone);
+    // Lago's `started_in_past?`: the UTC date of `started_at` before that of `created_at` (a plan change inherits
+    // `subscriptionAt`, not the start: its subscription did not start in the past).
+    const startedInPast = (sub.startedAt ?? sub.subscriptionAt).slice(0, 10) < sub.createdAt.slice(0, 10);
     let feeWindow: { from: string; to: string } | null = null;
     let chargesWindow: { from: string; to: string; periodDays: number } | null = null;
     let billingDate: string;
@@ -198,6 +200,13 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       chargesWindow = { from: charges.from, to: t, periodDays: prorationDays(ps, charges.from, t, { basis: 'CHARGES' }).periodDays };
       // In advance, the period was billed at its start (the unused part's credit note is not issued yet).
       if (!plan.payInAdvance) feeWindow = { from: periodContaining(ps, t).from, to: t };
+    }
+    // Still in its trial when billed (and the trial does not end on the billing day), or terminated during it: no
+    // subscription fee at all (Lago's `CalculateFeesService` skips it; a zero fee would count as billed later).
+    if (feeWindow !== null && sub.trialEndsAt !== null) {
+      const trialEnd = Date.parse(sub.trialEndsAt);
+      const inTrial = terminated ? trialEnd > Date.parse(sub.terminatedAt!) : trialEnd > Date.parse(item.billingAt) && localDate(sub.trialEndsAt, timezone) !== billingDate;
+      if (inTrial) feeWindow = null;
     }
     const fee =
       feeWindow === null
@@ -469,7 +478,22 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   }
 
   /** Re-reads a draft's usage and fees; with `finalize`, finalizes it with those (and a number) in the same append. */
-  async function refreshDraft(doc: InvoiceDocument, finalize: boolean, actor = 'billingClock'): Promise<bigint | null> {
+  /**
+   * A draft's dates under the grace period and payment term that apply now (customer, else organization): Lago moves
+   * them when either changes, and a grace period reduced to 0 finalizes the draft (§4.2). Null for a draft of a
+   * subscription that is gone.
+   */
+  async function draftDates(lookups: Lookups, doc: InvoiceDocument): Promise<{ finalizesAt: string; issuingDate: string; paymentDueDate: string } | null> {
+    const [customer, organization] = await Promise.all([lookups.customer(doc.customerId), lookups.organization(doc.organizationId)]);
+    if (customer === null) return null;
+    const grace = customer.invoiceGracePeriod ?? organization?.invoiceGracePeriod ?? 0;
+    const term = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
+    const timezone = applicableTimezone(customer, organization);
+    const issuingDate = DateTime.fromISO(doc.billingDate).plus({ days: grace }).toISODate()!;
+    return { finalizesAt: localMidnight(issuingDate, timezone), issuingDate, paymentDueDate: DateTime.fromISO(issuingDate).plus({ days: term }).toISODate()! };
+  }
+
+  async function refreshDraft(doc: InvoiceDocument, finalize: boolean, actor = 'billingClock', dates?: { issuingDate: string; paymentDueDate: string }): Promise<bigint | null> {
     const lookups = newLookups();
     const context = await contextForInvoice(lookups, doc);
     const { streamId, events, revision } = await streamOfInvoice(doc);
@@ -491,12 +515,13 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       const result = await deps.eventStore.append(streamId, refreshed.map((e) => ({ type: e.type, data: e.data, metadata })), { expectedRevision: revision });
       return result.position;
     }
-    // Finalizing keeps the dates the draft announced (issuing date = billing date + grace days).
+    // Finalizing by the clock takes the dates as they are now (a grace change moved them); finalizeInvoice keeps the
+    // draft's.
     return appendNumbered(
       doc.organizationId,
       streamId,
       revision,
-      (numbers) => invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId: doc._id, content: computed.content, numbers, issuingDate: doc.issuingDate, paymentDueDate: doc.paymentDueDate }, metadata: { now } }, state),
+      (numbers) => invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId: doc._id, content: computed.content, numbers, issuingDate: dates?.issuingDate ?? doc.issuingDate, paymentDueDate: dates?.paymentDueDate ?? doc.paymentDueDate }, metadata: { now } }, state),
       { invoiceId: doc._id, customerId: doc.customerId },
       context.customer,
       context.organization,
@@ -556,7 +581,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     for (const id of draftsChecked.keys()) if (!open.has(id)) draftsChecked.delete(id);
     for (const draft of drafts) {
       try {
-        const finalize = draft.finalizesAt !== null && Date.parse(draft.finalizesAt) <= nowMs;
+        // The grace period as it is now (a customer or organization change moves the finalization, §4.2).
+        const dates = await draftDates(lookups, draft);
+        const finalize = dates !== null && Date.parse(dates.finalizesAt) <= nowMs;
         // A draft whose subscription's usage may have moved since it was computed (a late event) is computed again,
         // and refreshed when what it bills changed.
         if (!finalize) {
@@ -564,7 +591,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
           if (required <= BigInt(draft.usagePosition) || required <= (draftsChecked.get(draft._id) ?? -1n)) continue;
           draftsChecked.set(draft._id, required);
         }
-        const appended = await refreshDraft(draft, finalize);
+        const appended = await refreshDraft(draft, finalize, 'billingClock', dates ?? undefined);
         if (appended !== null) {
           position = appended;
           if (finalize) finalized += 1;

@@ -320,6 +320,45 @@ describe('invoicing', () => {
     ]);
   });
 
+  it('a trial still running at the billing run bills no subscription fee at all (Lago skips it)', async () => {
+    await setup({ start: '2026-01-20T00:00:00Z', plan: { trialPeriod: 30 } });
+    await send(3, '2026-01-25T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [invoice] = await invoices();
+    expect(invoice!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([['CHARGE', '150']]);
+    // The trial ends Feb 19: February's fee starts there (10 of 28 days: 3100 × 10 / 28 = 1107.14 → 1107).
+    await server.advanceClock('2026-03-01T00:00:00Z');
+    const [, march] = await invoices();
+    expect(march!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([['SUBSCRIPTION', '1107']]);
+  });
+
+  it('a downgrade onto an in-advance yearly plan prorates its first fee (Lago downgrade_spec.rb:32-134)', async () => {
+    server = await startTestServer({ CLOCK: 'manual', CLOCK_START: '2023-07-19T12:12:00Z' });
+    await ok('mutation { createBillableMetric(input: {code: "calls", name: "Calls", aggregationType: COUNT}) { billableMetric { code } } }');
+    await ok('mutation { createPlan(input: {code: "monthly", name: "M", interval: MONTHLY, amountCents: "12900", amountCurrency: "EUR", payInAdvance: true}) { plan { code } } }');
+    await ok('mutation { createPlan(input: {code: "yearly", name: "Y", interval: YEARLY, amountCents: "118800", amountCurrency: "EUR", payInAdvance: true}) { plan { code } } }');
+    await ok('mutation { createCustomer(input: {externalId: "c1", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "monthly", billingTime: ANNIVERSARY}) { subscription { status } } }');
+    await server.advanceClock('2023-11-09T00:00:00Z');
+    await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "yearly"}) { subscription { status } } }');
+    await server.advanceClock('2023-11-19T12:12:00Z');
+    const yearly = (await invoices()).filter((i) => i.fees.some((f) => f.feeType === 'SUBSCRIPTION' && f.amountCents !== '12900'));
+    // 243 days (2023-11-19 → 2024-07-18) of 366: 118800 × 243 / 366 = 78875.41 → 78875.
+    expect(yearly.map((i) => i.fees.find((f) => f.feeType === 'SUBSCRIPTION')!.amountCents)).toEqual(['78875']);
+  });
+
+  it('reducing the grace period to 0 finalizes the pending drafts, with the dates moved (Lago update_invoice_grace_period_spec.rb)', async () => {
+    await setup({ start: '2022-12-15T00:00:00Z', plan: { payInAdvance: true }, customer: { invoiceGracePeriod: 3 } });
+    await server.advanceClock('2022-12-15T00:00:01Z');
+    const [draft] = await invoices();
+    expect(draft).toMatchObject({ status: 'DRAFT', issuingDate: '2022-12-18' });
+    await server.advanceClock('2022-12-16T00:00:00Z');
+    await ok('mutation { createCustomer(input: {externalId: "c1", invoiceGracePeriod: 0}) { customer { externalId } } }');
+    await server.advanceClock('2022-12-16T00:00:01Z');
+    const [final] = await invoices();
+    expect(final).toMatchObject({ status: 'FINALIZED', issuingDate: '2022-12-15', paymentDueDate: '2022-12-15' });
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');
