@@ -7,6 +7,7 @@ import { plansProjection } from './plans.ts';
 import { subscriptionsProjection } from './subscriptions.ts';
 import { usageProjection } from './usage.ts';
 import { invoicesProjection } from './invoices.ts';
+import { inAdvanceFeesProjection } from './inAdvanceFees.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -18,6 +19,7 @@ export const allProjections: AnyProjection[] = [
   subscriptionsProjection,
   usageProjection,
   invoicesProjection,
+  inAdvanceFeesProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

@@ -7,6 +7,10 @@ import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
 import { createNumbering, type InvoiceNumberAssigned, type Numbers } from './numbering.ts';
 import type { EventMetadata, NewEvent } from './ports/eventStore.ts';
 import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
+import { emptyInAdvanceState, inAdvancePricing, priceInAdvanceEvent, type InAdvanceFee, type InAdvanceMetric, type InAdvanceState } from '../billing/inAdvanceCharges.ts';
+import type { ChargeUsage } from '../billing/usage/price.ts';
+import type { IngestedUsageEvent } from '../billing/usage/types.ts';
+import type { PlanCharge } from '../domain/plan/types.ts';
 import BigNumber from 'bignumber.js';
 import { commitmentProrationDays, commitmentTrueUp, draftInvoiceNumber, invoiceNumber, subscriptionFee, type TaxRate } from '../billing/invoice/index.ts';
 import { minimumSpendTrueUp } from '../billing/minimumSpend.ts';
@@ -24,6 +28,7 @@ import type { PricingMetric } from '../billing/usage/price.ts';
 import {
   invoiceDecider,
   type InvoiceContent,
+  type InAdvanceFeeCreated,
   type InvoiceCreated,
   type InvoiceEvent,
   type InvoiceReason,
@@ -36,6 +41,7 @@ import { streamName } from '../domain/shared/streams.ts';
 import type { SubscriptionPlan } from '../domain/subscription/plan.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import { INVOICES, type InvoiceDocument } from '../../projections/invoices.ts';
+import { IN_ADVANCE_FEES, type InAdvanceFeeDocument } from '../../projections/inAdvanceFees.ts';
 import type { OrganizationDocument } from '../../projections/organizations.ts';
 import type { PlanDocument } from '../../projections/plans.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
@@ -54,10 +60,19 @@ import { subjectKey } from '../../projections/usageStore.ts';
 export type BillingItem = { sub: SubscriptionDocument; reason: InvoiceReason; billingAt: string };
 
 /** The stream of the invoice of a billing item: the subscription, then the billing instant or the event. */
-export function invoiceStream(organizationId: string, item: { subscriptionId: string; reason: InvoiceReason; billingAt: string }): string {
-  const key = item.reason === 'PERIOD_END' ? `${item.subscriptionId}/${item.billingAt}` : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
+export function invoiceStream(organizationId: string, item: { subscriptionId: string; reason: InvoiceReason; billingAt: string; triggerTransactionId?: string | null | undefined }): string {
+  const key =
+    item.reason === 'PERIOD_END'
+      ? `${item.subscriptionId}/${item.billingAt}`
+      : item.reason === 'IN_ADVANCE_CHARGE'
+        ? `${item.subscriptionId}/advance/${item.triggerTransactionId ?? ''}`
+        : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
   return streamName('invoice', organizationId, key);
 }
+
+/** The stream of a non-invoiceable pay-in-advance fee: the subscription, the event and the charge. */
+export const inAdvanceFeeStream = (organizationId: string, subscriptionId: string, transactionId: string, chargeId: string) =>
+  streamName('inAdvanceFee', organizationId, `${subscriptionId}/${transactionId}/${chargeId}`);
 
 
 /** Attempts at drawing a number before giving up (each after a concurrent finalization took the previous one). */
@@ -94,6 +109,26 @@ function taxLevels(taxes: readonly TaxDocument[], plan: SubscriptionPlan, custom
   const customerLevel = live(customer.taxCodes);
   const organizationLevel = rates([...byCode.values()].filter((t) => t.appliedToOrganization));
   return (own) => [live(own), planLevel, customerLevel, organizationLevel].find((level) => level.length > 0) ?? [];
+}
+
+/** Stored fee lines as a charge's priced usage, for `assembleInvoice` (pay-in-advance fees: computed per event). */
+function usageOfFees(fees: readonly InAdvanceFeeCreated['data']['fee'][]): ChargeUsage {
+  const big = (v: string) => new BigNumber(v);
+  return {
+    billableMetric: { id: '', name: '', code: fees[0]?.billableMetricCode ?? '', aggregationType: '' },
+    fees: fees.map((f) => ({
+      filterValues: f.chargeFilterValues,
+      invoiceDisplayName: f.invoiceDisplayName,
+      groupedBy: f.groupedBy,
+      units: big(f.units),
+      eventsCount: f.eventsCount,
+      amountCents: big(f.amountCents),
+      preciseAmountCents: big(f.preciseAmountCents),
+      unitAmountCents: big(f.unitAmountCents),
+      preciseUnitAmount: big(f.preciseUnitAmount),
+      details: f.details as ChargeUsage['fees'][number]['details'],
+    })),
+  } as ChargeUsage;
 }
 
 export function createInvoiceService(deps: AppDeps, usage: UsageService) {
@@ -228,6 +263,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
           });
     let usagePosition = 0n;
     const charges: ChargeToBill[] = [];
+    const gathered: ChargeToBill[] = [];
     if (chargesWindow !== null) {
       // At an upgrade, charges of recurring metrics the next plan charges too are not billed: their usage carries on
       // into the next plan (§3.5, Lago's `Charge#included_in_next_subscription?`).
@@ -242,6 +278,12 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         }
       }
       const billed = plan.charges.filter((c) => !c.payInAdvance && !carried.has(c.billableMetricCode));
+      // Fees of non-invoiceable pay-in-advance charges computed during the period are billed here (§2.11).
+      const paidInAdvance = await collection<InAdvanceFeeDocument>(IN_ADVANCE_FEES).find({ subscriptionId: sub._id, chargesFrom: chargesWindow.from }, { sort: { createdAt: 1, _id: 1 } });
+      for (const charge of plan.charges.filter((c) => c.payInAdvance && !c.invoiceable)) {
+        const own = paidInAdvance.filter((d) => d.fee.chargeId === charge.id);
+        if (own.length > 0) gathered.push({ charge, usage: usageOfFees(own.map((d) => d.fee)), taxes: levels(charge.taxCodes), trueUp: null });
+      }
       const metricsByCode = await lookups.metrics(sub.organizationId);
       const read = await usage.forInvoice({ organizationId: sub.organizationId, sub, charges: billed, currency: plan.amountCurrency, metricsByCode, window: chargesWindow, periodDays: chargesWindow.periodDays });
       usagePosition = read.usagePosition;
@@ -257,6 +299,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         charges.push({ charge, usage: chargeUsage, taxes: levels(charge.taxCodes), trueUp });
       }
     }
+    charges.push(...gathered);
     const commitment = await commitmentOf(context, item, fee, charges, chargesWindow, levels);
     const assembled = assembleInvoice({
       invoiceId,
@@ -464,7 +507,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   }
 
   async function streamOfInvoice(doc: InvoiceDocument): Promise<{ streamId: string; events: InvoiceEvent[]; revision: bigint }> {
-    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt });
+    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt, triggerTransactionId: doc.triggerTransactionId });
     const recorded = await deps.eventStore.readStream(streamId);
     if (recorded.length === 0) throw new NotFoundError(`invoice ${doc._id} not found`);
     return { streamId, events: recorded.map((e) => ({ type: e.type, data: e.data }) as InvoiceEvent), revision: recorded.at(-1)!.revision };
@@ -529,6 +572,166 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     );
   }
 
+  /**
+   * Pay-in-advance charges (§2.11): per subscription, the position of the last usage event billed and each
+   * (period, charge, filter bucket, pricing group)'s running state. After a restart it is rebuilt from the start of
+   * the previous charges period (earlier events were billed before); re-billing an event is impossible (its
+   * invoice or fee stream exists), so rebuilding only costs reading.
+   */
+  const advance = new Map<string, { after: bigint | undefined; fromMs: number; states: Map<string, InAdvanceState> }>();
+
+  /** Bills a subscription's new usage events on its pay-in-advance charges; the last position appended, or null. */
+  async function billInAdvance(lookups: Lookups, context: Context, nowMs: number): Promise<bigint | null> {
+    const { sub, plan, ps, customer, organization, timezone } = context;
+    const inAdvance = plan.charges.filter((c) => c.payInAdvance);
+    if (inAdvance.length === 0) return null;
+    const metrics = await lookups.metrics(sub.organizationId);
+    const pricings = inAdvance.flatMap((charge) => {
+      const metric = Object.hasOwn(metrics, charge.billableMetricCode) ? (metrics[charge.billableMetricCode] as unknown as InAdvanceMetric) : undefined;
+      return metric === undefined ? [] : [{ charge, pricing: inAdvancePricing(charge, metric) }];
+    });
+    const startMs = Date.parse(sub.startedAt!);
+    const endMs = sub.terminatedAt === null ? Number.POSITIVE_INFINITY : Date.parse(sub.terminatedAt);
+    let cursor = advance.get(sub._id);
+    if (cursor === undefined) {
+      const current = chargesPeriodContaining(ps, new Date(Math.max(startMs, Math.min(nowMs, endMs - 1))));
+      const previous = Date.parse(current.from) - 1 >= startMs ? chargesPeriodContaining(ps, new Date(Date.parse(current.from) - 1)) : current;
+      advance.set(sub._id, (cursor = { after: undefined, fromMs: Date.parse(previous.from), states: new Map() }));
+    }
+    const levels = taxLevels(await lookups.taxes(sub.organizationId), plan, customer);
+    let position: bigint | null = null;
+    const PAGE = 2_000;
+    for (;;) {
+      const events = await deps.eventStore.readUsage(sub.organizationId, sub.externalId, { ...(cursor.after === undefined ? {} : { after: cursor.after }), maxCount: PAGE });
+      for (const event of events) {
+        cursor.after = event.position;
+        const data = event.data as IngestedUsageEvent;
+        const ms = Date.parse(data.timestamp);
+        if (ms < startMs || ms >= endMs || ms < cursor.fromMs) continue;
+        const matching = pricings.filter((p) => p.charge.billableMetricCode === data.code);
+        if (matching.length === 0) continue;
+        const period = chargesPeriodContaining(ps, data.timestamp);
+        const lines = matching.flatMap(({ charge, pricing }) => {
+          const stateOf = (slot: string) => {
+            const key = JSON.stringify([period.from, charge.id, slot]);
+            let state = cursor!.states.get(key);
+            if (state === undefined) cursor!.states.set(key, (state = emptyInAdvanceState()));
+            return state;
+          };
+          const priced = priceInAdvanceEvent(pricing, data.properties, stateOf, plan.amountCurrency);
+          return priced === null ? [] : [{ charge, priced }];
+        });
+        const feeOf = (charge: PlanCharge, priced: InAdvanceFee): InAdvanceFeeCreated['data']['fee'] => ({
+          feeType: 'CHARGE',
+          subscriptionId: sub._id,
+          chargeId: charge.id,
+          billableMetricCode: charge.billableMetricCode,
+          chargeModel: charge.chargeModel,
+          invoiceDisplayName: (priced.filter === null ? null : charge.filters[priced.filter]?.invoiceDisplayName) ?? charge.invoiceDisplayName,
+          chargeFilterValues: priced.filter === null ? null : (charge.filters[priced.filter]?.values ?? null),
+          groupedBy: priced.groupedBy,
+          trueUp: false,
+          units: priced.fee.units.toFixed(),
+          eventsCount: 1,
+          amountCents: priced.fee.amountCents.toFixed(),
+          preciseAmountCents: priced.fee.preciseAmountCents.toFixed(),
+          unitAmountCents: priced.fee.unitAmountCents.toFixed(),
+          preciseUnitAmount: priced.fee.unitAmount.toFixed(),
+          amountCurrency: plan.amountCurrency,
+          fromDatetime: period.from,
+          toDatetime: period.to,
+          details: { transactionId: data.transactionId, timestamp: data.timestamp },
+        });
+        const metadata = metadataFor(sub.organizationId);
+        // Non-invoiceable: a fee, billed with the period's invoice.
+        for (const { charge, priced } of lines.filter((l) => !l.charge.invoiceable)) {
+          try {
+            const fee: InAdvanceFeeCreated = {
+              type: 'InAdvanceFeeCreated',
+              data: { organizationId: sub.organizationId, subscriptionId: sub._id, externalSubscriptionId: sub.externalId, transactionId: data.transactionId, chargesFrom: period.from, chargesTo: period.to, fee: feeOf(charge, priced), createdAt: new Date(nowMs).toISOString() },
+            };
+            const result = await deps.eventStore.append(inAdvanceFeeStream(sub.organizationId, sub._id, data.transactionId, charge.id), [{ ...fee, metadata }], { expectedRevision: 'no_stream' });
+            position = result.position;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          }
+        }
+        // Invoiceable: an invoice for the event, finalized at once (nothing for a free event).
+        const invoiceable = lines.filter((l) => l.charge.invoiceable);
+        if (invoiceable.length === 0 || invoiceable.every((l) => l.priced.fee.amountCents.isZero())) continue;
+        const streamId = invoiceStream(sub.organizationId, { subscriptionId: sub._id, reason: 'IN_ADVANCE_CHARGE', billingAt: '', triggerTransactionId: data.transactionId });
+        if ((await deps.eventStore.streamHead(streamId)) !== null) continue;
+        const invoiceId = deps.newId();
+        const assembled = assembleInvoice({
+          invoiceId,
+          subscriptionId: sub._id,
+          currency: plan.amountCurrency,
+          subscriptionFee: null,
+          charges: invoiceable.map(({ charge, priced }) => ({ charge, usage: usageOfFees([feeOf(charge, priced)]), taxes: levels(charge.taxCodes), trueUp: null })),
+          chargesFrom: period.from,
+          chargesTo: period.to,
+          commitment: null,
+        });
+        const content: InvoiceContent = { ...assembled, usagePosition: event.position.toString() };
+        const nowIso = new Date(nowMs).toISOString();
+        const issuingDate = localDate(nowIso, timezone);
+        const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
+        const paymentDueDate = DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!;
+        const created: InvoiceCreated = {
+          type: 'InvoiceCreated',
+          data: {
+            organizationId: sub.organizationId,
+            invoiceId,
+            ...content,
+            invoiceType: 'SUBSCRIPTION',
+            reason: 'IN_ADVANCE_CHARGE',
+            customerId: sub.customerId,
+            externalCustomerId: sub.externalCustomerId,
+            subscriptionId: sub._id,
+            externalSubscriptionId: sub.externalId,
+            planCode: sub.planCode,
+            currency: plan.amountCurrency,
+            billingAt: nowIso,
+            billingDate: issuingDate,
+            issuingDate,
+            paymentDueDate,
+            netPaymentTerm,
+            gracePeriodDays: 0,
+            subscriptionFeeFrom: null,
+            subscriptionFeeTo: null,
+            chargesFrom: period.from,
+            chargesTo: period.to,
+            nextBillingAt: null,
+            finalizesAt: null,
+            number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
+            triggerTransactionId: data.transactionId,
+            createdAt: nowIso,
+          },
+        };
+        const appended = await appendNumbered(
+          sub.organizationId,
+          streamId,
+          'no_stream',
+          (numbers) => [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now: nowIso } }, fold(invoiceDecider, [created]))],
+          { invoiceId, customerId: sub.customerId },
+          customer,
+          organization,
+          timezone,
+        );
+        if (appended !== null) position = appended;
+      }
+      if (events.length < PAGE) break;
+    }
+    // States of periods before the previous one are no longer needed.
+    const current = chargesPeriodContaining(ps, new Date(Math.max(startMs, Math.min(nowMs, endMs - 1))));
+    if (Date.parse(current.from) - 1 >= startMs) {
+      const keep = chargesPeriodContaining(ps, new Date(Date.parse(current.from) - 1)).from;
+      cursor.fromMs = Math.max(cursor.fromMs, Date.parse(keep));
+      for (const key of cursor.states.keys()) if ((JSON.parse(key) as string[])[0]! < keep) cursor.states.delete(key);
+    }
+    return position;
+  }
+
   /** Per draft, the usage position it was last computed at (drafts are computed again only when it moved). */
   const draftsChecked = new Map<string, bigint>();
 
@@ -556,6 +759,20 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     due.sort((a, b) => Date.parse(a.item.billingAt) - Date.parse(b.item.billingAt));
     let position: bigint | null = null;
     let created = 0;
+    // Pay-in-advance charges first: the period-end invoices below gather the non-invoiceable fees.
+    for (const sub of subs) {
+      const planDoc = await lookups.plan(sub.planId);
+      if (planDoc === null || !planDoc.charges.some((c) => c.payInAdvance)) continue;
+      try {
+        const context = await contextOf(lookups, sub);
+        const appended = context === null ? null : await billInAdvance(lookups, context, nowMs);
+        if (appended !== null) position = appended;
+      } catch (error) {
+        advance.delete(sub._id);
+        deps.logger.error('pay-in-advance billing failed', { organizationId: sub.organizationId, subscriptionId: sub._id, error: String(error) });
+      }
+    }
+    if (position !== null) await deps.waitForProjections(position, { usage: false });
     const feeBilled = new Map<string, boolean>();
     for (const { context, item } of due) {
       try {
@@ -617,7 +834,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
 
   async function simple(actor: Actor, invoiceId: string, command: (doc: InvoiceDocument) => Parameters<typeof invoiceDecider.decide>[0]): Promise<InvoiceDocument> {
     const doc = await byId(actor.organizationId, invoiceId);
-    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt });
+    const streamId = invoiceStream(doc.organizationId, { subscriptionId: doc.subscriptionId, reason: doc.reason, billingAt: doc.billingAt, triggerTransactionId: doc.triggerTransactionId });
     await execute(deps, actor, streamId, invoiceDecider, command(doc));
     return byId(actor.organizationId, invoiceId);
   }

@@ -14,8 +14,8 @@ const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 
 const PaymentStatusEnum = builder.enumType('InvoicePaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
 const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION'] as const });
 const InvoiceReasonEnum = builder.enumType('InvoiceReason', {
-  description: 'Why a subscription invoice was issued: a period ended, an in-advance subscription started, or a subscription was terminated.',
-  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING'] as const,
+  description: 'Why a subscription invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, or a usage event of an invoiceable pay-in-advance charge arrived.',
+  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE'] as const,
 });
 const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT'] as const });
 

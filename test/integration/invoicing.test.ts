@@ -359,6 +359,51 @@ describe('invoicing', () => {
     expect(final).toMatchObject({ status: 'FINALIZED', issuingDate: '2022-12-15', paymentDueDate: '2022-12-15' });
   });
 
+  it('pay-in-advance charges: an invoice per event when invoiceable, never billed again at the period end', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', plan: { charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '2' }, payInAdvance: true, invoiceable: true }] } });
+    await send(3, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-01-05T00:00:01Z');
+    const each = await invoices();
+    expect(each.map((i) => [i.reason, i.status, i.totalAmountCents, i.fees.map((f) => [f.feeType, f.units, f.amountCents])])).toEqual(
+      Array.from({ length: 3 }, () => ['IN_ADVANCE_CHARGE', 'FINALIZED', '200', [['CHARGE', '1', '200']]]),
+    );
+    expect(new Set(each.map((i) => i.number)).size).toBe(3);
+    // Another run finds nothing to bill again.
+    await server.system.app.invoices.runDue(new Date('2026-01-05T00:00:01Z'));
+    expect(await invoices()).toHaveLength(3);
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const all = await invoices();
+    expect(all).toHaveLength(4);
+    expect(all[3]!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([['SUBSCRIPTION', '3100']]);
+  });
+
+  it('pay-in-advance SUM, not invoiceable: each event bills what climbs above the period’s maximum, gathered on the period’s invoice', async () => {
+    await setup({
+      start: '2026-01-01T00:00:00Z',
+      metric: { aggregationType: 'SUM', fieldName: 'gb' },
+      plan: { charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '1' }, payInAdvance: true, invoiceable: false }] },
+    });
+    await server.advanceClock('2026-01-05T00:00:00Z');
+    for (const [i, gb] of ['5', '3', '-4', '6'].entries()) {
+      await ok('mutation($input: CreateEventsInput!) { createEvents(input: $input) { acceptedCount } }', {
+        input: { events: [{ transactionId: `gb-${i}`, externalSubscriptionId: 's1', code: 'calls', properties: { gb } }] },
+      });
+    }
+    await server.advanceClock('2026-01-05T00:00:01Z');
+    expect(await invoices()).toEqual([]);
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [invoice] = await invoices();
+    // 5, then 3 (8), then −4 (current 4, max 8: nothing), then +6 (current 10: 2 above the max) → 5 + 3 + 0 + 2.
+    expect(invoice!.fees.map((f) => [f.feeType, f.units, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '1', '3100'],
+      ['CHARGE', '5', '500'],
+      ['CHARGE', '3', '300'],
+      ['CHARGE', '0', '0'],
+      ['CHARGE', '2', '200'],
+    ]);
+    expect(invoice!.totalAmountCents).toBe('4100');
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');

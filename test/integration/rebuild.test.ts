@@ -18,10 +18,16 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { updateBillableMetric(input: {code: "calls", name: "API calls"}) { billableMetric { code } } }');
     await createPlanWith(server, 'basic', [{ billableMetricCode: 'calls', taxCodes: ['vat'] }]);
     await createPlanWith(server, 'pro', [{ billableMetricCode: 'calls' }]);
+    // A plan with a non-invoiceable pay-in-advance charge: its fees are a read model of their own.
+    const advance = await server.gql('mutation { createPlan(input: {code: "advance", name: "Advance", interval: MONTHLY, amountCents: "0", amountCurrency: "EUR", charges: [{billableMetricCode: "calls", chargeModel: STANDARD, properties: {amount: "1"}, payInAdvance: true, invoiceable: false}]}) { plan { code } } }');
+    expect(advance.errors).toBeUndefined();
     await ok('mutation { createCustomer(input: {externalId: "c1", currency: "EUR", timezone: "Asia/Kolkata"}) { customer { externalId } } }');
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "basic"}) { subscription { status } } }');
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "pro"}) { subscription { status } } }');
     await ok('mutation { createOrganization(input: {name: "Other"}) { organization { id } } }', ADMIN_KEY);
+    await ok('mutation { createCustomer(input: {externalId: "c2", currency: "EUR"}) { customer { externalId } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c2", planCode: "advance"}) { subscription { status } } }');
+    await ok('mutation { createEvents(input: {events: [{transactionId: "a1", externalSubscriptionId: "s2", code: "calls"}]}) { acceptedCount } }');
     await ok('mutation { createEvents(input: {events: [{transactionId: "t1", externalSubscriptionId: "s1", code: "calls"}, {transactionId: "t2", externalSubscriptionId: "s1", code: "calls"}]}) { acceptedCount } }');
     // The period ends: an invoice (Asia/Kolkata is 5:30 ahead of UTC).
     await server.advanceClock('2030-02-01T00:00:00Z');

@@ -3,7 +3,7 @@ import type { DomainEvent } from '../shared/decider.ts';
 /** Lago's invoice types this engine issues so far. */
 export type InvoiceType = 'SUBSCRIPTION';
 /** Why a subscription invoice was issued: a period ended, the subscription started (in advance) or was terminated. */
-export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING';
+export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE';
 export type InvoiceStatus = 'DRAFT' | 'FINALIZED' | 'VOIDED';
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT';
@@ -97,6 +97,8 @@ export type InvoiceCreated = DomainEvent<
       finalizesAt: string | null;
       /** `<prefix>-DRAFT` until finalized. */
       number: string;
+      /** IN_ADVANCE_CHARGE: the usage event (its transaction id) the invoice bills. */
+      triggerTransactionId?: string | null;
       createdAt: string;
     }
 >;
@@ -130,3 +132,21 @@ export type InvoicePaymentStatusUpdated = DomainEvent<'InvoicePaymentStatusUpdat
 export type InvoiceEvent = InvoiceCreated | InvoiceRefreshed | InvoiceFinalized | InvoiceVoided | InvoicePaymentStatusUpdated;
 
 export const INVOICE_EVENT_TYPES = ['InvoiceCreated', 'InvoiceRefreshed', 'InvoiceFinalized', 'InvoiceVoided', 'InvoicePaymentStatusUpdated'] as const satisfies readonly InvoiceEvent['type'][];
+
+/**
+ * A pay-in-advance fee of a non-invoiceable charge (§2.11): computed for one usage event, billed on the period-end
+ * invoice of its charges period. Its stream derives from the event and the charge, so it exists once.
+ */
+export type InAdvanceFeeCreated = DomainEvent<
+  'InAdvanceFeeCreated',
+  {
+    organizationId: string;
+    subscriptionId: string;
+    externalSubscriptionId: string;
+    transactionId: string;
+    chargesFrom: string;
+    chargesTo: string;
+    fee: Omit<InvoiceFee, 'id' | 'taxesAmountCents' | 'taxesRate' | 'appliedTaxes'>;
+    createdAt: string;
+  }
+>;
