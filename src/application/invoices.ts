@@ -175,6 +175,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     if (plan.payInAdvance && !inTrialAtStart && Date.parse(startedAt) <= now) {
       items.push({ sub, reason: 'SUBSCRIPTION_STARTING', billingAt: startedAt });
     }
+    // In advance with a trial: the rest of the period the trial ends in is billed when it ends (Lago's
+    // `FreeTrialBillingService`); periods starting during the trial bill no fee.
+    if (plan.payInAdvance && inTrialAtStart && Date.parse(sub.trialEndsAt!) <= end) {
+      items.push({ sub, reason: 'SUBSCRIPTION_STARTING', billingAt: sub.trialEndsAt! });
+    }
     let at = nextBillingDate(ps, startedAt);
     while (Date.parse(at) <= end) {
       items.push({ sub, reason: 'PERIOD_END', billingAt: at });
@@ -195,7 +200,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   function nextDueAfter(context: Context, now: number): number {
     const { sub, ps } = context;
     if (sub.terminatedAt !== null && Date.parse(sub.terminatedAt) <= now) return Number.POSITIVE_INFINITY;
-    const next = Date.parse(nextBillingDate(ps, new Date(Math.max(now, Date.parse(sub.startedAt!)))));
+    let next = Date.parse(nextBillingDate(ps, new Date(Math.max(now, Date.parse(sub.startedAt!)))));
+    // A trial ending bills an in-advance plan.
+    if (sub.trialEndsAt !== null && Date.parse(sub.trialEndsAt) > now) next = Math.min(next, Date.parse(sub.trialEndsAt));
     return sub.terminatedAt === null ? next : Math.min(next, Date.parse(sub.terminatedAt));
   }
 

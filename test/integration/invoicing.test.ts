@@ -404,6 +404,19 @@ describe('invoicing', () => {
     expect(invoice!.totalAmountCents).toBe('4100');
   });
 
+  it('in advance with a trial: the rest of the period is billed when the trial ends', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z', plan: { payInAdvance: true, trialPeriod: 10 } });
+    await server.advanceClock('2026-01-10T23:59:59Z');
+    expect(await invoices()).toEqual([]);
+    await server.advanceClock('2026-01-11T00:00:00Z');
+    const [start] = await invoices();
+    // Jan 11 → Jan 31: 21 days of 31: 3100 × 21 / 31 = 2100.
+    expect(start).toMatchObject({ reason: 'SUBSCRIPTION_STARTING', totalAmountCents: '2100', issuingDate: '2026-01-11' });
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [, february] = await invoices();
+    expect(february!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([['SUBSCRIPTION', '3100']]);
+  });
+
   it('termination with onTerminationInvoice SKIP issues no invoice', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     await server.advanceClock('2026-01-10T12:00:00Z');
