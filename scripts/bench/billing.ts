@@ -310,7 +310,8 @@ try {
   }
   const rss = new RssSampler(live.pid, 100);
   const runFrom = now();
-  const advanced = await gql<{ advanceClock: { now: string } }>(admin, ADVANCE, { input: { to: RUN_TO } }, { timeoutMs: 3_600_000 });
+  // node:http (lean): fetch (undici) gives up on a response whose headers take over 300 s, whatever the timeout.
+  const advanced = await gql<{ advanceClock: { now: string } }>(admin, ADVANCE, { input: { to: RUN_TO } }, { timeoutMs: 3_600_000, lean: true });
   const runTo = now();
   const memory = rss.stop();
   const runSeconds = (runTo - runFrom) / 1000;
