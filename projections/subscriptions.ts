@@ -104,6 +104,8 @@ export const subscriptionsProjection = defineProjection<SubscriptionDocument>({
     // The billing clock's scans, across organizations.
     { name: 'dueActivations', keys: { status: 1, activatesAt: 1 } },
     { name: 'dueEndings', keys: { status: 1, endingAt: 1 } },
+    // The invoicing step reads only the subscriptions changed since its last tick.
+    { name: 'byUpdatedAt', keys: { updatedAt: 1 } },
   ],
   handles: SUBSCRIPTION_EVENT_TYPES,
   documentIds(event) {

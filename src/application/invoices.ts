@@ -743,7 +743,12 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   const draftsChecked = new Map<string, bigint>();
 
   /** In-memory schedule: per subscription, when something may next be due, valid while the documents are unchanged. */
-  const schedule = new Map<string, { updatedAt: string; catalog: bigint; nextAt: number }>();
+  const schedule = new Map<string, { updatedAt: string; nextAt: number }>();
+  /** The latest `updatedAt` of the subscriptions read so far (null before the first tick), and the ticks run. */
+  let scannedUpTo: string | null = null;
+  let ticks = 0;
+  /** Subscriptions whose plan has a pay-in-advance charge: their new usage events are billed on every tick. */
+  const inAdvanceSubs = new Map<string, SubscriptionDocument>();
 
   /**
    * The billing clock's invoicing step, up to `now`: every invoice due (oldest first), then drafts whose grace
@@ -752,24 +757,41 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   async function runDue(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
     const nowMs = now.getTime();
     const lookups = newLookups();
-    const catalog = deps.projections.status().catalog;
-    const subs = await collection<SubscriptionDocument>('subscriptions').find({ status: { $in: ['ACTIVE', 'TERMINATED'] } });
+    // The subscriptions to look at: on the first tick every one; then those changed since the last tick (their
+    // documents' `updatedAt`) and those the in-memory schedule says are due. Most ticks read a handful of documents.
+    const subscriptions = collection<SubscriptionDocument>('subscriptions');
+    // NOTE: `updatedAt` is the time a command recorded, and two racing commands may be folded out of that order: the
+    // incremental read goes back a minute before the latest one seen, and every 100th tick reads everything.
+    ticks += 1;
+    const full = scannedUpTo === null || ticks % 100 === 0;
+    const since = scannedUpTo === null ? '' : new Date(Math.max(0, Date.parse(scannedUpTo) - 60_000)).toISOString();
+    const changed = full ? await subscriptions.find({ status: { $in: ['ACTIVE', 'TERMINATED'] } }) : await subscriptions.find({ updatedAt: { $gte: since } });
+    for (const sub of changed) if (scannedUpTo === null || sub.updatedAt > scannedUpTo) scannedUpTo = sub.updatedAt;
+    scannedUpTo ??= new Date(0).toISOString();
+    for (const sub of changed) {
+      const planDoc = sub.status === 'ACTIVE' || sub.status === 'TERMINATED' ? await lookups.plan(sub.planId) : null;
+      if (planDoc !== null && planDoc.charges.some((c) => c.payInAdvance) && (sub.terminatedAt === null || Date.parse(sub.terminatedAt) > nowMs - 400 * 86_400_000)) inAdvanceSubs.set(sub._id, sub);
+      else inAdvanceSubs.delete(sub._id);
+    }
+    const seen = new Set(changed.map((sub) => sub._id));
+    const dueIds = [...schedule.entries()].filter(([id, entry]) => entry.nextAt <= nowMs && !seen.has(id)).map(([id]) => id);
+    const subs = [...changed, ...(dueIds.length === 0 ? [] : await subscriptions.find({ _id: { $in: dueIds } }))].filter((sub) => sub.status === 'ACTIVE' || sub.status === 'TERMINATED');
     const due: { context: Context; item: BillingItem }[] = [];
     for (const sub of subs) {
       const known = schedule.get(sub._id);
-      if (known !== undefined && known.updatedAt === sub.updatedAt && known.catalog === catalog && known.nextAt > nowMs) continue;
+      if (known !== undefined && known.updatedAt === sub.updatedAt && known.nextAt > nowMs) continue;
       const context = await contextOf(lookups, sub);
       if (context === null) continue;
       for (const item of await dueItems(context, nowMs)) due.push({ context, item });
-      schedule.set(sub._id, { updatedAt: sub.updatedAt, catalog, nextAt: nextDueAfter(context, nowMs) });
+      const nextAt = nextDueAfter(context, nowMs);
+      if (nextAt === Number.POSITIVE_INFINITY) schedule.delete(sub._id);
+      else schedule.set(sub._id, { updatedAt: sub.updatedAt, nextAt });
     }
     due.sort((a, b) => Date.parse(a.item.billingAt) - Date.parse(b.item.billingAt));
     let position: bigint | null = null;
     let created = 0;
     // Pay-in-advance charges first: the period-end invoices below gather the non-invoiceable fees.
-    for (const sub of subs) {
-      const planDoc = await lookups.plan(sub.planId);
-      if (planDoc === null || !planDoc.charges.some((c) => c.payInAdvance)) continue;
+    for (const sub of inAdvanceSubs.values()) {
       try {
         const context = await contextOf(lookups, sub);
         const appended = context === null ? null : await billInAdvance(lookups, context, nowMs);
