@@ -3,7 +3,8 @@ import type { Document, DocumentWrite, ReadModelStore } from '../src/application
 import { aggregationFor, replaceUniqueEntry, runningTotal, uniqueEntryOf } from '../src/billing/aggregations/index.ts';
 import type { AggregationEvent, RunningTotalState, UniqueCountState, UniqueEntry } from '../src/billing/aggregations/index.ts';
 import { numericValue, secondsOf } from '../src/billing/aggregations/shared.ts';
-import { aggregationEventOf, dimsOf, locate, timestampMsOf, type UsageLocation } from '../src/billing/usage/meter.ts';
+import { inAdvanceSlotOf, type InAdvancePeriod } from '../src/billing/usage/inAdvance.ts';
+import { addToDays, aggregationEventOf, dimsOf, emptyDays, foldInAdvance, inAdvancePeriodOf, locate, timestampMsOf, type UsageLocation } from '../src/billing/usage/meter.ts';
 import type { Dims, IngestedUsageEvent, MeterContext } from '../src/billing/usage/types.ts';
 import { GenerationalCache } from './cache.ts';
 import type { FoldFailure } from './projection.ts';
@@ -14,11 +15,13 @@ import {
   VALUES,
   bucketId,
   dimsKey,
+  inAdvanceId,
   periodPrefix,
   perEventValueId,
   subjectKey,
   uniqueValueId,
   type StoredBucket,
+  type StoredInAdvance,
   type UsageMeterDocument,
 } from './usageStore.ts';
 
@@ -41,7 +44,27 @@ export type Subject = {
 type BucketEntry = { id: string; subject: string; doc: StoredBucket | null; position: bigint; dirty: boolean; values: Map<string, ValueEntry> | undefined };
 /** A cached value document; `doc` null: none stored (or not loaded yet, while `loading`). */
 type ValueEntry = { id: string; doc: Document | null; position: bigint; dirty: boolean; loading: boolean };
-type Placement = { bucket: BucketEntry; ctx: MeterContext; dims: Dims; event: AggregationEvent; position: bigint; value: ValueEntry | null };
+/** A cached in-advance document (one pay-in-advance charge's slot of a period); `doc` null: none stored yet. */
+type SlotEntry = { id: string; subject: string; chargeId: string; slot: string; doc: StoredInAdvance | null; position: bigint; dirty: boolean };
+type Placement = {
+  bucket: BucketEntry;
+  ctx: MeterContext;
+  dims: Dims;
+  event: AggregationEvent;
+  position: bigint;
+  value: ValueEntry | null;
+  location: UsageLocation;
+  /** One per `ctx.inAdvance` charge, in its order; null when none (or in the history document). */
+  slots: SlotEntry[] | null;
+};
+
+/** The billing period of a location for in-advance entries, once per location. */
+const inAdvancePeriods = new WeakMap<UsageLocation, InAdvancePeriod | null>();
+
+function inAdvancePeriod(ctx: MeterContext, location: UsageLocation): InAdvancePeriod | null {
+  if (!inAdvancePeriods.has(location)) inAdvancePeriods.set(location, inAdvancePeriodOf(ctx, location));
+  return inAdvancePeriods.get(location)!;
+}
 
 /** Period prefixes, per location and generation: built once, then the same string (and its hash) every event. */
 const prefixes = new WeakMap<UsageLocation, Map<number, string>>();
@@ -80,6 +103,9 @@ export class UsageFolder {
   private readonly shared = new SharedDocuments();
   /** Buckets by period prefix, then dimension key: one lookup of a cached prefix string and a short key per event. */
   private readonly buckets = new GenerationalCache<string, Map<string, BucketEntry>>(BUCKETS_CACHED);
+  /** In-advance documents by id. */
+  private readonly slots = new GenerationalCache<string, SlotEntry>(BUCKETS_CACHED);
+  private dirtySlots = new Map<string, SlotEntry>();
   /** UNIQUE_COUNT values cached on their buckets; past VALUES_CACHED they are all dropped once clean. */
   private cachedValues = 0;
   /** What changed since the last commit (the caches may age these out of their own maps meanwhile). */
@@ -149,7 +175,7 @@ export class UsageFolder {
    */
   async fold(events: readonly RecordedEvent[], generationOf: (subject: Subject) => number | null, inLogOrder = true, keys?: readonly string[]): Promise<void> {
     const placements: Placement[] = [];
-    const missing = { buckets: [] as BucketEntry[], values: [] as ValueEntry[] };
+    const missing = { buckets: [] as BucketEntry[], values: [] as ValueEntry[], slots: [] as SlotEntry[] };
     for (const [i, event] of events.entries()) {
       const data = event.data as IngestedUsageEvent;
       const subject = this.subjects.get(keys?.[i] ?? subjectKey(data.organizationId, data.externalSubscriptionId));
@@ -163,7 +189,7 @@ export class UsageFolder {
         this.failures.push({ position: event.position, organizationId: data.organizationId, documentId: null, error: String(error) });
       }
     }
-    await this.load(missing.buckets, missing.values);
+    await this.load(missing.buckets, missing.values, missing.slots);
     for (const placement of placements) {
       try {
         this.apply(placement, inLogOrder);
@@ -187,12 +213,18 @@ export class UsageFolder {
       entry.dirty = false;
       writes.push({ collection: VALUES, id, doc: entry.doc, position: entry.position });
     }
+    for (const [id, entry] of this.dirtySlots) {
+      entry.dirty = false;
+      writes.push({ collection: BUCKETS, id, doc: entry.doc!, position: entry.position });
+    }
     for (const [id, meter] of this.meters) writes.push({ collection: METERS, id, doc: meter as unknown as Document, position });
     this.dirtyBuckets = new Map();
     this.dirtyValues = new Map();
+    this.dirtySlots = new Map();
     this.meters.clear();
     this.folded = 0;
     this.buckets.trim();
+    this.slots.trim();
     if (this.cachedValues > VALUES_CACHED) {
       for (const [, inPeriod] of this.buckets.entries()) for (const bucket of inPeriod.values()) bucket.values = undefined;
       this.cachedValues = 0;
@@ -206,6 +238,8 @@ export class UsageFolder {
       if (collection === BUCKETS) {
         this.buckets.get(id.slice(0, id.lastIndexOf('|') + 1))?.delete(decodeURIComponent(id.slice(id.lastIndexOf('|') + 1)));
         this.dirtyBuckets.delete(id);
+        this.slots.delete(id);
+        this.dirtySlots.delete(id);
       } else {
         this.dirtyValues.delete(id);
       }
@@ -240,14 +274,16 @@ export class UsageFolder {
   /** Drops every cached document (after a failed commit: reloaded from what was stored). */
   reset(): void {
     this.buckets.clear();
+    this.slots.clear();
     this.cachedValues = 0;
     this.dirtyBuckets = new Map();
     this.dirtyValues = new Map();
+    this.dirtySlots = new Map();
     this.meters.clear();
     this.subjects.clear();
   }
 
-  private place(subject: Subject, generation: number, data: IngestedUsageEvent, position: bigint, missing: { buckets: BucketEntry[]; values: ValueEntry[] }): Placement | null {
+  private place(subject: Subject, generation: number, data: IngestedUsageEvent, position: bigint, missing: { buckets: BucketEntry[]; values: ValueEntry[]; slots: SlotEntry[] }): Placement | null {
     const ms = timestampMsOf(data);
     const ctx = subject.catalog.contextFor(data.externalSubscriptionId, data.code, data.timestamp, ms);
     const location = ctx && locate(ctx, data.timestamp, ms);
@@ -278,15 +314,36 @@ export class UsageFolder {
       // Per-event values are new by construction: nothing to load, nothing to cache.
       value = { id: perEventValueId(bucket.id, secondsOf(event), event.transactionId), doc: null, position: 0n, dirty: false, loading: false };
     }
-    return { bucket, ctx, dims, event, position, value };
+    return { bucket, ctx, dims, event, position, value, location, slots: this.slotsOf(subject.key, prefix, ctx, dims, location, missing.slots) };
   }
 
-  private async load(buckets: readonly BucketEntry[], values: readonly ValueEntry[]): Promise<void> {
-    if (buckets.length === 0 && values.length === 0) return;
+  /** The in-advance documents an event updates: one per pay-in-advance SUM / UNIQUE_COUNT charge, in its slot. */
+  private slotsOf(subject: string, prefix: string, ctx: MeterContext, dims: Dims, location: UsageLocation, missing: SlotEntry[]): SlotEntry[] | null {
+    if (ctx.inAdvance === undefined || location.history) return null;
+    return ctx.inAdvance.map((charge) => {
+      const slot = inAdvanceSlotOf(charge, dims);
+      const id = inAdvanceId(prefix, charge.chargeId, slot);
+      let entry = this.slots.get(id);
+      if (entry === undefined) {
+        this.slots.set(id, (entry = { id, subject, chargeId: charge.chargeId, slot, doc: null, position: 0n, dirty: false }));
+        missing.push(entry);
+      }
+      return entry;
+    });
+  }
+
+  private async load(buckets: readonly BucketEntry[], values: readonly ValueEntry[], slots: readonly SlotEntry[]): Promise<void> {
+    if (buckets.length === 0 && values.length === 0 && slots.length === 0) return;
     const [storedBuckets, storedValues] = await Promise.all([
-      this.readModels.loadForUpdate(BUCKETS, buckets.map((b) => b.id)),
+      this.readModels.loadForUpdate(BUCKETS, [...buckets.map((b) => b.id), ...slots.map((e) => e.id)]),
       this.readModels.loadForUpdate(VALUES, values.map((v) => v.id)),
     ]);
+    for (const slot of slots) {
+      const found = storedBuckets.get(slot.id);
+      if (found === undefined) continue;
+      slot.doc = found.doc as StoredInAdvance;
+      slot.position = found.position;
+    }
     for (const bucket of buckets) {
       const found = storedBuckets.get(bucket.id);
       if (found === undefined) continue;
@@ -306,18 +363,21 @@ export class UsageFolder {
    * `inLogOrder`: events come in log order, so one at or below the bucket's position is already in it (the replay
    * guard). A re-fold in timestamp order folds each event once into fresh buckets and skips the guard.
    */
-  private apply({ bucket, ctx, dims, event, position, value }: Placement, inLogOrder: boolean): void {
+  private apply({ bucket, ctx, dims, event, position, value, location, slots }: Placement, inLogOrder: boolean): void {
     const aggregation = aggregationFor(ctx.metric.aggregationType);
     if (aggregation === undefined) return;
     bucket.doc ??= { _id: bucket.id, dims, state: aggregation.empty(), eventsCount: 0 };
     if (inLogOrder && position <= bucket.position) return;
     const doc = bucket.doc;
+    // Before the value document moves on: the value's last operation before this event (UNIQUE_COUNT).
+    if (slots !== null) this.foldSlots(slots, ctx, event, (value?.doc ?? undefined) as UniqueEntry | undefined, position, location, inLogOrder);
     if (ctx.metric.aggregationType === 'UNIQUE_COUNT') doc.state = this.foldUnique(doc.state as UniqueCountState, value, event, position);
     else doc.state = aggregation.add(doc.state, event);
     doc.eventsCount += 1;
     if (ctx.perEventValues && value !== null) {
       this.setValue(value, { _id: value.id, ts: secondsOf(event), transactionId: event.transactionId, value: numericValue(event.value)!.toFixed() }, position);
     }
+    if (ctx.prorated !== undefined) addToDays((doc.prorated ??= emptyDays(ctx)), event, location.history);
     if (ctx.runningTotals.length > 0) {
       const totals: Record<string, RunningTotalState> = { ...doc.runningTotals };
       for (const { chargeId, options } of ctx.runningTotals) {
@@ -333,6 +393,21 @@ export class UsageFolder {
     this.dirtyBuckets.set(bucket.id, bucket);
     this.folded += 1;
     this.changed.add(bucket.subject);
+  }
+
+  /** Each pay-in-advance charge's slot document, in log order; one already holding this event is left alone. */
+  private foldSlots(slots: readonly SlotEntry[], ctx: MeterContext, event: AggregationEvent, before: UniqueEntry | undefined, position: bigint, location: UsageLocation, inLogOrder: boolean): void {
+    const period = inAdvancePeriod(ctx, location);
+    for (const [i, charge] of ctx.inAdvance!.entries()) {
+      const slot = slots[i]!;
+      if (inLogOrder && position <= slot.position) continue;
+      const next = foldInAdvance(slot.doc?.entry, charge, ctx, event, before, period);
+      if (next === null) continue;
+      slot.doc = { _id: slot.id, chargeId: slot.chargeId, slot: slot.slot, entry: next };
+      slot.position = position;
+      slot.dirty = true;
+      this.dirtySlots.set(slot.id, slot);
+    }
   }
 
   private setValue(entry: ValueEntry, doc: Document, position: bigint): void {

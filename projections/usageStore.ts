@@ -1,13 +1,15 @@
 import type { Document, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { UniqueCountState, UniqueEntry } from '../src/billing/aggregations/index.ts';
 import { HISTORY_FROM } from '../src/billing/usage/meter.ts';
-import type { Dims, PerEventValue, UsageBucket } from '../src/billing/usage/types.ts';
+import type { Dims, InAdvanceEntries, InAdvanceEntry, PerEventValue, UsageBucket } from '../src/billing/usage/types.ts';
 
 /**
  * The usage read model's layout. Everything is read by `_id` ranges, so ids carry the structure, each part
  * URI-encoded (ASCII, no `|` inside a part):
  *   usageMeters   `<org>|<ext>`                                               one per external subscription id
  *   usageBuckets  `<org>|<ext>|<gen>|<metric>|<from>|<subscriptionId>|<dims>`  aggregation state of one bucket
+ *                 `<org>|<ext>|<gen>|<metric>|<from>|<subscriptionId>|~<charge, slot>` a pay-in-advance charge's
+ *                 cached aggregation for one (filter, pricing group): Lago's latest `CachedAggregation`
  *   usageValues   `<bucket id>|u|<value>`                                     UNIQUE_COUNT: a value's last operation
  *                 `<bucket id>|e|<ts>|<transactionId>`                        per-event values (PERCENTAGE min/max)
  * A bucket holds O(1) state (UNIQUE_COUNT keeps only its active count there), so folding an event rewrites one
@@ -62,6 +64,12 @@ export const generationPrefix = (subject: string, generation: number): string =>
 
 export const bucketId = (periodPrefixed: string, bucketKey: string): string => `${periodPrefixed}${enc(bucketKey)}`;
 
+/** The marker that starts an in-advance document's last part (bucket keys are JSON arrays, `[`). */
+const IN_ADVANCE = '~';
+
+/** A pay-in-advance charge's in-advance entry for one slot of a period. */
+export const inAdvanceId = (periodPrefixed: string, chargeId: string, slot: string): string => `${periodPrefixed}${IN_ADVANCE}${enc(JSON.stringify([chargeId, slot]))}`;
+
 export const uniqueValueId = (bucket: string, value: string): string => `${bucket}|u|${enc(value)}`;
 
 export const perEventValueId = (bucket: string, ts: string, transactionId: string): string => `${bucket}|e|${ts}|${enc(transactionId)}`;
@@ -92,6 +100,9 @@ export type UsageMeterDocument = {
 /** One bucket as stored: its dimension values, aggregation state and debugging count. */
 export type StoredBucket = Document & UsageBucket;
 
+/** A pay-in-advance charge's latest cached aggregation for one (filter, pricing group) of a period. */
+export type StoredInAdvance = Document & { chargeId: string; slot: string; entry: InAdvanceEntry };
+
 /** UNIQUE_COUNT: the last operation of one value. */
 export type StoredUniqueValue = Document & UniqueEntry;
 
@@ -99,12 +110,16 @@ export type StoredUniqueValue = Document & UniqueEntry;
 export type StoredEventValue = Document & PerEventValue;
 
 /** The usage of one subscription × metric × charges period, as pricing reads it. */
-export type PeriodUsage = PeriodRef & { history: boolean; buckets: Record<string, UsageBucket>; eventsCount: number };
+export type PeriodUsage = PeriodRef & { history: boolean; buckets: Record<string, UsageBucket>; inAdvance?: InAdvanceEntries; eventsCount: number };
 
 export type ReadOptions = {
   /** UNIQUE_COUNT states with their values (recurring metrics merge them across periods). */
   uniqueValues?: boolean;
-  /** Per-event values, for PERCENTAGE charges with a per-transaction min/max. */
+  /**
+   * Per-event values, for PERCENTAGE charges with a per-transaction min/max. Buckets of a prorated GRADUATED charge
+   * (`prorated.perEvent`) have theirs read anyway, except by a read of earlier periods (`before`), which pricing
+   * only takes totals from.
+   */
   perEvent?: boolean;
   /** Only periods whose `from` sorts before this one (the prefix must end just before `from`). */
   before?: string;
@@ -123,17 +138,26 @@ export async function readPeriods(readModels: ReadModelStore, prefix: string, op
   const periods = new Map<string, PeriodUsage>();
   for (const bucket of buckets) {
     const ref = parseBucketId(bucket._id);
-    const key = `${ref.metricCode}|${ref.from}|${ref.subscriptionId}`;
-    let period = periods.get(key);
+    const periodKey = `${ref.metricCode}|${ref.from}|${ref.subscriptionId}`;
+    let period = periods.get(periodKey);
     if (period === undefined) {
-      periods.set(key, (period = { metricCode: ref.metricCode, from: ref.from, subscriptionId: ref.subscriptionId, history: ref.from === HISTORY_FROM, buckets: {}, eventsCount: 0 }));
+      periods.set(periodKey, (period = { metricCode: ref.metricCode, from: ref.from, subscriptionId: ref.subscriptionId, history: ref.from === HISTORY_FROM, buckets: {}, eventsCount: 0 }));
+    }
+    const key = bucketKeyOf(bucket._id);
+    if (key.startsWith(IN_ADVANCE)) {
+      const { chargeId, slot, entry } = bucket as unknown as StoredInAdvance;
+      period.inAdvance ??= {};
+      if (!Object.hasOwn(period.inAdvance, chargeId)) Object.defineProperty(period.inAdvance, chargeId, { value: {}, enumerable: true });
+      Object.defineProperty(period.inAdvance[chargeId]!, slot, { value: entry, enumerable: true });
+      continue;
     }
     const stored: UsageBucket = { dims: bucket.dims, state: bucket.state, eventsCount: bucket.eventsCount };
     if (bucket.runningTotals !== undefined) stored.runningTotals = bucket.runningTotals;
+    if (bucket.prorated !== undefined) stored.prorated = bucket.prorated;
     // Only UNIQUE_COUNT states have an active count (and values kept beside them).
     if (options.uniqueValues && isUniqueState(bucket.state)) stored.state = { ...bucket.state, values: await uniqueValuesOf(readModels, bucket._id) };
-    if (options.perEvent) stored.perEvent = await perEventValuesOf(readModels, bucket._id);
-    Object.defineProperty(period.buckets, bucketKeyOf(bucket._id), { value: stored, enumerable: true });
+    if (options.perEvent || (bucket.prorated?.perEvent === true && options.before === undefined)) stored.perEvent = await perEventValuesOf(readModels, bucket._id);
+    Object.defineProperty(period.buckets, key, { value: stored, enumerable: true });
     period.eventsCount += bucket.eventsCount;
   }
   return [...periods.values()];

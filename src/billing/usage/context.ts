@@ -1,7 +1,7 @@
 import type { PlanCharge } from '../../domain/plan/index.ts';
 import type { PercentageProperties } from '../chargeModels/types.ts';
 import type { PlanInterval } from '../periods/index.ts';
-import type { MeterContext, RunningTotalCharge } from './types.ts';
+import type { InAdvanceCharge, MeterContext, RunningTotalCharge } from './types.ts';
 import { instantMs } from './instants.ts';
 
 /** A subscription as the meter needs it (the `subscriptions` read model fits). */
@@ -67,6 +67,27 @@ function runningTotalsOf(charge: PlanCharge, metric: MeterMetric): RunningTotalC
   return hasFree ? [{ chargeId: charge.id, options }] : [];
 }
 
+/** Prorated charges the usage fold keeps data for: SUM metrics (a prorated UNIQUE_COUNT is priced on full units). */
+function proratedOf(charges: readonly PlanCharge[], metric: MeterMetric): MeterContext['prorated'] {
+  const prorated = metric.aggregationType === 'SUM' ? charges.filter((c) => c.prorated) : [];
+  if (prorated.length === 0) return undefined;
+  return prorated.some((c) => c.chargeModel === 'GRADUATED') ? { perEvent: true } : {};
+}
+
+/** Lago caches the aggregation of pay-in-advance charges on SUM and UNIQUE_COUNT metrics (§2.11). */
+function inAdvanceOf(charges: readonly PlanCharge[], metric: MeterMetric): InAdvanceCharge[] | undefined {
+  if (metric.aggregationType !== 'SUM' && metric.aggregationType !== 'UNIQUE_COUNT') return undefined;
+  const list = charges.filter((c) => c.payInAdvance).map((c): InAdvanceCharge => ({
+    chargeId: c.id,
+    filters: c.filters.map((f) => ({ values: Object.fromEntries(Object.entries(f.values).map(([k, v]) => [k, [...v]])), groupKeys: groupKeys(f.properties) })),
+    groupKeys: groupKeys(c.properties),
+    metricFilters: metric.filters.map((f) => ({ key: f.key, values: [...f.values] })),
+    // A prorated UNIQUE_COUNT is priced on full units: its cache needs no prorated maximum.
+    ...(c.prorated && metric.aggregationType === 'SUM' ? { prorated: true as const } : {}),
+  }));
+  return list.length === 0 ? undefined : list;
+}
+
 /**
  * What folding `metric`'s events for `subscription` needs (null when the subscription has not started): periods
  * in `timezone`, the dimension keys its plan's charges on the metric price by, and any per-event data they need.
@@ -78,6 +99,8 @@ export function meterContext(subscription: MeterSubscription, plan: MeterPlan, m
   const filterKeys = metric.filters.map((f) => f.key);
   const declaredValues: Record<string, string[]> = {};
   for (const filter of metric.filters) if (!groups.has(filter.key)) Object.defineProperty(declaredValues, filter.key, { value: [...filter.values], enumerable: true });
+  const prorated = proratedOf(charges, metric);
+  const inAdvance = inAdvanceOf(charges, metric);
   return {
     organizationId: subscription.organizationId,
     externalSubscriptionId: subscription.externalId,
@@ -96,7 +119,9 @@ export function meterContext(subscription: MeterSubscription, plan: MeterPlan, m
     metric: { code: metric.code, aggregationType: metric.aggregationType, fieldName: metric.fieldName, recurring: metric.recurring },
     dimensionKeys: [...new Set([...filterKeys, ...groups])].sort(),
     declaredValues,
-    perEventValues: charges.some(needsPerEvent),
+    perEventValues: charges.some(needsPerEvent) || prorated?.perEvent === true,
     runningTotals: charges.flatMap((c) => runningTotalsOf(c, metric)),
+    ...(prorated !== undefined && { prorated }),
+    ...(inAdvance !== undefined && { inAdvance }),
   };
 }

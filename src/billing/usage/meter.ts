@@ -1,9 +1,11 @@
-import { aggregationFor, runningTotal } from '../aggregations/index.ts';
-import type { AggregationEvent } from '../aggregations/index.ts';
-import { compareKeys, epochSeconds, numericValue, secondsOfMs } from '../aggregations/shared.ts';
+import { aggregationFor, replaceUniqueEntry, runningTotal, uniqueEntryOf } from '../aggregations/index.ts';
+import type { AggregationEvent, UniqueCountState, UniqueEntry } from '../aggregations/index.ts';
+import { compareKeys, epochSeconds, numericValue, plus, secondsOfMs } from '../aggregations/shared.ts';
 import { propertyText } from '../chargeFilters.ts';
-import { chargesPeriodContaining } from '../periods/index.ts';
-import type { Dims, IngestedUsageEvent, MeterContext, UsageBucket, UsageDocument } from './types.ts';
+import { chargesPeriodContaining, prorationDays } from '../periods/index.ts';
+import { inAdvanceSlotOf, latestOf, nextSumEntry, nextUniqueEntry, type InAdvancePeriod } from './inAdvance.ts';
+import { localDayOf } from './proration.ts';
+import type { Dims, InAdvanceCharge, InAdvanceEntries, InAdvanceEntry, IngestedUsageEvent, MeterContext, ProratedDays, UsageBucket, UsageDocument } from './types.ts';
 import { instantMs } from './instants.ts';
 
 /** The epoch: `from`/`to` of a recurring metric's history document (events before the subscription started). */
@@ -104,33 +106,119 @@ export function emptyUsageDocument(ctx: MeterContext, location: UsageLocation): 
 
 /**
  * Folds events (all of `doc`'s location) into a usage document. Returns a new document; `doc` is not changed.
- * Aggregation states are order-independent, so any order and any split into calls gives the same document
- * (per-event values are kept sorted by timestamp, then transactionId).
+ * Aggregation states are order-independent, so any order and any split into calls gives the same buckets
+ * (per-event values are kept sorted by timestamp, then transactionId). The in-advance entries (pay-in-advance SUM /
+ * UNIQUE_COUNT charges) are Lago's cache, built in the order events are billed: `events` are in log order, and
+ * calls follow it.
  */
 export function foldUsageEvents(doc: UsageDocument, ctx: MeterContext, events: readonly IngestedUsageEvent[], position: bigint): UsageDocument {
   const aggregation = aggregationFor(ctx.metric.aggregationType);
   if (aggregation === undefined) return doc;
   const byBucket = new Map<string, { dims: Dims; events: AggregationEvent[] }>();
+  const ordered: { key: string; dims: Dims; event: AggregationEvent }[] = [];
   for (const event of events) {
     const dims = dimsOf(ctx, event.properties);
     const key = JSON.stringify(ctx.dimensionKeys.map((k) => dims[k]));
     let group = byBucket.get(key);
     if (group === undefined) byBucket.set(key, (group = { dims, events: [] }));
-    group.events.push(aggregationEventOf(ctx, event));
+    const folded = aggregationEventOf(ctx, event);
+    group.events.push(folded);
+    ordered.push({ key, dims, event: folded });
   }
+  const location = { from: doc.from, to: doc.to, history: doc.history };
+  const folded = ctx.inAdvance === undefined ? doc.inAdvance : foldInAdvanceEvents(doc, ctx, ordered);
+  const inAdvance = folded !== undefined && Object.keys(folded).length > 0 ? folded : undefined;
   const buckets = { ...doc.buckets };
   for (const [key, group] of byBucket) {
     const current: UsageBucket = Object.hasOwn(buckets, key) ? buckets[key]! : { dims: group.dims, state: aggregation.empty(), eventsCount: 0 };
-    buckets[key] = foldBucket(current, ctx, group.events);
+    buckets[key] = foldBucket(current, ctx, group.events, location);
   }
-  return { ...doc, buckets, eventsCount: doc.eventsCount + events.length, position: position.toString() };
+  return { ...doc, buckets, ...(inAdvance !== undefined && { inAdvance }), eventsCount: doc.eventsCount + events.length, position: position.toString() };
 }
 
-function foldBucket(bucket: UsageBucket, ctx: MeterContext, events: readonly AggregationEvent[]): UsageBucket {
+/** The in-advance entries after `ordered` (log order); UNIQUE_COUNT values are followed event by event. */
+function foldInAdvanceEvents(doc: UsageDocument, ctx: MeterContext, ordered: readonly { key: string; dims: Dims; event: AggregationEvent }[]): InAdvanceEntries {
+  const entries: InAdvanceEntries = {};
+  for (const [chargeId, slots] of Object.entries(doc.inAdvance ?? {})) Object.defineProperty(entries, chargeId, { value: { ...slots }, enumerable: true, writable: true, configurable: true });
+  const values = new Map<string, Record<string, UniqueEntry>>();
+  const period = inAdvancePeriodOf(ctx, doc);
+  for (const { key, dims, event } of ordered) {
+    let before: UniqueEntry | undefined;
+    if (ctx.metric.aggregationType === 'UNIQUE_COUNT' && event.value !== null) {
+      let known = values.get(key);
+      if (known === undefined) {
+        const state = Object.hasOwn(doc.buckets, key) ? (doc.buckets[key]!.state as UniqueCountState) : undefined;
+        values.set(key, (known = { ...state?.values }));
+      }
+      before = Object.hasOwn(known, event.value) ? known[event.value] : undefined;
+      const candidate = uniqueEntryOf(event);
+      const replaced = candidate === null ? null : replaceUniqueEntry(before, candidate).entry;
+      if (replaced !== null) Object.defineProperty(known, event.value, { value: replaced, enumerable: true, writable: true, configurable: true });
+    }
+    for (const charge of ctx.inAdvance!) {
+      const slots = Object.hasOwn(entries, charge.chargeId) ? entries[charge.chargeId]! : {};
+      const slot = inAdvanceSlotOf(charge, dims);
+      const next = foldInAdvance(Object.hasOwn(slots, slot) ? slots[slot] : undefined, charge, ctx, event, before, period);
+      if (next === null) continue;
+      Object.defineProperty(slots, slot, { value: next, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(entries, charge.chargeId, { value: slots, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return entries;
+}
+
+/** The period a document's in-advance events are billed in (prorated charges: its end and length). */
+export function inAdvancePeriodOf(ctx: MeterContext, location: { from: string; to: string; history: boolean }): InAdvancePeriod | null {
+  if (location.history) return null;
+  return { to: location.to, durationDays: prorationDays(ctx.period, location.from, location.to, { basis: 'CHARGES' }).periodDays, timezone: ctx.period.timezone };
+}
+
+/**
+ * One event into a charge's slot entry: the next latest entry, or null when it leaves the slot as it is. Events of a
+ * recurring metric before the subscription started (the history document) were never billed in advance.
+ */
+export function foldInAdvance(
+  latest: InAdvanceEntry | undefined,
+  charge: InAdvanceCharge,
+  ctx: MeterContext,
+  event: AggregationEvent,
+  before: UniqueEntry | undefined,
+  period: InAdvancePeriod | null,
+): InAdvanceEntry | null {
+  if (period === null) return null;
+  const next = ctx.metric.aggregationType === 'UNIQUE_COUNT' ? nextUniqueEntry(latest, event, before) : nextSumEntry(latest, event, charge.prorated ? period : null);
+  if (next === null) return null;
+  const kept = latestOf(latest, next);
+  return kept === latest ? null : kept;
+}
+
+/** A bucket's empty `ProratedDays`. */
+export function emptyDays(ctx: MeterContext): ProratedDays {
+  return { timezone: ctx.period.timezone, days: {}, ...(ctx.prorated?.perEvent && { perEvent: true as const }) };
+}
+
+/** Adds an event's numeric value to its local day (prorated SUM charges), in place; the history keeps no days. */
+export function addToDays(prorated: ProratedDays, event: AggregationEvent, history: boolean): void {
+  const value = history ? null : numericValue(event.value);
+  if (value === null) return;
+  const day = String(localDayOf(Date.parse(event.timestamp), prorated.timezone));
+  const days = prorated.days;
+  Object.defineProperty(days, day, { value: Object.hasOwn(days, day) ? plus(days[day]!, value.toFixed()) : value.toFixed(), enumerable: true, writable: true, configurable: true });
+}
+
+/** `addToDays` for many events, on a copy. */
+function withDays(prorated: ProratedDays | undefined, ctx: MeterContext, events: readonly AggregationEvent[], history: boolean): ProratedDays {
+  const kept = prorated === undefined ? emptyDays(ctx) : { ...prorated, days: { ...prorated.days } };
+  for (const event of events) addToDays(kept, event, history);
+  return kept;
+}
+
+function foldBucket(bucket: UsageBucket, ctx: MeterContext, events: readonly AggregationEvent[], location: { history: boolean }): UsageBucket {
   const aggregation = aggregationFor(ctx.metric.aggregationType)!;
   const state = aggregation.addAll ? aggregation.addAll(bucket.state, events) : events.reduce((s, e) => aggregation.add(s, e), bucket.state);
   const next: UsageBucket = { ...bucket, state, eventsCount: bucket.eventsCount + events.length };
   if (ctx.perEventValues) next.perEvent = withValues(bucket.perEvent ?? [], events);
+  if (ctx.prorated !== undefined) next.prorated = withDays(bucket.prorated, ctx, events, location.history);
   if (ctx.runningTotals.length > 0) {
     const totals: Record<string, unknown> = { ...bucket.runningTotals };
     for (const { chargeId, options } of ctx.runningTotals) {

@@ -3,11 +3,11 @@ import { aggregationFor } from '../aggregations/index.ts';
 import type { ChargeDetails, ChargeModelName } from '../chargeModels/index.ts';
 import type { PlanCharge } from '../../domain/plan/types.ts';
 import { priceCharge } from './priceCharge.ts';
-import type { PricingMetric, UsageWindow } from './priceCharge.ts';
+import type { PricingMetric, UsageContext, UsageWindow } from './priceCharge.ts';
 import type { PeriodBuckets } from './types.ts';
 
 export { priceCharge } from './priceCharge.ts';
-export type { PriceChargeInput, PricingMetric, UsageWindow } from './priceCharge.ts';
+export type { PriceChargeInput, PricingMetric, UsageContext, UsageWindow } from './priceCharge.ts';
 
 /** Usage of one charge filter (or of the default bucket: `values` and `invoiceDisplayName` null). */
 export type FilterUsage = {
@@ -80,6 +80,8 @@ export type CustomerUsageInput = {
   to: string;
   /** Length in days of the whole charges period (WEIGHTED_SUM divides by it even on a partial period, §9.5). */
   durationDays?: number | undefined;
+  /** Current usage (the default) or an invoice: see `UsageContext`. */
+  context?: UsageContext | undefined;
   plan: { charges: readonly PlanCharge[] };
   /** Live metrics by code; a charge whose metric is missing or deleted is skipped. */
   metricsByCode: Readonly<Record<string, PricingMetric | undefined>>;
@@ -120,7 +122,7 @@ function chargeTaxes(usage: ChargeUsage, taxes: readonly TaxRate[]): BigNumber {
  * Taxes as an invoice computes them: unrounded per fee and tax, rounded ROUND_HALF_UP once on their sum.
  */
 export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
-  const window: UsageWindow = { from: input.from, to: input.to, durationDays: input.durationDays };
+  const window: UsageWindow = { from: input.from, to: input.to, durationDays: input.durationDays, context: input.context };
   const chargesUsage: ChargeUsage[] = [];
   let taxes = new BigNumber(0);
   for (const charge of input.plan.charges) {

@@ -1,7 +1,7 @@
 import BigNumber from 'bignumber.js';
 import { aggregationFor, runningTotal } from '../aggregations/index.ts';
-import type { Aggregation, AggregationResult, RunningTotalFold, RunningTotalState, SumResult, WeightedSumResult } from '../aggregations/index.ts';
-import { compareKeys } from '../aggregations/shared.ts';
+import type { Aggregation, AggregationResult, RunningTotalFold, RunningTotalState, SumResult, SumState, WeightedSumResult } from '../aggregations/index.ts';
+import { compareKeys, rounded } from '../aggregations/shared.ts';
 import type { AggregationRounding, RoundingFunction } from '../aggregationRounding.ts';
 import { bucketProperties, compileFilterMatcher, pricingGroupOf } from '../chargeFilters.ts';
 import type { FilterMatcher, PricingGroup } from '../chargeFilters.ts';
@@ -9,9 +9,11 @@ import { chargeModelFor } from '../chargeModels/index.ts';
 import type { ChargeDetails, ChargeInput, ChargeModel, PercentageProperties } from '../chargeModels/index.ts';
 import { toFeeAmounts } from '../fee.ts';
 import { parseOptionalDecimal } from '../money.ts';
+import { daysBetweenInclusive } from '../periods/days.ts';
 import type { PlanCharge } from '../../domain/plan/types.ts';
 import type { ChargeUsage, FilterUsage, GroupedUsage } from './price.ts';
-import type { PerEventValue, PeriodBuckets, UsageBucket } from './types.ts';
+import { ceil5, dayRatio, floatAsBigDecimal, localDayOf, persistedDays, proratedSumUnits, type ProrationWindow } from './proration.ts';
+import type { InAdvanceEntry, PerEventValue, PeriodBuckets, UsageBucket } from './types.ts';
 
 type ChargeProperties = PlanCharge['properties'];
 
@@ -30,8 +32,19 @@ export type PricingMetric = {
   deletedAt?: string | null;
 };
 
-/** The charges period priced: both bounds inclusive; `durationDays` = the whole period's length (WEIGHTED_SUM). */
-export type UsageWindow = { from: string; to: string; durationDays?: number | undefined };
+/**
+ * What the usage is priced for (Lago's `is_current_usage`): current usage (the default, also past usage) or an
+ * invoice. They differ for pay-in-advance and prorated charges: current usage prices a pay-in-advance SUM /
+ * UNIQUE_COUNT charge on `total − cached current + cached max` and floors prorated units at 0; an invoice bills a
+ * pay-in-advance charge on its full units, without proration (`bill_full_amount?`).
+ */
+export type UsageContext = 'CURRENT_USAGE' | 'INVOICE';
+
+/**
+ * The charges period priced: both bounds inclusive; `durationDays` = the whole period's length (WEIGHTED_SUM,
+ * prorated charges).
+ */
+export type UsageWindow = { from: string; to: string; durationDays?: number | undefined; context?: UsageContext | undefined };
 
 /** One charge to price over a window, from its metric's usage documents. */
 export type PriceChargeInput = {
@@ -67,7 +80,18 @@ type Slot = {
   initial: unknown;
   perEvent: PerEventValue[];
   runningTotal: RunningTotalState | undefined;
+  /** Prorated SUM: Σ values per local day of this period's events, and the timezone their days are in. */
+  days: Record<string, string>;
+  timezone: string | undefined;
+  /** Whether every bucket of this period carried its days (a document folded before proration did not). */
+  daysKept: boolean;
+  /** Pay-in-advance SUM / UNIQUE_COUNT: the slot's cached aggregation this period. */
+  inAdvance: InAdvanceEntry | undefined;
 };
+
+const emptySlot = (filter: number | null, group: PricingGroup): Slot => ({
+  filter, group, state: undefined, initial: undefined, perEvent: [], runningTotal: undefined, days: {}, timezone: undefined, daysKept: true, inAdvance: undefined,
+});
 
 type Pricing = {
   charge: PlanCharge;
@@ -76,6 +100,10 @@ type Pricing = {
   matcher: FilterMatcher;
   /** SUM + PERCENTAGE with free units: the fold of the running total the meter keeps for this charge. */
   runningTotalFold: RunningTotalFold | undefined;
+  /** A prorated charge on a SUM metric (a prorated UNIQUE_COUNT is priced on its full units). */
+  prorated: boolean;
+  /** A pay-in-advance charge with Lago's cached aggregation: SUM, or UNIQUE_COUNT not prorated. */
+  inAdvance: boolean;
 };
 
 const RECURRING_TYPES = new Set(['SUM', 'UNIQUE_COUNT', 'WEIGHTED_SUM']);
@@ -95,10 +123,16 @@ function placeBucket(pricing: Pricing, slots: Map<string, Slot>, bucket: UsageBu
   const group = pricingGroupOf(groupKeysOf(bucketProperties(charge.properties, charge.filters, filter)), bucket.dims);
   const key = JSON.stringify([filter, group.key]);
   let slot = slots.get(key);
-  if (slot === undefined) slots.set(key, (slot = { filter, group, state: undefined, initial: undefined, perEvent: [], runningTotal: undefined }));
+  if (slot === undefined) slots.set(key, (slot = emptySlot(filter, group)));
   if (earlier) slot.initial = slot.initial === undefined ? bucket.state : aggregation.merge(slot.initial, bucket.state);
   else slot.state = slot.state === undefined ? bucket.state : aggregation.merge(slot.state, bucket.state);
-  if (bucket.perEvent !== undefined) slot.perEvent.push(...bucket.perEvent);
+  // NOTE: a prorated GRADUATED charge walks this period's events only (Lago's `events_values(force_from: true)`).
+  if (bucket.perEvent !== undefined && !(earlier && pricing.charge.prorated)) slot.perEvent.push(...bucket.perEvent);
+  if (bucket.prorated !== undefined) slot.timezone ??= bucket.prorated.timezone;
+  if (!earlier && pricing.prorated) {
+    if (bucket.prorated === undefined) slot.daysKept = false;
+    else for (const [day, sum] of Object.entries(bucket.prorated.days)) slot.days[day] = Object.hasOwn(slot.days, day) ? new BigNumber(slot.days[day]!).plus(sum).toFixed() : sum;
+  }
   const total = bucket.runningTotals !== undefined && Object.hasOwn(bucket.runningTotals, charge.id) ? bucket.runningTotals[charge.id] : undefined;
   if (total !== undefined && pricing.runningTotalFold !== undefined) {
     slot.runningTotal = slot.runningTotal === undefined ? total : pricing.runningTotalFold.merge(slot.runningTotal, total);
@@ -118,8 +152,10 @@ function collectSlots(pricing: Pricing, document: PeriodBuckets | null | undefin
   const present = new Set([...slots.values()].map((s) => s.filter));
   for (const filter of filters) {
     if (present.has(filter)) continue;
-    slots.set(JSON.stringify([filter, '[]']), { filter, group: { key: '[]', groupedBy: {} }, state: undefined, initial: undefined, perEvent: [], runningTotal: undefined });
+    slots.set(JSON.stringify([filter, '[]']), emptySlot(filter, { key: '[]', groupedBy: {} }));
   }
+  const cached = document?.inAdvance !== undefined && Object.hasOwn(document.inAdvance, pricing.charge.id) ? document.inAdvance[pricing.charge.id]! : undefined;
+  if (cached !== undefined) for (const [key, slot] of slots) if (Object.hasOwn(cached, key)) slot.inAdvance = cached[key];
   const order = (f: number | null) => (f === null ? filters.length : f);
   return [...slots.values()].sort((a, b) => order(a.filter) - order(b.filter) || (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
 }
@@ -170,26 +206,119 @@ function roundingOf(metric: PricingMetric): AggregationRounding | undefined {
   return { roundingFunction: metric.roundingFunction.toLowerCase() as RoundingFunction, roundingPrecision: metric.roundingPrecision };
 }
 
+/**
+ * The units a fee is priced on: `units` (the charge model's), `fullUnits` (prorated), `shown` (the fee's units when
+ * they are not the model's), `events` (a prorated GRADUATED charge's walk: full and prorated value of each event).
+ */
+type FeeUnits = { units: BigNumber; fullUnits?: BigNumber | undefined; shown?: BigNumber | undefined; events?: { full: BigNumber[]; prorated: BigNumber[] } };
+
+const floor0 = (value: BigNumber): BigNumber => BigNumber.max(value, 0);
+
+/**
+ * Current usage of a pay-in-advance SUM / UNIQUE_COUNT charge (`Aggregations::BaseService#
+ * handle_in_advance_current_usage`, §2.11): priced on `total − cached current + cached max` (the total without a
+ * cache), shown with the total, both floored at 0 and then rounded (sum_service_spec.rb:430 → 11).
+ */
+function inAdvanceUnits(total: BigNumber, entry: InAdvanceEntry | undefined, rounding: AggregationRounding | undefined): FeeUnits {
+  const priced = entry === undefined ? total : total.minus(entry.current).plus(entry.max);
+  return { units: rounded(floor0(priced), rounding), shown: rounded(floor0(total), rounding) };
+}
+
+/** The proration window of a slot: the charges period, its length (`charges_duration`) and the customer's timezone. */
+function prorationWindow(slot: Slot, window: UsageWindow): ProrationWindow {
+  const timezone = slot.timezone ?? 'UTC';
+  return { from: window.from, to: window.to, timezone, durationDays: window.durationDays ?? daysBetweenInclusive(window.from, window.to, timezone) };
+}
+
+/**
+ * A prorated GRADUATED charge's events for `proratedGraduated` (`ProratedAggregations::SumService#
+ * per_event_aggregation`): the history before the period as one value (prorated by `persisted days / duration`, a
+ * Float), then this period's events in time order, each prorated by its day's ratio.
+ */
+function proratedEvents(slot: Slot, persisted: BigNumber, w: ProrationWindow): { full: BigNumber[]; prorated: BigNumber[] } {
+  const full: BigNumber[] = [];
+  const prorated: BigNumber[] = [];
+  if (!persisted.isZero()) {
+    full.push(persisted);
+    prorated.push(persisted.times(floatAsBigDecimal(persistedDays(w), w.durationDays)));
+  }
+  for (const e of [...slot.perEvent].sort(compareKeys)) {
+    const value = new BigNumber(e.value);
+    full.push(value);
+    prorated.push(value.times(dayRatio(w, localDayOf(Number(e.ts) * 1000, w.timezone))));
+  }
+  return { full, prorated };
+}
+
+/**
+ * A prorated SUM charge's units (§2.12, `ProratedAggregations::SumService` and `BaseService#handle_current_usage`).
+ * Priced on the prorated units; the fee shows the full units. Current usage floors both at 0; a pay-in-advance one
+ * then takes its cached prorated maximum: `cu − max(current, 0) + maxWithProration` (× the persisted ratio when the
+ * period is partial), or without a cache its full units on a whole period, prorated ones on a partial period. An
+ * invoice bills a pay-in-advance one on its full units (prorated sum_service_spec.rb:226 → 29).
+ */
+function proratedUnits(pricing: Pricing, slot: Slot, total: BigNumber, window: UsageWindow, rounding: AggregationRounding | undefined): FeeUnits {
+  const current = window.context !== 'INVOICE';
+  const inAdvance = pricing.charge.payInAdvance;
+  if (!current && inAdvance) return { units: rounded(total, rounding) };
+  const w = prorationWindow(slot, window);
+  const persisted = new BigNumber((slot.initial as SumState | undefined)?.sum ?? 0);
+  const proratedTotal = proratedSumUnits(w, persisted, slot.days);
+  const events = pricing.charge.chargeModel === 'GRADUATED' ? proratedEvents(slot, persisted, w) : undefined;
+  if (!current) return { units: rounded(proratedTotal, rounding), fullUnits: rounded(total, rounding), events };
+  if (!inAdvance) return { units: rounded(floor0(proratedTotal), rounding), fullUnits: rounded(total, rounding), shown: rounded(floor0(total), rounding), events };
+  // The non-prorated aggregation, as the base aggregator leaves it: in-advance units, floored, rounded.
+  const base = inAdvanceUnits(total, slot.inAdvance, rounding);
+  const cu = base.shown!;
+  const days = persistedDays(w);
+  const partial = days / w.durationDays < 1;
+  const entry = slot.inAdvance;
+  let units: BigNumber;
+  if (entry !== undefined) {
+    const persistedUnits = cu.minus(floor0(new BigNumber(entry.current)));
+    const withProration = new BigNumber(entry.maxWithProration ?? 0);
+    units = (partial ? ceil5(persistedUnits.times(floatAsBigDecimal(days, w.durationDays))) : persistedUnits).plus(withProration);
+  } else {
+    units = partial ? floor0(proratedTotal) : base.units;
+  }
+  return { units: rounded(floor0(units), rounding), fullUnits: base.units, shown: cu };
+}
+
+/** The units of one fee, before the charge model. */
+function feeUnits(pricing: Pricing, slot: Slot, result: AggregationResult, window: UsageWindow): FeeUnits {
+  const rounding = roundingOf(pricing.metric);
+  if (pricing.prorated && slot.daysKept) return proratedUnits(pricing, slot, result.units, window, rounding);
+  if (pricing.inAdvance && window.context !== 'INVOICE') return inAdvanceUnits(result.units, slot.inAdvance, rounding);
+  return { units: rounded(result.units, rounding) };
+}
+
 function priceSlot(pricing: Pricing, slot: Slot, currency: string, window: UsageWindow): Fee {
-  const { charge, aggregation, metric } = pricing;
+  const { charge, aggregation } = pricing;
+  // Unrounded: pay-in-advance and prorated units are adjusted first, then rounded (`Aggregations::BaseService#aggregate`).
   const result = aggregation.result(slot.state ?? aggregation.empty(), {
     from: window.from,
     to: window.to,
     durationDays: window.durationDays,
     initial: slot.initial ?? undefined,
-    rounding: roundingOf(metric),
   });
+  const units = feeUnits(pricing, slot, result, window);
   const properties = bucketProperties(charge.properties, charge.filters, slot.filter);
-  // NOTE: a prorated charge is priced without proration here (its full units), as an estimate of the period.
-  const model = chargeModelFor(charge.chargeModel) as ChargeModel<ChargeProperties>;
-  const priced = model(chargeInput(pricing, slot, result, properties), properties, { currency });
+  const model = chargeModelFor(charge.chargeModel, { prorated: units.events !== undefined }) as ChargeModel<ChargeProperties>;
+  const input: ChargeInput = {
+    ...chargeInput(pricing, slot, { ...result, units: units.units }, properties),
+    fullUnits: units.fullUnits,
+    ...(units.events !== undefined && { perEventValues: units.events.full, perEventProratedValues: units.events.prorated }),
+  };
+  const priced = model(input, properties, { currency });
   const fee = toFeeAmounts(priced, currency);
   const closing = (result as Partial<WeightedSumResult>).closingLevel;
+  // Lago's current usage shows `current_usage_units` for pay-in-advance and prorated charges (`Fees::ChargeService`).
+  const shown = units.shown ?? fee.units;
   return {
     filter: slot.filter,
     groupedBy: { ...slot.group.groupedBy },
-    units: fee.units,
-    totalAggregatedUnits: closing ?? fee.units,
+    units: shown,
+    totalAggregatedUnits: closing ?? shown,
     eventsCount: result.count.toNumber(),
     amountCents: fee.amountCents,
     preciseAmountCents: fee.preciseAmountCents,
@@ -239,12 +368,15 @@ function pricingOf(charge: PlanCharge, metric: PricingMetric): Pricing {
   if (aggregation === undefined) throw new RangeError(`no aggregation for ${metric.aggregationType}`);
   const p = charge.properties as PercentageProperties;
   const keepsRunningTotal = charge.chargeModel === 'PERCENTAGE' && metric.aggregationType === 'SUM' && hasFreeUnits(p);
+  const prorated = charge.prorated && metric.aggregationType === 'SUM';
   return {
     charge,
     metric,
     aggregation,
     matcher: compileFilterMatcher(charge.filters, metric.filters),
     runningTotalFold: keepsRunningTotal ? runningTotal({ freeUnitsPerEvents: p.freeUnitsPerEvents ?? null, freeUnitsPerTotalAggregation: p.freeUnitsPerTotalAggregation ?? null }) : undefined,
+    prorated,
+    inAdvance: charge.payInAdvance && (metric.aggregationType === 'SUM' || (metric.aggregationType === 'UNIQUE_COUNT' && !charge.prorated)),
   };
 }
 
@@ -253,7 +385,10 @@ function pricingOf(charge: PlanCharge, metric: PricingMetric): Pricing {
  * specific match, else the default bucket) and pricing group; each (filter, group) is aggregated over the window
  * — recurring SUM / UNIQUE_COUNT / WEIGHTED_SUM starting from the merged earlier documents — and priced by the
  * charge model with the filter's (or the charge's) properties, rounded once per fee. Charge totals are the fees'
- * sums. NOTE: pay-in-advance charges are priced on their total units (no cached per-period maximum).
+ * sums. A prorated SUM charge is priced on its prorated units and shows its full units (§2.12); in current usage a
+ * pay-in-advance SUM / UNIQUE_COUNT charge is priced on `total − cached current + cached max` (§2.11).
+ * NOTE: a prorated UNIQUE_COUNT charge is priced on its full units (its proration needs every value's add/remove
+ * history in the period, which the usage fold does not keep).
  */
 export function priceCharge(input: PriceChargeInput): ChargeUsage {
   const { charge, metric, currency } = input;

@@ -19,10 +19,31 @@ export type UsageBucket = {
   perEvent?: PerEventValue[];
   /** SUM metrics priced by PERCENTAGE with free units: the running total of each such charge, by charge id. */
   runningTotals?: Record<string, RunningTotalState>;
+  /** SUM metrics with a prorated charge: what proration needs besides the state (see `ProratedDays`). */
+  prorated?: ProratedDays;
 };
 
-/** What pricing reads of one subscription × metric × charges period: its buckets. */
-export type PeriodBuckets = { readonly buckets: Readonly<Record<string, UsageBucket>> };
+/**
+ * What a prorated SUM charge needs of a bucket (§2.12): the customer's timezone (local dates decide the ratios) and
+ * Σ of the numeric values per local day of the event (`YYYY-MM-DD`), for the period's own documents (a history
+ * document keeps none: those events count in full). `perEvent`: a prorated GRADUATED charge walks the events, so
+ * their values are kept one document each (as for PERCENTAGE per-transaction min/max).
+ */
+export type ProratedDays = { timezone: string; days: Record<string, string>; perEvent?: true };
+
+/**
+ * Lago's `CachedAggregation` of a pay-in-advance SUM / UNIQUE_COUNT charge, for one (charge filter, pricing group)
+ * of one period: the entry of the event with the latest timestamp (ties: the later in the log), which is the only
+ * one Lago ever reads back (`find_cached_aggregation` orders by timestamp desc, created_at desc). `current` is the
+ * running level, `max` the highest level billed, `maxWithProration` (prorated charges) Σ of the prorated units billed.
+ */
+export type InAdvanceEntry = { ts: string; transactionId: string; current: string; max: string; maxWithProration?: string };
+
+/** In-advance entries by charge id, then by slot key (`JSON.stringify([filter index | null, group key])`). */
+export type InAdvanceEntries = Record<string, Record<string, InAdvanceEntry>>;
+
+/** What pricing reads of one subscription × metric × charges period: its buckets and in-advance entries. */
+export type PeriodBuckets = { readonly buckets: Readonly<Record<string, UsageBucket>>; readonly inAdvance?: Readonly<InAdvanceEntries> | undefined };
 
 /**
  * Usage of one subscription × metric × charges period, bucketed by dimension values, as the pure reference fold
@@ -43,9 +64,24 @@ export type UsageDocument = {
   timezone: string;
   dimensionKeys: string[];
   buckets: Record<string, UsageBucket>;
+  /** Pay-in-advance SUM / UNIQUE_COUNT charges: their cached aggregation, folded in log order. */
+  inAdvance?: InAdvanceEntries;
   eventsCount: number;
   /** Log position of the last event folded (a decimal string). */
   position: string;
+};
+
+/**
+ * A pay-in-advance SUM / UNIQUE_COUNT charge, as folding its cached aggregation needs it: what places an event's
+ * dimension values in one of its slots (filters, metric filters, pricing group keys of the charge and of each
+ * filter) and whether it is prorated (its cache then keeps the prorated maximum too).
+ */
+export type InAdvanceCharge = {
+  chargeId: string;
+  filters: { values: Record<string, string[]>; groupKeys: string[] }[];
+  groupKeys: string[];
+  metricFilters: { key: string; values: string[] }[];
+  prorated?: true;
 };
 
 /** A SUM charge that needs a running total, and its free-unit options. */
@@ -67,6 +103,13 @@ export type MeterContext = {
   declaredValues: Record<string, string[]>;
   perEventValues: boolean;
   runningTotals: RunningTotalCharge[];
+  /**
+   * A prorated charge on the (SUM) metric: buckets keep `ProratedDays`; `perEvent` when one is GRADUATED. Absent
+   * otherwise, so that the catalog fingerprint of other metrics does not change.
+   */
+  prorated?: { perEvent?: true };
+  /** Pay-in-advance SUM / UNIQUE_COUNT charges on the metric, in plan order; absent when none. */
+  inAdvance?: InAdvanceCharge[];
 };
 
 /** An ingested usage event as the log carries it (`UsageEventIngested.data`). */

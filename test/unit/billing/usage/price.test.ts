@@ -128,6 +128,11 @@ describe('priceCharge: aggregations (§1.2)', () => {
     expectDecimal(rounded.amountCents, 230);
   });
 
+  it('ignores a rounding precision stored without a rounding function (§1.3)', () => {
+    const events = [ev('2024-01-02T00:00:00Z', '1.26'), ev('2024-01-03T00:00:00Z', '1.011')];
+    expectDecimal(price(charge('STANDARD', { amount: '1' }), metric('SUM', { roundingPrecision: 1 }), events).units, '2.271');
+  });
+
   it('bills the first graduated flat amount with no usage document at all (§9.1)', () => {
     const c = charge('GRADUATED', { graduatedRanges: [{ fromValue: 0, toValue: null, perUnitAmount: '1', flatAmount: '2' }] });
     const usage = priceCharge({ charge: c, metric: metric('SUM'), document: undefined, currency: 'EUR', window: JAN });
@@ -179,9 +184,10 @@ describe('priceCharge: charge models (§2)', () => {
     expectDecimal(usage.amountCents, 400);
   });
 
-  it('prices a prorated charge on its full units', () => {
+  it('prices a prorated charge on its prorated units, showing its full units (§2.12)', () => {
     const usage = price(charge('STANDARD', { amount: '1' }, { prorated: true }), metric('SUM', { recurring: true }), [ev('2024-01-20T00:00:00Z', 10)]);
-    expectDecimal(usage.amountCents, 1000);
+    expectDecimal(usage.amountCents, 387); // 10 × 12/31 days → 3.87097
+    expectDecimal(usage.units, 10);
   });
 });
 
