@@ -300,6 +300,8 @@ export function createUsageService(deps: AppDeps) {
       metricsByCode,
       documentsByCode,
       earlierByCode,
+      // Lago's billing rules, not current usage's (no floor at 0; pay-in-advance on full units).
+      context: 'INVOICE',
     });
     return { usage, usagePosition };
   }

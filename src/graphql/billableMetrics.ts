@@ -75,7 +75,7 @@ const CreateInput = builder.inputType('CreateBillableMetricInput', {
     recurring: t.boolean({ description: 'Only for SUM, UNIQUE_COUNT, WEIGHTED_SUM. Default false.' }),
     weightedInterval: t.field({ type: WeightedIntervalEnum, description: 'Only for WEIGHTED_SUM (default SECONDS).' }),
     roundingFunction: t.field({ type: RoundingFunctionEnum }),
-    roundingPrecision: t.int({ description: 'Needs a roundingFunction; -20..20, may be negative.' }),
+    roundingPrecision: t.int({ description: '-20..20, may be negative; without a roundingFunction it is stored and ignored (as Lago).' }),
     filters: t.field({ type: [FilterInput], description: 'Keys unique, each with a non-empty list of values.' }),
   }),
 });
@@ -90,7 +90,7 @@ const UpdateInput = builder.inputType('UpdateBillableMetricInput', {
     fieldName: t.string(),
     recurring: t.boolean(),
     weightedInterval: t.field({ type: WeightedIntervalEnum }),
-    roundingFunction: t.field({ type: RoundingFunctionEnum, description: 'Clearing it also clears roundingPrecision.' }),
+    roundingFunction: t.field({ type: RoundingFunctionEnum, description: 'Clearing it keeps roundingPrecision, which is then ignored.' }),
     roundingPrecision: t.int(),
     filters: t.field({ type: [FilterInput], description: 'Replaces the whole list.' }),
   }),
