@@ -144,16 +144,19 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   const everyProjection = allProjections.map((p) => p.name);
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');
   const usageWrites = new UsageWrites((await eventStore.headPosition()) ?? 0n);
-  // Every domain event appended here moves the floor usage queries wait for (UsageWrites.changed).
+  // Every catalog event appended here moves the floor usage queries wait for (UsageWrites.changed). Invoices, their
+  // numbers and fees, and the manual clock change nothing usage is folded with: a billing run appending thousands of
+  // invoices must not make each next invoice wait for the usage projection to fold past the previous one.
+  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock)-/.test(streamId);
   const appending: EventStore = Object.assign(Object.create(eventStore) as EventStore, {
     append: async (...args: Parameters<EventStore['append']>) => {
       const result = await eventStore.append(...args);
-      usageWrites.changed(result.position);
+      if (!outsideCatalog(args[0])) usageWrites.changed(result.position);
       return result;
     },
     appendMany: async (...args: Parameters<EventStore['appendMany']>) => {
       const result = await eventStore.appendMany(...args);
-      usageWrites.changed(result.position);
+      if (args[0].some((entry) => entry.events.length > 0 && !outsideCatalog(entry.streamId))) usageWrites.changed(result.position);
       return result;
     },
   });
