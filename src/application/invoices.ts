@@ -81,6 +81,11 @@ const MAX_NUMBER_ATTEMPTS = 50;
 
 /** What billing one subscription reads besides its usage, cached for one run. */
 type Lookups = {
+  /**
+   * A billing run's horizon: the log's head when it started. Its invoices wait for usage up to there at most, so
+   * events ingested during the run (for the new period, mostly) never make each invoice wait for the fold.
+   */
+  horizon: bigint | null;
   plan(id: string): Promise<PlanDocument | null>;
   organization(id: string): Promise<OrganizationDocument | null>;
   customer(id: string): Promise<CustomerDocument | null>;
@@ -136,8 +141,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   const collection = deps.readModels.collection.bind(deps.readModels);
   const numbering = createNumbering(deps);
 
-  function newLookups(): Lookups {
+  function newLookups(horizon: bigint | null = null): Lookups {
     return {
+      horizon,
       plan: memo((id: string) => collection<PlanDocument>('plans').findOne({ _id: id })),
       organization: memo((id: string) => collection<OrganizationDocument>('organizations').findOne({ _id: id })),
       customer: memo((id: string) => collection<CustomerDocument>('customers').findOne({ _id: id })),
@@ -292,7 +298,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         if (own.length > 0) gathered.push({ charge, usage: usageOfFees(own.map((d) => d.fee)), taxes: levels(charge.taxCodes), trueUp: null });
       }
       const metricsByCode = await lookups.metrics(sub.organizationId);
-      const read = await usage.forInvoice({ organizationId: sub.organizationId, sub, charges: billed, currency: plan.amountCurrency, metricsByCode, window: chargesWindow, periodDays: chargesWindow.periodDays });
+      const read = await usage.forInvoice({ organizationId: sub.organizationId, sub, charges: billed, currency: plan.amountCurrency, metricsByCode, window: chargesWindow, periodDays: chargesWindow.periodDays, horizon: lookups.horizon });
       usagePosition = read.usagePosition;
       const byCharge = new Map(read.usage.chargesUsage.map((c) => [c.charge.id, c]));
       const days = daysBetweenInclusive(chargesWindow.from, chargesWindow.to, timezone, { terminatedByUpgrade });
@@ -756,7 +762,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
    */
   async function runDue(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
     const nowMs = now.getTime();
-    const lookups = newLookups();
+    const lookups = newLookups(await deps.eventStore.headPosition());
     // The subscriptions to look at: on the first tick every one; then those changed since the last tick (their
     // documents' `updatedAt`) and those the in-memory schedule says are due. Most ticks read a handful of documents.
     const subscriptions = collection<SubscriptionDocument>('subscriptions');

@@ -273,10 +273,13 @@ export function createUsageService(deps: AppDeps) {
     metricsByCode: Record<string, PricingMetric>;
     window: Period;
     periodDays: number;
+    /** Wait at most for this position (a billing run: what was acknowledged when it started). */
+    horizon?: bigint | null | undefined;
   }): Promise<{ usage: CustomerUsage; usagePosition: bigint }> {
     const { organizationId, sub, window, metricsByCode } = input;
     const subject = subjectKey(organizationId, sub.externalId);
-    const usagePosition = await deps.usagePosition(subject);
+    const required = await deps.usagePosition(subject);
+    const usagePosition = input.horizon !== undefined && input.horizon !== null && input.horizon < required ? input.horizon : required;
     await deps.projections.usageFresh(subject, usagePosition, FRESHNESS_WAIT_MS);
     const generation = await generationOf(deps.readModels, organizationId, sub.externalId);
     const codes = [...new Set(input.charges.map((c) => c.billableMetricCode))];
