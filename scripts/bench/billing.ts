@@ -10,6 +10,7 @@
  *
  *   npm run bench:billing -- [--quick] [--subscriptions=N] [--events-per-subscription=N] [--no-load] [--profile] [--out[=file.json]]
  */
+import { execFileSync } from 'node:child_process';
 import { fdatasyncSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +24,7 @@ import { clientSpecs, LoadRun, loadTimeoutMs, split } from './ingest.ts';
 import { settle } from './lag.ts';
 import { diskUsage, memoryOf } from './proc.ts';
 import { printProfiles, summarizeProfiles, type ProfileSummary } from './profile.ts';
-import { ServerProcess } from './server.ts';
+import { REPO, ServerProcess } from './server.ts';
 import { bytes, distribution, fixed, int, latencies, now, rate, type Distribution } from './stats.ts';
 import { sleep } from './wait.ts';
 import { SUBSCRIPTIONS_PER_CUSTOMER, subscriptionId, type Shape } from './workload.ts';
@@ -250,7 +251,17 @@ function floorMedian(dir: string, rows: number, row: string, organization: strin
 console.log(
   `billing-run benchmark (${options.quick ? 'quick' : options.subscriptions === 10_000 ? 'full' : 'resized'}): ${int(shape.customers)} customers, ${int(shape.subscriptions)} subscriptions, ${int(setupEvents)} usage events (${options.eventsPerSubscription} per subscription on average); plans charge 4 metrics`,
 );
-console.log(`node ${process.version}; server DATA_DIR ${dataDir}; CLOCK=manual from ${CLOCK_START}`);
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+// The engine under test: the commit, and whether src/ or projections/ differ from it (the server runs the work tree).
+const commit = git(['rev-parse', '--short', 'HEAD']);
+const dirty = Boolean(git(['status', '--porcelain', '--', 'src', 'projections']));
+console.log(`node ${process.version}, commit ${commit ?? 'n/a'}${dirty ? ' + uncommitted changes in src/ or projections/' : ''}; server DATA_DIR ${dataDir}; CLOCK=manual from ${CLOCK_START}`);
 
 type Report = Record<string, unknown>;
 const report: Report = { options, shape, clock: { start: CLOCK_START, setupAt: SETUP_AT, runTo: RUN_TO } };
@@ -488,7 +499,7 @@ try {
 
 await stopServer('billing run').catch((error: unknown) => failures.push(`shutdown: ${message(error)}`));
 const totalSeconds = (performance.now() - runStarted) / 1000;
-report.meta = { node: process.version, startedAt: new Date(Date.now() - totalSeconds * 1000).toISOString(), totalSeconds };
+report.meta = { node: process.version, commit, uncommittedChanges: dirty, startedAt: new Date(Date.now() - totalSeconds * 1000).toISOString(), totalSeconds };
 report.failures = failures;
 const out = options.out ? resolve(options.out) : join(tmpdir(), `bench-billing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
