@@ -760,7 +760,18 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
    * The billing clock's invoicing step, up to `now`: every invoice due (oldest first), then drafts whose grace
    * period ended are finalized and drafts whose usage moved are refreshed. Returns the last position appended.
    */
-  async function runDue(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
+  /**
+   * Runs of this process one after the other (the clock's tick and `advanceClock` share the schedule and the
+   * counter); runs of other processes are kept apart by the streams' expected revisions.
+   */
+  let previousRun: Promise<unknown> = Promise.resolve();
+  function runDue(now: Date): ReturnType<typeof runDueNow> {
+    const run = previousRun.then(() => runDueNow(now), () => runDueNow(now));
+    previousRun = run.catch(() => {});
+    return run;
+  }
+
+  async function runDueNow(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
     const nowMs = now.getTime();
     const lookups = newLookups(await deps.eventStore.headPosition());
     // The subscriptions to look at: on the first tick every one; then those changed since the last tick (their
@@ -787,7 +798,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       const known = schedule.get(sub._id);
       if (known !== undefined && known.updatedAt === sub.updatedAt && known.nextAt > nowMs) continue;
       const context = await contextOf(lookups, sub);
-      if (context === null) continue;
+      // Not billable yet (its plan or customer not in the read models): looked at again on the next tick.
+      if (context === null) {
+        schedule.set(sub._id, { updatedAt: '', nextAt: 0 });
+        continue;
+      }
       for (const item of await dueItems(context, nowMs)) due.push({ context, item });
       const nextAt = nextDueAfter(context, nowMs);
       if (nextAt === Number.POSITIVE_INFINITY) schedule.delete(sub._id);
@@ -821,7 +836,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         }
       } catch (error) {
         // One subscription that cannot be billed must not hold back the others: logged, retried next tick.
-        schedule.delete(context.sub._id);
+        schedule.set(context.sub._id, { updatedAt: '', nextAt: 0 });
         deps.logger.error('invoice failed', { organizationId: context.sub.organizationId, subscriptionId: context.sub._id, billingAt: item.billingAt, error: String(error) });
       }
     }
