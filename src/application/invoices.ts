@@ -75,6 +75,9 @@ export const inAdvanceFeeStream = (organizationId: string, subscriptionId: strin
   streamName('inAdvanceFee', organizationId, `${subscriptionId}/${transactionId}/${chargeId}`);
 
 
+/** Subscriptions a billing run bills at once. */
+const RUN_CONCURRENCY = 8;
+
 /** Attempts at drawing a number before giving up (each after a concurrent finalization took the previous one). */
 const MAX_NUMBER_ATTEMPTS = 50;
 
@@ -418,6 +421,30 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
    * position, or null when the invoice stream moved meanwhile (another run did it).
    */
   async function appendNumbered(
+    organizationId: string,
+    streamId: string,
+    expected: bigint | 'no_stream',
+    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[],
+    doc: { invoiceId: string; customerId: string },
+    customer: CustomerDocument,
+    organization: OrganizationDocument | null,
+    timezone: string,
+  ): Promise<bigint | null> {
+    return numberingTurn(organizationId, () => appendNumberedNow(organizationId, streamId, expected, eventsFor, doc, customer, organization, timezone));
+  }
+
+  /** Numbered appends of one organization in this process, one after the other: they would only retry each other. */
+  const numberingTurns = new Map<string, Promise<unknown>>();
+  function numberingTurn<T>(organizationId: string, work: () => Promise<T>): Promise<T> {
+    const previous = numberingTurns.get(organizationId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => {});
+    numberingTurns.set(organizationId, settled);
+    void settled.then(() => numberingTurns.get(organizationId) === settled && numberingTurns.delete(organizationId));
+    return next;
+  }
+
+  async function appendNumberedNow(
     organizationId: string,
     streamId: string,
     expected: bigint | 'no_stream',
@@ -823,23 +850,38 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       }
     }
     if (position !== null) await deps.waitForProjections(position, { usage: false });
-    const feeBilled = new Map<string, boolean>();
+    // Subscriptions are billed several at a time (their reads and computations overlap; each one's invoices in
+    // order, oldest first); appends that take a number wait for each other per organization (appendNumbered).
+    const bySubscription = new Map<string, { context: Context; items: BillingItem[] }>();
     for (const { context, item } of due) {
-      try {
-        let billed = feeBilled.get(context.sub._id);
-        if (billed === undefined) billed = (await invoices().count({ subscriptionId: context.sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
-        const appended = await bill(lookups, context, item, billed);
-        feeBilled.set(context.sub._id, true);
-        if (appended !== null) {
-          created += 1;
-          position = appended;
-        }
-      } catch (error) {
-        // One subscription that cannot be billed must not hold back the others: logged, retried next tick.
-        schedule.set(context.sub._id, { updatedAt: '', nextAt: 0 });
-        deps.logger.error('invoice failed', { organizationId: context.sub.organizationId, subscriptionId: context.sub._id, billingAt: item.billingAt, error: String(error) });
-      }
+      const entry = bySubscription.get(context.sub._id);
+      if (entry === undefined) bySubscription.set(context.sub._id, { context, items: [item] });
+      else entry.items.push(item);
     }
+    const queue = [...bySubscription.values()];
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const { context, items } = next;
+        let billed: boolean | undefined;
+        for (const item of items) {
+          try {
+            billed ??= (await invoices().count({ subscriptionId: context.sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
+            const appended = await bill(lookups, context, item, billed);
+            billed = true;
+            if (appended !== null) {
+              created += 1;
+              if (position === null || appended > position) position = appended;
+            }
+          } catch (error) {
+            // One subscription that cannot be billed must not hold back the others: logged, retried next tick.
+            schedule.set(context.sub._id, { updatedAt: '', nextAt: 0 });
+            deps.logger.error('invoice failed', { organizationId: context.sub.organizationId, subscriptionId: context.sub._id, billingAt: item.billingAt, error: String(error) });
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RUN_CONCURRENCY, queue.length) }, worker));
     if (position !== null) await deps.waitForProjections(position, { usage: false });
     let finalized = 0;
     let refreshed = 0;
