@@ -24,8 +24,9 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
     { name: 'byCustomerCreatedAt', keys: { organizationId: 1, customerId: 1, createdAt: 1 } },
     { name: 'bySubscriptionBillingAt', keys: { subscriptionId: 1, billingAt: 1 } },
     { name: 'byStatus', keys: { status: 1, issuingDate: 1 } },
-    { name: 'byOrganizationChargesTo', keys: { organizationId: 1, chargesTo: 1 } },
-    { name: 'bySubscriptionChargesTo', keys: { organizationId: 1, externalSubscriptionId: 1, chargesTo: 1 } },
+    // Ingestion's PERIOD_ALREADY_INVOICED check: the latest invoiced instant, of the organization and of one id.
+    { name: 'byOrganizationStatusChargesTo', keys: { organizationId: 1, status: 1, chargesTo: 1 } },
+    { name: 'bySubscriptionStatusChargesTo', keys: { organizationId: 1, externalSubscriptionId: 1, status: 1, chargesTo: 1 } },
   ],
   handles: INVOICE_EVENT_TYPES,
   documentIds: (event) => [(event.data as { invoiceId: string }).invoiceId],

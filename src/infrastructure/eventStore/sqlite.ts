@@ -317,9 +317,15 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   /** The log: domain and usage events merged by position, at most `maxCount` (-1: all); or the part asked for. */
   function readMerged(after: bigint, maxCount: number, part: LogPart): RecordedEvent[] {
     if (typeof part === 'object') return usage.readRange(after, maxCount, part);
-    const domain = (q.readAll.all(after, maxCount) as unknown as Row[]).map(toRecorded);
-    if (part === 'none') return domain;
-    const metered = usage.readRange(after, maxCount);
+    // The two tables are read by two statements, which another connection (the API thread appending while the
+    // projection thread reads) can commit between: a domain event committed after the first read and before a later
+    // usage batch is read would be skipped for good. Both reads are cut at the head as it was before either: every
+    // event up to it was committed then (the head moves in the same transaction as the events).
+    const head = part === 'none' ? null : readHead();
+    const domainRows = (q.readAll.all(after, maxCount) as unknown as Row[]).map(toRecorded);
+    if (part === 'none') return domainRows;
+    const domain = domainRows.filter((event) => event.position <= head!);
+    const metered = usage.readRange(after, maxCount).filter((event) => event.position <= head!);
     if (domain.length === 0) return metered;
     if (metered.length === 0) return domain;
     const merged: RecordedEvent[] = [];
