@@ -11,6 +11,7 @@ export const inAdvanceFeesProjection = defineProjection<InAdvanceFeeDocument>({
   collection: IN_ADVANCE_FEES,
   indexes: [{ name: 'bySubscriptionPeriod', keys: { subscriptionId: 1, chargesFrom: 1 } }],
   handles: ['InAdvanceFeeCreated'],
+  catalog: false,
   documentIds: (event) => [event.streamId],
   fold(doc, event) {
     if (doc !== null) return doc;

@@ -29,6 +29,7 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
     { name: 'bySubscriptionStatusChargesTo', keys: { organizationId: 1, externalSubscriptionId: 1, status: 1, chargesTo: 1 } },
   ],
   handles: INVOICE_EVENT_TYPES,
+  catalog: false,
   documentIds: (event) => [(event.data as { invoiceId: string }).invoiceId],
   fold(doc, event) {
     const e = event as unknown as InvoiceEvent;

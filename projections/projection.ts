@@ -14,6 +14,11 @@ export interface Projection<D extends Document = Document> {
   handles: readonly string[];
   documentIds(event: RecordedEvent): string[];
   fold(doc: D | null, event: RecordedEvent, id: string): D | null;
+  /**
+   * `false` for a read model nothing is priced or decided from (invoices, their fees): its writes do not move the
+   * catalog version, which invalidates every cached read of the catalog (current-usage contexts, …). Default true.
+   */
+  catalog?: boolean;
 }
 
 /** Helper that keeps the generic document type while erasing it for the runner's heterogeneous list. */

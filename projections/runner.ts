@@ -91,6 +91,8 @@ export class ProjectionRunner {
   private readonly eventStore: EventStore;
   private readonly readModels: ReadModelStore;
   private readonly simple: Projection[];
+  /** Collections of the simple projections that are catalog (their writes move `catalog`). */
+  private readonly catalogCollections: Set<string>;
   private readonly stateful: { projection: StatefulProjection; fold: StatefulFold } | null;
   private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage' | 'log' | 'fromEmpty'>>;
   private readonly log: LogPart;
@@ -114,6 +116,7 @@ export class ProjectionRunner {
     this.eventStore = eventStore;
     this.readModels = readModels;
     this.simple = projections.filter((p): p is Projection => !isStateful(p));
+    this.catalogCollections = new Set(this.simple.filter((p) => p.catalog !== false).map((p) => p.collection));
     const stateful = projections.find(isStateful);
     this.stateful = stateful ? { projection: stateful, fold: stateful.create({ readModels, eventStore, logger: options.logger, refoldPage: options.refoldPage, fromEmpty: options.fromEmpty }) } : null;
     this.log = options.log ?? 'all';
@@ -389,7 +392,7 @@ export class ProjectionRunner {
     const stateful = this.stateful;
     if (this.stagedWrites === null) {
       const writes: DocumentWrite[] = [...this.overlay.values()];
-      if (writes.length > 0) this.catalog = position;
+      if (writes.some((write) => this.catalogCollections.has(write.collection))) this.catalog = position;
       this.overlay = new Map();
       if (stateful && withStateful) {
         writes.push(...stateful.fold.takeWrites(position));

@@ -26,6 +26,19 @@ describe('projection runner on the embedded store', () => {
     expect(record).toMatchObject({ projection: 'counters', documentId: 'counters/kB', position: log[2]!.position.toString() });
   });
 
+  it('moves the catalog version only for writes of catalog read models, not of those marked catalog: false', async () => {
+    const { eventStore, readModels } = await setup();
+    // The same fold as a read model nothing is priced from (invoices are one): its writes leave the version alone.
+    const ledger = { ...counters, name: 'ledger', collection: 'ledger', catalog: false };
+    const log = await eventStore.readAll();
+    const onlyLedger = new ProjectionRunner(eventStore, readModels, [ledger]);
+    await onlyLedger.apply(log.slice(0, 3));
+    expect(onlyLedger.catalogPosition()).toBe(0n);
+    const both = new ProjectionRunner(eventStore, readModels, [ledger, counters]);
+    await both.apply(log.slice(0, 3));
+    expect(both.catalogPosition()).toBe(log[2]!.position);
+  });
+
   it('commits documents and checkpoint atomically: when the store refuses the only write, neither is stored', async () => {
     const { eventStore, readModels } = await setup();
     await readModels.ensureIndexes('counters', [{ name: 'uniqueTotal', keys: { total: 1 }, unique: true }]);
