@@ -1,6 +1,7 @@
 import type { Actor, AppDeps } from './context.ts';
 import { eventMetadata } from './context.ts';
 import { executeGuarded, guardKeys } from './consistency.ts';
+import { keyedQueue } from './keyedQueue.ts';
 import { createNumbering, type CustomerNumberAssigned, type Numbers } from './numbering.ts';
 import type { StreamAppend } from './ports/eventStore.ts';
 import { findLiveTaxes } from './taxes.ts';
@@ -44,15 +45,7 @@ export function createCustomerService(deps: AppDeps) {
     );
   const numbering = createNumbering(deps);
   /** Creations of one organization, one after the other in this process: they all take a number from one counter. */
-  const creating = new Map<string, Promise<unknown>>();
-  function serialized<T>(organizationId: string, work: () => Promise<T>): Promise<T> {
-    const previous = creating.get(organizationId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => {});
-    creating.set(organizationId, settled);
-    void settled.then(() => creating.get(organizationId) === settled && creating.delete(organizationId));
-    return next;
-  }
+  const serialized = keyedQueue();
   /**
    * Whether the customer has subscriptions, and their currencies (their plans'). Subscriptions of an earlier
    * customer with the same external id (deleted, then re-created) do not count.

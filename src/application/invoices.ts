@@ -4,6 +4,7 @@ import { eventMetadata } from './context.ts';
 import { execute } from './execute.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
+import { keyedQueue } from './keyedQueue.ts';
 import { createNumbering, type InvoiceNumberAssigned, type Numbers } from './numbering.ts';
 import type { EventMetadata, NewEvent } from './ports/eventStore.ts';
 import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
@@ -415,12 +416,15 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     return { numbers: { number, sequentialId, organizationSequentialId }, assigned };
   }
 
+  /** Numbered appends of one organization in this process, one after the other: they would only retry each other. */
+  const numberingTurn = keyedQueue();
+
   /**
    * Appends an invoice stream's new events together with a number drawn from the organization's counter, as one
    * atomic append conditioned on both streams: a concurrent finalization makes it draw again. Resolves with the
    * position, or null when the invoice stream moved meanwhile (another run did it).
    */
-  async function appendNumbered(
+  function appendNumbered(
     organizationId: string,
     streamId: string,
     expected: bigint | 'no_stream',
@@ -430,48 +434,26 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     organization: OrganizationDocument | null,
     timezone: string,
   ): Promise<bigint | null> {
-    return numberingTurn(organizationId, () => appendNumberedNow(organizationId, streamId, expected, eventsFor, doc, customer, organization, timezone));
-  }
-
-  /** Numbered appends of one organization in this process, one after the other: they would only retry each other. */
-  const numberingTurns = new Map<string, Promise<unknown>>();
-  function numberingTurn<T>(organizationId: string, work: () => Promise<T>): Promise<T> {
-    const previous = numberingTurns.get(organizationId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => {});
-    numberingTurns.set(organizationId, settled);
-    void settled.then(() => numberingTurns.get(organizationId) === settled && numberingTurns.delete(organizationId));
-    return next;
-  }
-
-  async function appendNumberedNow(
-    organizationId: string,
-    streamId: string,
-    expected: bigint | 'no_stream',
-    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[],
-    doc: { invoiceId: string; customerId: string },
-    customer: CustomerDocument,
-    organization: OrganizationDocument | null,
-    timezone: string,
-  ): Promise<bigint | null> {
-    for (let attempt = 1; ; attempt += 1) {
-      const counter = await numbering.read(organizationId);
-      const { numbers, assigned } = numbered(counter, { organizationId, ...doc }, customer, organization, timezone);
-      const metadata = metadataFor(organizationId);
-      try {
-        const { position } = await deps.eventStore.appendMany([
-          { streamId, events: eventsFor(numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: expected },
-          numbering.entry(organizationId, counter, assigned),
-        ]);
-        return position;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        const head = await deps.eventStore.streamHead(streamId);
-        const now = head === null ? 'no_stream' : head.revision;
-        if (now !== expected) return null;
-        if (attempt >= MAX_NUMBER_ATTEMPTS) throw error;
+    return numberingTurn(organizationId, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        const counter = await numbering.read(organizationId);
+        const { numbers, assigned } = numbered(counter, { organizationId, ...doc }, customer, organization, timezone);
+        const metadata = metadataFor(organizationId);
+        try {
+          const { position } = await deps.eventStore.appendMany([
+            { streamId, events: eventsFor(numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: expected },
+            numbering.entry(organizationId, counter, assigned),
+          ]);
+          return position;
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+          const head = await deps.eventStore.streamHead(streamId);
+          const now = head === null ? 'no_stream' : head.revision;
+          if (now !== expected) return null;
+          if (attempt >= MAX_NUMBER_ATTEMPTS) throw error;
+        }
       }
-    }
+    });
   }
 
   /** The creation event of a billing item's invoice (computed, not appended). */
@@ -503,7 +485,6 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         subscriptionFeeTo: computed.feeWindow?.to ?? null,
         chargesFrom: computed.chargesWindow?.from ?? null,
         chargesTo: computed.chargesWindow?.to ?? null,
-        nextBillingAt: null,
         finalizesAt: draft ? localMidnight(computed.issuingDate, timezone) : null,
         number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
         createdAt: deps.clock.now().toISOString(),
@@ -741,7 +722,6 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
             subscriptionFeeTo: null,
             chargesFrom: period.from,
             chargesTo: period.to,
-            nextBillingAt: null,
             finalizesAt: null,
             number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
             triggerTransactionId: data.transactionId,
@@ -786,17 +766,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   /**
    * The billing clock's invoicing step, up to `now`: every invoice due (oldest first), then drafts whose grace
    * period ended are finalized and drafts whose usage moved are refreshed. Returns the last position appended.
-   */
-  /**
    * Runs of this process one after the other (the clock's tick and `advanceClock` share the schedule and the
    * counter); runs of other processes are kept apart by the streams' expected revisions.
    */
-  let previousRun: Promise<unknown> = Promise.resolve();
-  function runDue(now: Date): ReturnType<typeof runDueNow> {
-    const run = previousRun.then(() => runDueNow(now), () => runDueNow(now));
-    previousRun = run.catch(() => {});
-    return run;
-  }
+  const oneRunAtATime = keyedQueue();
+  const runDue = (now: Date) => oneRunAtATime('run', () => runDueNow(now));
 
   async function runDueNow(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
     const nowMs = now.getTime();

@@ -217,10 +217,19 @@ export function createUsageService(deps: AppDeps) {
     };
   }
 
-  /** Current usage in a context: the meter's generation, then one range read per metric, then pricing. */
-  async function priceCurrent(context: CurrentContext): Promise<CustomerUsageView> {
-    const { organizationId, priced, period, codes, metricsByCode } = context;
-    const sub = priced.sub;
+  /**
+   * The usage documents pricing one charges period reads: per metric, the subscription's document of the period
+   * starting at `from` and, for recurring metrics, every earlier period (and history) of the external id, whatever
+   * its plan then. One range read each, in parallel.
+   */
+  async function periodDocuments(
+    organizationId: string,
+    sub: SubscriptionDocument,
+    codes: readonly string[],
+    metricsByCode: Record<string, PricingMetric>,
+    charges: readonly PlanCharge[],
+    from: string,
+  ): Promise<{ documentsByCode: Record<string, PeriodBuckets>; earlierByCode: Record<string, PeriodBuckets[]> }> {
     const subject = subjectKey(organizationId, sub.externalId);
     const generation = await generationOf(deps.readModels, organizationId, sub.externalId);
     const documentsByCode: Record<string, PeriodBuckets> = {};
@@ -228,15 +237,22 @@ export function createUsageService(deps: AppDeps) {
     await Promise.all(
       codes.map(async (code) => {
         const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
-        const read = readOptionsFor(metric, priced.plan.charges);
-        const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: period.from, subscriptionId: sub._id }), read);
+        const read = readOptionsFor(metric, charges);
+        const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from, subscriptionId: sub._id }), read);
         if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
-        // Recurring metrics carry every earlier period (and history) of the external id, whatever its plan then.
         if (metric !== undefined && isRecurring(metric)) {
-          Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: period.from }), enumerable: true });
+          Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: from }), enumerable: true });
         }
       }),
     );
+    return { documentsByCode, earlierByCode };
+  }
+
+  /** Current usage in a context: the meter's generation, then one range read per metric, then pricing. */
+  async function priceCurrent(context: CurrentContext): Promise<CustomerUsageView> {
+    const { organizationId, priced, period, codes, metricsByCode } = context;
+    const sub = priced.sub;
+    const { documentsByCode, earlierByCode } = await periodDocuments(organizationId, sub, codes, metricsByCode, priced.plan.charges, period.from);
     const priceInputs = { metrics: metricsByCode, charges: priced.plan.charges, documentsByCode, earlierByCode, taxesFor: context.taxesFor };
     return { ...priceWindow(priced, period, priceInputs, context.periodDays), issuingDate: context.issuingDate };
   }
@@ -281,19 +297,8 @@ export function createUsageService(deps: AppDeps) {
     const required = await deps.usagePosition(subject);
     const usagePosition = input.horizon !== undefined && input.horizon !== null && input.horizon < required ? input.horizon : required;
     await deps.projections.usageFresh(subject, usagePosition, FRESHNESS_WAIT_MS);
-    const generation = await generationOf(deps.readModels, organizationId, sub.externalId);
     const codes = [...new Set(input.charges.map((c) => c.billableMetricCode))];
-    const documentsByCode: Record<string, PeriodBuckets> = {};
-    const earlierByCode: Record<string, PeriodBuckets[]> = {};
-    for (const code of codes) {
-      const metric = Object.hasOwn(metricsByCode, code) ? metricsByCode[code] : undefined;
-      const read = readOptionsFor(metric, input.charges);
-      const [own] = await readPeriods(deps.readModels, periodPrefix(subject, generation, { metricCode: code, from: window.from, subscriptionId: sub._id }), read);
-      if (own !== undefined) Object.defineProperty(documentsByCode, code, { value: own, enumerable: true });
-      if (metric !== undefined && isRecurring(metric)) {
-        Object.defineProperty(earlierByCode, code, { value: await readPeriods(deps.readModels, metricPrefix(subject, generation, code), { ...read, before: window.from }), enumerable: true });
-      }
-    }
+    const { documentsByCode, earlierByCode } = await periodDocuments(organizationId, sub, codes, metricsByCode, input.charges, window.from);
     const usage = priceCustomerUsage({
       currency: input.currency,
       from: window.from,

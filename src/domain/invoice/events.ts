@@ -91,8 +91,6 @@ export type InvoiceCreated = DomainEvent<
       subscriptionFeeTo: string | null;
       chargesFrom: string | null;
       chargesTo: string | null;
-      /** The next billing instant of the subscription after this invoice (null once terminated). */
-      nextBillingAt: string | null;
       /** When a draft (grace period) is finalized by the billing clock; null when created finalized. */
       finalizesAt: string | null;
       /** `<prefix>-DRAFT` until finalized. */

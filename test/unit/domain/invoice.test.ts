@@ -44,7 +44,6 @@ const created = (total = '1000'): InvoiceCreated => ({
     subscriptionFeeTo: null,
     chargesFrom: null,
     chargesTo: null,
-    nextBillingAt: null,
     finalizesAt: '2026-02-04T00:00:00.000Z',
     number: 'ACM-DRAFT',
     createdAt: '2026-02-01T00:00:00.000Z',
