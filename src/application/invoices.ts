@@ -5,8 +5,8 @@ import { execute } from './execute.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
 import { keyedQueue } from './keyedQueue.ts';
-import { createNumbering, type InvoiceNumberAssigned, type Numbers } from './numbering.ts';
-import type { EventMetadata, NewEvent } from './ports/eventStore.ts';
+import { createNumbering, type InvoiceNumberAssigned } from './numbering.ts';
+import type { EventMetadata, NewEvent, StreamAppend } from './ports/eventStore.ts';
 import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
 import { emptyInAdvanceState, inAdvancePricing, priceInAdvanceEvent, type InAdvanceFee, type InAdvanceMetric, type InAdvanceState } from '../billing/inAdvanceCharges.ts';
 import type { ChargeUsage } from '../billing/usage/price.ts';
@@ -81,6 +81,9 @@ const RUN_CONCURRENCY = 8;
 
 /** Attempts at drawing a number before giving up (each after a concurrent finalization took the previous one). */
 const MAX_NUMBER_ATTEMPTS = 50;
+
+/** Invoices appended together with their numbers, at most (one transaction). */
+const NUMBERED_BATCH = 64;
 
 
 /** What billing one subscription reads besides its usage, cached for one run. */
@@ -395,10 +398,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
 
   const metadataFor = (organizationId: string, actor = 'billingClock'): EventMetadata => eventMetadata(deps, { organizationId, actor });
 
-  /** The finalization event and the counter event, for an invoice of `customer`, drawn from `counter`. */
-  function numbered(counter: Numbers, doc: { organizationId: string; invoiceId: string; customerId: string }, customer: CustomerDocument, organization: OrganizationDocument | null, timezone: string) {
-    const sequentialId = (counter.invoicesPerCustomer.get(doc.customerId) ?? 0) + 1;
-    const organizationSequentialId = counter.organizationInvoices + 1;
+  /** An invoice's number and its counter event, given its per-customer and per-organization sequences. */
+  function numbered(doc: { organizationId: string; invoiceId: string; customerId: string }, sequentialId: number, organizationSequentialId: number, customer: CustomerDocument, organization: OrganizationDocument | null, timezone: string) {
     const prefix = organization?.documentNumberPrefix ?? 'INV';
     const number = invoiceNumber({
       prefix,
@@ -416,44 +417,108 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     return { numbers: { number, sequentialId, organizationSequentialId }, assigned };
   }
 
-  /** Numbered appends of one organization in this process, one after the other: they would only retry each other. */
-  const numberingTurn = keyedQueue();
+  type NumberedRequest = {
+    streamId: string;
+    expected: bigint | 'no_stream';
+    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[];
+    doc: { invoiceId: string; customerId: string };
+    customer: CustomerDocument;
+    organization: OrganizationDocument | null;
+    timezone: string;
+    resolve: (position: bigint | null) => void;
+    reject: (error: unknown) => void;
+  };
+  /** Numbered appends waiting, per organization, and the organizations whose queue is being drained. */
+  const numberedWaiting = new Map<string, NumberedRequest[]>();
+  const numberedDraining = new Set<string>();
 
   /**
    * Appends an invoice stream's new events together with a number drawn from the organization's counter, as one
-   * atomic append conditioned on both streams: a concurrent finalization makes it draw again. Resolves with the
-   * position, or null when the invoice stream moved meanwhile (another run did it).
+   * atomic append conditioned on both streams: a concurrent finalization makes it draw again. Resolves with a
+   * position at or after its events, or null when the invoice stream moved meanwhile (another run did it).
+   *
+   * Group commit: the requests of one organization that arrive while its previous append is being made durable go
+   * together in the next one (one transaction, one fsync, consecutive numbers), so a billing run's invoices are not
+   * paced one fsync each by the counter they share.
    */
   function appendNumbered(
     organizationId: string,
     streamId: string,
     expected: bigint | 'no_stream',
-    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[],
+    eventsFor: NumberedRequest['eventsFor'],
     doc: { invoiceId: string; customerId: string },
     customer: CustomerDocument,
     organization: OrganizationDocument | null,
     timezone: string,
   ): Promise<bigint | null> {
-    return numberingTurn(organizationId, async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        const counter = await numbering.read(organizationId);
-        const { numbers, assigned } = numbered(counter, { organizationId, ...doc }, customer, organization, timezone);
-        const metadata = metadataFor(organizationId);
-        try {
-          const { position } = await deps.eventStore.appendMany([
-            { streamId, events: eventsFor(numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: expected },
-            numbering.entry(organizationId, counter, assigned),
-          ]);
-          return position;
-        } catch (error) {
-          if (!(error instanceof ConcurrencyError)) throw error;
-          const head = await deps.eventStore.streamHead(streamId);
-          const now = head === null ? 'no_stream' : head.revision;
-          if (now !== expected) return null;
-          if (attempt >= MAX_NUMBER_ATTEMPTS) throw error;
-        }
+    return new Promise((resolve, reject) => {
+      let waiting = numberedWaiting.get(organizationId);
+      if (waiting === undefined) numberedWaiting.set(organizationId, (waiting = []));
+      waiting.push({ streamId, expected, eventsFor, doc, customer, organization, timezone, resolve, reject });
+      if (!numberedDraining.has(organizationId)) {
+        numberedDraining.add(organizationId);
+        void drainNumbered(organizationId);
       }
     });
+  }
+
+  async function drainNumbered(organizationId: string): Promise<void> {
+    try {
+      for (;;) {
+        const waiting = numberedWaiting.get(organizationId);
+        if (waiting === undefined || waiting.length === 0) break;
+        const batch = waiting.splice(0, NUMBERED_BATCH);
+        try {
+          await appendNumberedBatch(organizationId, batch);
+        } catch (error) {
+          // One bad invoice must not fail the others of its group: each is tried alone.
+          if (batch.length === 1) batch[0]!.reject(error);
+          else for (const request of batch) await appendNumberedBatch(organizationId, [request]).catch(request.reject);
+        }
+      }
+    } finally {
+      numberedDraining.delete(organizationId);
+      if (numberedWaiting.get(organizationId)?.length === 0) numberedWaiting.delete(organizationId);
+    }
+  }
+
+  /** One atomic append of a group's invoices and their numbers; draws again while the counter moved under it. */
+  async function appendNumberedBatch(organizationId: string, batch: NumberedRequest[]): Promise<void> {
+    let live = batch;
+    for (let attempt = 1; live.length > 0; attempt += 1) {
+      const counter = await numbering.read(organizationId);
+      const perCustomer = new Map<string, number>();
+      let organizationSequentialId = counter.organizationInvoices;
+      const assigned: NewEvent[] = [];
+      const entries: StreamAppend[] = [];
+      const metadata = metadataFor(organizationId);
+      for (const request of live) {
+        const { customerId } = request.doc;
+        const sequentialId = (perCustomer.get(customerId) ?? counter.invoicesPerCustomer.get(customerId) ?? 0) + 1;
+        perCustomer.set(customerId, sequentialId);
+        organizationSequentialId += 1;
+        const drawn = numbered({ organizationId, ...request.doc }, sequentialId, organizationSequentialId, request.customer, request.organization, request.timezone);
+        entries.push({ streamId: request.streamId, events: request.eventsFor(drawn.numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: request.expected });
+        assigned.push(drawn.assigned);
+      }
+      entries.push(numbering.entry(organizationId, counter, assigned));
+      try {
+        const { position } = await deps.eventStore.appendMany(entries);
+        for (const request of live) request.resolve(position);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        // The invoices whose stream moved were done by another run: answered null, the others draw again.
+        const still: NumberedRequest[] = [];
+        for (const request of live) {
+          const head = await deps.eventStore.streamHead(request.streamId);
+          if ((head === null ? 'no_stream' : head.revision) !== request.expected) request.resolve(null);
+          else still.push(request);
+        }
+        live = still;
+        if (live.length > 0 && attempt >= MAX_NUMBER_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** The creation event of a billing item's invoice (computed, not appended). */

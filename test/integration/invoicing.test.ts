@@ -495,6 +495,33 @@ describe('invoicing', () => {
     expect(numbers).toEqual(['001', '002', '003', '004', '005', '006', '007', '008']);
   });
 
+  it('invoices appended together (one group commit) get consecutive numbers, per customer and per organization', async () => {
+    await setup({ start: '2026-01-01T00:00:00Z' });
+    // c1 has 12 subscriptions, c2 has 12: one run issues their 24 invoices concurrently, in groups sharing a counter.
+    await ok(`mutation { createCustomer(input: {externalId: "c2", currency: "EUR"}) { customer { externalId } } }`);
+    for (let i = 2; i <= 24; i += 1) {
+      await ok(`mutation { createSubscription(input: {externalId: "s${i}", externalCustomerId: "c${i % 2 === 0 ? 2 : 1}", planCode: "basic"}) { subscription { status } } }`);
+    }
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    type Numbered = { number: string; externalCustomerId: string; sequentialId: number; organizationSequentialId: number };
+    const data = await ok<{ invoices: { edges: { node: Numbered }[] } }>('{ invoices(first: 100) { edges { node { number externalCustomerId sequentialId organizationSequentialId } } } }');
+    const all = data.invoices.edges.map((e) => e.node);
+    expect(all).toHaveLength(24);
+    expect(all.map((i) => i.organizationSequentialId).sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const customer of ['c1', 'c2']) {
+      const own = all.filter((i) => i.externalCustomerId === customer);
+      expect(own.map((i) => i.sequentialId).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(new Set(own.map((i) => i.number)).size).toBe(12);
+    }
+    // The counter stream holds exactly one number per invoice, appended in fewer transactions than invoices.
+    const log = await server.system.app.deps.eventStore.readAll();
+    const assigned = log.filter((e) => e.type === 'InvoiceNumberAssigned');
+    expect(assigned).toHaveLength(24);
+    expect(new Set(assigned.map((e) => (e.data as { invoiceId: string }).invoiceId)).size).toBe(24);
+    const together = assigned.filter((e, i) => i > 0 && e.position === assigned[i - 1]!.position + 1n);
+    expect(together.length).toBeGreaterThan(0);
+  });
+
   it('two billing runs racing over the same subscriptions make each invoice once, with distinct numbers', async () => {
     await setup({ start: '2026-01-01T00:00:00Z' });
     for (let i = 2; i <= 6; i += 1) {
