@@ -174,10 +174,14 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     return { sub, plan, customer, organization, timezone, ps: periodSubscriptionOf({ sub, plan, timezone }) };
   }
 
-  /** Every invoice the subscription is owed up to `now`, oldest first, the ones already issued left out. */
-  async function dueItems(context: Context, now: number): Promise<BillingItem[]> {
+  /**
+   * Every invoice the subscription is owed up to `now`, oldest first, the ones already issued left out; and whether
+   * one of those issued billed a subscription fee.
+   */
+  async function dueItems(context: Context, now: number): Promise<{ items: BillingItem[]; feeBilled: boolean }> {
     const { sub, plan, ps } = context;
     const issued = await invoices().find({ subscriptionId: sub._id }, { sort: { billingAt: 1 } });
+    const feeBilled = issued.some((i) => i.fees.some((f) => f.feeType === 'SUBSCRIPTION'));
     const has = new Set(issued.map((i) => `${i.reason}/${i.billingAt}`));
     const items: BillingItem[] = [];
     const startedAt = sub.startedAt!;
@@ -206,7 +210,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     if (terminatesWithInvoice && Date.parse(sub.terminatedAt!) <= now && lastPeriodEnd !== sub.terminatedAt && Date.parse(sub.terminatedAt!) > Date.parse(startedAt)) {
       items.push({ sub, reason: 'SUBSCRIPTION_TERMINATING', billingAt: sub.terminatedAt! });
     }
-    return items.filter((item) => !has.has(`${item.reason}/${item.billingAt}`));
+    return { items: items.filter((item) => !has.has(`${item.reason}/${item.billingAt}`)), feeBilled };
   }
 
   /** The next instant something may be due for the subscription (for the in-memory schedule); Infinity when none. */
@@ -299,8 +303,10 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       }
       const billed = plan.charges.filter((c) => !c.payInAdvance && !carried.has(c.billableMetricCode));
       // Fees of non-invoiceable pay-in-advance charges computed during the period are billed here (§2.11).
-      const paidInAdvance = await collection<InAdvanceFeeDocument>(IN_ADVANCE_FEES).find({ subscriptionId: sub._id, chargesFrom: chargesWindow.from }, { sort: { createdAt: 1, _id: 1 } });
-      for (const charge of plan.charges.filter((c) => c.payInAdvance && !c.invoiceable)) {
+      const gatheredCharges = plan.charges.filter((c) => c.payInAdvance && !c.invoiceable);
+      const paidInAdvance =
+        gatheredCharges.length === 0 ? [] : await collection<InAdvanceFeeDocument>(IN_ADVANCE_FEES).find({ subscriptionId: sub._id, chargesFrom: chargesWindow.from }, { sort: { createdAt: 1, _id: 1 } });
+      for (const charge of gatheredCharges) {
         const own = paidInAdvance.filter((d) => d.fee.chargeId === charge.id);
         if (own.length > 0) gathered.push({ charge, usage: usageOfFees(own.map((d) => d.fee)), taxes: levels(charge.taxCodes), trueUp: null });
       }
@@ -859,7 +865,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const seen = new Set(changed.map((sub) => sub._id));
     const dueIds = [...schedule.entries()].filter(([id, entry]) => entry.nextAt <= nowMs && !seen.has(id)).map(([id]) => id);
     const subs = [...changed, ...(dueIds.length === 0 ? [] : await subscriptions.find({ _id: { $in: dueIds } }))].filter((sub) => sub.status === 'ACTIVE' || sub.status === 'TERMINATED');
-    const due: { context: Context; item: BillingItem }[] = [];
+    const due: { context: Context; item: BillingItem; feeBilled: boolean }[] = [];
     for (const sub of subs) {
       const known = schedule.get(sub._id);
       if (known !== undefined && known.updatedAt === sub.updatedAt && known.nextAt > nowMs) continue;
@@ -869,7 +875,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         schedule.set(sub._id, { updatedAt: '', nextAt: 0 });
         continue;
       }
-      for (const item of await dueItems(context, nowMs)) due.push({ context, item });
+      const { items, feeBilled } = await dueItems(context, nowMs);
+      for (const item of items) due.push({ context, item, feeBilled });
       const nextAt = nextDueAfter(context, nowMs);
       if (nextAt === Number.POSITIVE_INFINITY) schedule.delete(sub._id);
       else schedule.set(sub._id, { updatedAt: sub.updatedAt, nextAt });
@@ -891,20 +898,19 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     if (position !== null) await deps.waitForProjections(position, { usage: false });
     // Subscriptions are billed several at a time (their reads and computations overlap; each one's invoices in
     // order, oldest first); appends that take a number wait for each other per organization (appendNumbered).
-    const bySubscription = new Map<string, { context: Context; items: BillingItem[] }>();
-    for (const { context, item } of due) {
+    const bySubscription = new Map<string, { context: Context; items: BillingItem[]; feeBilled: boolean }>();
+    for (const { context, item, feeBilled } of due) {
       const entry = bySubscription.get(context.sub._id);
-      if (entry === undefined) bySubscription.set(context.sub._id, { context, items: [item] });
+      if (entry === undefined) bySubscription.set(context.sub._id, { context, items: [item], feeBilled });
       else entry.items.push(item);
     }
     const queue = [...bySubscription.values()];
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { context, items } = next;
-        let billed: boolean | undefined;
+        let billed = next.feeBilled;
         for (const item of items) {
           try {
-            billed ??= (await invoices().count({ subscriptionId: context.sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
             const appended = await bill(lookups, context, item, billed);
             billed = true;
             if (appended !== null) {
