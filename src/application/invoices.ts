@@ -326,7 +326,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       }
     }
     charges.push(...gathered);
-    const commitment = await commitmentOf(context, item, fee, charges, chargesWindow, levels);
+    const commitment = await commitmentOf(context, item, invoiceId, fee, charges, chargesWindow, levels);
     const assembled = assembleInvoice({
       invoiceId,
       subscriptionId: sub._id,
@@ -356,11 +356,14 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
    * The minimum commitment true-up (§3.7) of the plan-interval period this invoice closes: in arrears, the period
    * just billed (its subscription fee and charges are on this invoice); in advance, the previous period (its fee was
    * billed at its start, its charges are on this invoice) — never on the first in-advance invoice. Yearly and
-   * semiannual plans get it only on the runs that bill their fee.
+   * semiannual plans get it only on the runs that bill their fee. Every charge fee of the period counts, as Lago's
+   * `CalculateTrueUpFeeService` sums them: this invoice's, the pay-in-advance invoices' of the period, and the
+   * earlier monthly invoices' of a yearly or semiannual plan billing charges monthly.
    */
   async function commitmentOf(
     context: Context,
     item: Pick<BillingItem, 'reason' | 'billingAt'>,
+    invoiceId: string,
     fee: ReturnType<typeof subscriptionFee> | null,
     charges: readonly ChargeToBill[],
     chargesWindow: { from: string; to: string } | null,
@@ -369,25 +372,29 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     const { sub, plan, ps } = context;
     const minimum = plan.minimumCommitment;
     if (minimum === null || minimum.amountCents === '0' || item.reason === 'SUBSCRIPTION_STARTING') return null;
-    const chargeFees = charges.flatMap((c) => [...c.usage.fees.map((f) => f), ...(c.trueUp === null ? [] : [c.trueUp])]);
+    const chargeFees: { amountCents: BigNumber.Value; preciseAmountCents: BigNumber.Value }[] = charges.flatMap((c) => [...c.usage.fees.map((f) => f), ...(c.trueUp === null ? [] : [c.trueUp])]);
     let window: { from: string; to: string };
-    let feesAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.amountCents));
-    let feesPreciseAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.preciseAmountCents));
+    const others = (await invoices().find({ subscriptionId: sub._id })).filter((i) => i._id !== invoiceId);
     if (!plan.payInAdvance) {
       if (fee === null) return null;
       window = { from: fee.fromDatetime, to: fee.toDatetime };
-      feesAmountCents = feesAmountCents.plus(fee.amountCents);
-      feesPreciseAmountCents = feesPreciseAmountCents.plus(fee.preciseAmountCents);
+      chargeFees.push(fee);
     } else {
       if (chargesWindow === null) return null;
       const period = periodContaining(ps, chargesWindow.from);
       window = { from: period.from, to: sub.terminatedAt !== null && Date.parse(sub.terminatedAt) < Date.parse(period.to) ? sub.terminatedAt : period.to };
-      const earlier = await invoices().find({ subscriptionId: sub._id, subscriptionFeeFrom: { $gte: period.from, $lte: period.to } });
-      const paid = earlier.flatMap((i) => i.fees.filter((f) => f.feeType === 'SUBSCRIPTION'));
+      const earlier = others.filter((i) => i.subscriptionFeeFrom !== null && i.subscriptionFeeFrom >= period.from && i.subscriptionFeeFrom <= period.to);
       if (earlier.length === 0) return null;
-      feesAmountCents = feesAmountCents.plus(BigNumber.sum(0, ...paid.map((f) => f.amountCents)));
-      feesPreciseAmountCents = feesPreciseAmountCents.plus(BigNumber.sum(0, ...paid.map((f) => f.preciseAmountCents)));
+      chargeFees.push(...earlier.flatMap((i) => i.fees.filter((f) => f.feeType === 'SUBSCRIPTION')));
     }
+    // Charge fees of the period on the subscription's other invoices (Lago compares the fees' charges period).
+    const from = Date.parse(window.from);
+    const to = Date.parse(window.to);
+    for (const other of others) {
+      for (const f of other.fees) if (f.feeType === 'CHARGE' && Date.parse(f.fromDatetime) >= from && Date.parse(f.toDatetime) <= to) chargeFees.push(f);
+    }
+    const feesAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.amountCents));
+    const feesPreciseAmountCents = BigNumber.sum(0, ...chargeFees.map((f) => f.preciseAmountCents));
     const { days, periodDays } = commitmentProrationDays({ subscription: ps, from: window.from, to: window.to });
     const trueUp = commitmentTrueUp({ commitmentAmountCents: minimum.amountCents, currency: plan.amountCurrency, feesAmountCents, feesPreciseAmountCents, days, periodDays });
     if (trueUp === null) return null;
@@ -916,6 +923,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
             if (appended !== null) {
               created += 1;
               if (position === null || appended > position) position = appended;
+              // A minimum commitment sums the fees of the subscription's earlier invoices of the period: a run
+              // catching up several periods lets the read model show each invoice before computing the next.
+              if (items.length > 1 && context.plan.minimumCommitment !== null) await deps.waitForProjections(appended, { usage: false });
             }
           } catch (error) {
             // One subscription that cannot be billed must not hold back the others: logged, retried next tick.

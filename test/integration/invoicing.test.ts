@@ -446,6 +446,48 @@ describe('invoicing', () => {
     expect(invoice!.totalAmountCents).toBe('5000');
   });
 
+  it('the minimum commitment counts the period’s pay-in-advance fees, billed on their own invoices', async () => {
+    await setup({
+      start: '2026-01-01T00:00:00Z',
+      plan: {
+        minimumCommitment: { amountCents: '5000' },
+        charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '2' }, payInAdvance: true, invoiceable: true }],
+      },
+    });
+    await send(5, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-01-06T00:00:00Z');
+    expect((await invoices()).map((i) => [i.reason, i.totalAmountCents])).toEqual(Array.from({ length: 5 }, () => ['IN_ADVANCE_CHARGE', '200']));
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const periodEnd = (await invoices()).find((i) => i.reason === 'PERIOD_END');
+    // 3100 fee + 5 × 200 paid in advance = 4100, under the 5000 commitment: a 900 true-up (not 1900).
+    expect(periodEnd!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '3100'],
+      ['COMMITMENT', '900'],
+    ]);
+  });
+
+  it('a yearly plan billing charges monthly: its commitment counts every month’s charges of the year', async () => {
+    await setup({
+      start: '2026-01-01T00:00:00Z',
+      plan: { interval: 'YEARLY', amountCents: '10000', billChargesMonthly: true, minimumCommitment: { amountCents: '20000' }, charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '1' } }] },
+    });
+    // 10 events in each of January and July: 1,000 cents of charges each of those months.
+    await send(10, '2026-01-10T00:00:00Z', 'jan');
+    await server.advanceClock('2026-07-01T00:00:00Z');
+    await send(10, '2026-07-10T00:00:00Z', 'jul');
+    await server.advanceClock('2027-01-01T00:00:00Z');
+    const all = await invoices();
+    expect(all).toHaveLength(12);
+    // Only the year's last invoice bills the fee and the commitment.
+    const yearEnd = all.filter((i) => i.fees.some((f) => f.feeType !== 'CHARGE'));
+    expect(yearEnd).toHaveLength(1);
+    // 10000 fee + 1000 (January) + 1000 (July) = 12000, under 20000: an 8000 true-up.
+    expect(yearEnd[0]!.fees.map((f) => [f.feeType, f.amountCents])).toEqual([
+      ['SUBSCRIPTION', '10000'],
+      ['COMMITMENT', '8000'],
+    ]);
+  });
+
   it('a partial first period prorates the minimum commitment', async () => {
     await setup({ start: '2026-01-17T00:00:00Z', plan: { minimumCommitment: { amountCents: '6200' } } });
     await server.advanceClock('2026-02-01T00:00:00Z');
