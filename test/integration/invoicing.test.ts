@@ -446,6 +446,22 @@ describe('invoicing', () => {
     expect(invoice!.totalAmountCents).toBe('5000');
   });
 
+  it('a grace period keeps the period invoice in draft, never a pay-in-advance charge invoice (Lago finalizes those at once)', async () => {
+    await setup({
+      start: '2026-01-01T00:00:00Z',
+      customer: { invoiceGracePeriod: 3 },
+      plan: { charges: [{ billableMetricCode: 'calls', chargeModel: 'STANDARD', properties: { amount: '2' }, payInAdvance: true, invoiceable: true }] },
+    });
+    await send(1, '2026-01-05T00:00:00Z');
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const all = await invoices();
+    expect(all.map((i) => [i.reason, i.status]).sort()).toEqual([
+      ['IN_ADVANCE_CHARGE', 'FINALIZED'],
+      ['PERIOD_END', 'DRAFT'],
+    ]);
+    expect(all.find((i) => i.reason === 'IN_ADVANCE_CHARGE')!.number).not.toMatch(/DRAFT/);
+  });
+
   it('the minimum commitment counts the period’s pay-in-advance fees, billed on their own invoices', async () => {
     await setup({
       start: '2026-01-01T00:00:00Z',
