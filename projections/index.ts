@@ -8,6 +8,7 @@ import { subscriptionsProjection } from './subscriptions.ts';
 import { usageProjection } from './usage.ts';
 import { invoicesProjection } from './invoices.ts';
 import { inAdvanceFeesProjection } from './inAdvanceFees.ts';
+import { appliedCouponsProjection, couponsProjection } from './coupons.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -20,6 +21,8 @@ export const allProjections: AnyProjection[] = [
   usageProjection,
   invoicesProjection,
   inAdvanceFeesProjection,
+  couponsProjection,
+  appliedCouponsProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

@@ -47,7 +47,7 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
       case 'InvoiceFinalized': {
         if (doc === null) return doc;
         const { fees, appliedTaxes, totals, usagePosition, number, sequentialId, organizationSequentialId, issuingDate, paymentDueDate, paymentStatus, finalizedAt } = e.data;
-        return { ...doc, fees, appliedTaxes, totals, usagePosition, number, sequentialId, organizationSequentialId, issuingDate, paymentDueDate, paymentStatus, status: 'FINALIZED', finalizedAt, updatedAt: finalizedAt };
+        return { ...doc, fees, appliedTaxes, totals, usagePosition, credits: e.data.credits ?? [], number, sequentialId, organizationSequentialId, issuingDate, paymentDueDate, paymentStatus, status: 'FINALIZED', finalizedAt, updatedAt: finalizedAt };
       }
       case 'InvoiceVoided':
         return doc === null ? doc : { ...doc, status: 'VOIDED', voidedAt: e.data.voidedAt, updatedAt: e.data.voidedAt };

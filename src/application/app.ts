@@ -7,6 +7,7 @@ import { createIngestionService, type IngestionOptions } from './ingestion.ts';
 import { createUsageService } from './usage.ts';
 import { createUsageFeed } from './usageFeed.ts';
 import { createInvoiceService } from './invoices.ts';
+import { createCouponService } from './coupons.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     subscriptions: createSubscriptionService(deps),
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
     usage,
+    coupons: createCouponService(deps),
     invoices: createInvoiceService(deps, usage),
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };

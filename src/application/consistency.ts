@@ -42,6 +42,9 @@ export const guardKeys = {
   metric: (code: string) => `metric/${code}`,
   tax: (code: string) => `tax/${code}`,
   customer: (externalId: string) => `customer/${externalId}`,
+  coupon: (code: string) => `coupon/${code}`,
+  /** A non-reusable coupon applied to one customer: two applications racing cannot both pass. */
+  couponUse: (externalCustomerId: string, code: string) => `couponUse/${externalCustomerId}/${code}`,
 };
 
 export const writersStream = (organizationId: string, key: string) => streamName('guard', organizationId, key);

@@ -7,7 +7,11 @@ import { periodSubscriptionOf, planOf, type UsageService } from './usage.ts';
 import { keyedQueue } from './keyedQueue.ts';
 import { createNumbering, type InvoiceNumberAssigned } from './numbering.ts';
 import type { EventMetadata, NewEvent, StreamAppend } from './ports/eventStore.ts';
-import { assembleInvoice, type ChargeToBill } from '../billing/invoicing.ts';
+import { assembleInvoice, type ChargeToBill, type InvoiceToAssemble } from '../billing/invoicing.ts';
+import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billing/invoice/coupons.ts';
+import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
+import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
+import { APPLIED_COUPONS, type AppliedCouponDocument } from '../../projections/coupons.ts';
 import { emptyInAdvanceState, inAdvancePricing, priceInAdvanceEvent, type InAdvanceFee, type InAdvanceMetric, type InAdvanceState } from '../billing/inAdvanceCharges.ts';
 import type { ChargeUsage } from '../billing/usage/price.ts';
 import type { IngestedUsageEvent } from '../billing/usage/types.ts';
@@ -141,6 +145,28 @@ function usageOfFees(fees: readonly InAdvanceFeeCreated['data']['fee'][]): Charg
       details: f.details as ChargeUsage['fees'][number]['details'],
     })),
   } as ChargeUsage;
+}
+
+/** A finalization the customer's coupons may apply to: the invoice as assembled before them, re-assembled with them. */
+type Couponable = { customerId: string; currency: string; planCode: string | null; toAssemble: InvoiceToAssemble; usagePosition: string };
+
+/** An applied coupon's state as the coupon rule reads it. */
+function couponInputOf(state: Extract<AppliedCouponState, { status: 'active' | 'terminated' }>): CouponToApply {
+  const { applied } = state;
+  return {
+    appliedCouponId: applied.appliedCouponId,
+    couponCode: applied.couponCode,
+    couponType: applied.couponType,
+    frequency: applied.frequency,
+    amountCents: applied.amountCents === null ? null : new BigNumber(applied.amountCents),
+    amountCurrency: applied.amountCurrency,
+    percentageRate: applied.percentageRate === null ? null : new BigNumber(applied.percentageRate),
+    frequencyDurationRemaining: state.frequencyDurationRemaining,
+    creditedAmountCents: new BigNumber(state.creditedAmountCents),
+    limitedPlanCodes: applied.limitedPlanCodes,
+    limitedBillableMetricCodes: applied.limitedBillableMetricCodes,
+    createdAt: applied.createdAt,
+  };
 }
 
 export function createInvoiceService(deps: AppDeps, usage: UsageService) {
@@ -327,7 +353,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     }
     charges.push(...gathered);
     const commitment = await commitmentOf(context, item, invoiceId, fee, charges, chargesWindow, levels);
-    const assembled = assembleInvoice({
+    const toAssemble: InvoiceToAssemble = {
       invoiceId,
       subscriptionId: sub._id,
       currency: plan.amountCurrency,
@@ -336,12 +362,14 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       chargesFrom: chargesWindow?.from ?? null,
       chargesTo: chargesWindow?.to ?? null,
       commitment,
-    });
-    const content: InvoiceContent = { ...assembled, usagePosition: usagePosition.toString() };
+    };
+    const content: InvoiceContent = { ...assembleInvoice(toAssemble), usagePosition: usagePosition.toString() };
     const issuingDate = DateTime.fromISO(billingDate).plus({ days: gracePeriodDays }).toISODate()!;
     const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
     return {
       content,
+      /** What finalization re-assembles with the customer's coupons. */
+      couponable: { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, usagePosition: content.usagePosition } satisfies Couponable,
       billingDate,
       issuingDate,
       paymentDueDate: DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!,
@@ -430,10 +458,85 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     return { numbers: { number, sequentialId, organizationSequentialId }, assigned };
   }
 
+  /**
+   * The customer's coupons for the finalizations of one atomic append (§4.4 step 4): each applied coupon's exact
+   * state is read from its stream (not a read model that may lag), the invoices of the group are finalized in turn
+   * against it (a once-fixed coupon's remainder passes from one to the next), and what each credited is appended
+   * to the applied coupon's stream in the same append, conditioned on the revision read: a concurrent credit or
+   * removal makes the whole append draw again.
+   */
+  function couponLedger(organizationId: string) {
+    const loaded = new Map<string, { state: AppliedCouponState; revision: bigint | null; events: AppliedCouponCredited[] }>();
+    const byCustomer = new Map<string, string[]>();
+    async function couponsOf(customerId: string) {
+      if (!byCustomer.has(customerId)) await preload([customerId]);
+      return (byCustomer.get(customerId) ?? []).map((id) => ({ id, entry: loaded.get(id)! }));
+    }
+    /** One read for the customers of a group (most have no coupon: then nothing else is read). */
+    async function preload(customerIds: readonly string[]) {
+      const wanted = [...new Set(customerIds)].filter((id) => !byCustomer.has(id));
+      if (wanted.length === 0) return;
+      const docs = await collection<AppliedCouponDocument>(APPLIED_COUPONS).find({ customerId: { $in: wanted }, status: 'ACTIVE' });
+      for (const id of wanted) byCustomer.set(id, []);
+      for (const doc of docs) {
+        byCustomer.get(doc.customerId)?.push(doc._id);
+        if (!loaded.has(doc._id)) loaded.set(doc._id, { ...(await readAppliedCoupon(deps, organizationId, doc._id)), events: [] });
+      }
+    }
+    return {
+      preload,
+      /** The invoice as finalized with the customer's coupons; undefined when none applies. */
+      async finalize(invoiceId: string, target: Couponable): Promise<InvoiceContent | undefined> {
+        const live = (await couponsOf(target.customerId)).flatMap(({ entry }) => (entry.state.status === 'active' && !entry.state.invoiceIds.includes(invoiceId) ? [entry.state] : []));
+        if (live.length === 0) return undefined;
+        const plain = assembleInvoice(target.toAssemble);
+        const applied = applyCoupons({
+          currency: target.currency,
+          fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
+          coupons: live.map(couponInputOf),
+        });
+        if (applied.credits.length === 0) return undefined;
+        const at = deps.clock.now().toISOString();
+        for (const credit of applied.credits) {
+          const entry = loaded.get(credit.appliedCouponId)!;
+          const event: AppliedCouponCredited = {
+            type: 'AppliedCouponCredited',
+            data: {
+              organizationId,
+              appliedCouponId: credit.appliedCouponId,
+              invoiceId,
+              amountCents: credit.amountCents.toFixed(),
+              creditedAmountCents: credit.creditedAmountCents.toFixed(),
+              frequencyDurationRemaining: credit.frequencyDurationRemaining,
+              terminated: credit.terminated,
+              creditedAt: at,
+            },
+          };
+          entry.events.push(event);
+          entry.state = appliedCouponDecider.evolve(entry.state, event);
+        }
+        return { ...assembleInvoice({ ...target.toAssemble, coupons: applied }), usagePosition: target.usagePosition };
+      },
+      /** The applied coupons' streams of the append: their credits, conditioned on the revisions read. */
+      entries(metadata: EventMetadata): StreamAppend[] {
+        return [...loaded.entries()]
+          .filter(([, entry]) => entry.events.length > 0)
+          .map(([id, entry]) => ({
+            streamId: appliedCouponStream(organizationId, id),
+            events: entry.events.map((e) => ({ type: e.type, data: e.data, metadata })),
+            expectedRevision: entry.revision ?? 'no_stream',
+          }));
+      },
+    };
+  }
+
   type NumberedRequest = {
     streamId: string;
     expected: bigint | 'no_stream';
-    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }) => InvoiceEvent[];
+    /** The events to append; `content`: the invoice as finalized with the customer's coupons (absent: unchanged). */
+    eventsFor: (numbers: { number: string; sequentialId: number; organizationSequentialId: number }, content?: InvoiceContent) => InvoiceEvent[];
+    /** A finalization the customer's coupons apply to (null: none do). */
+    couponable: Couponable | null;
     doc: { invoiceId: string; customerId: string };
     customer: CustomerDocument;
     organization: OrganizationDocument | null;
@@ -463,11 +566,12 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     customer: CustomerDocument,
     organization: OrganizationDocument | null,
     timezone: string,
+    couponable: Couponable | null,
   ): Promise<bigint | null> {
     return new Promise((resolve, reject) => {
       let waiting = numberedWaiting.get(organizationId);
       if (waiting === undefined) numberedWaiting.set(organizationId, (waiting = []));
-      waiting.push({ streamId, expected, eventsFor, doc, customer, organization, timezone, resolve, reject });
+      waiting.push({ streamId, expected, eventsFor, couponable, doc, customer, organization, timezone, resolve, reject });
       if (!numberedDraining.has(organizationId)) {
         numberedDraining.add(organizationId);
         void drainNumbered(organizationId);
@@ -505,15 +609,19 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       const assigned: NewEvent[] = [];
       const entries: StreamAppend[] = [];
       const metadata = metadataFor(organizationId);
+      const ledger = couponLedger(organizationId);
+      await ledger.preload(live.flatMap((request) => (request.couponable === null ? [] : [request.couponable.customerId])));
       for (const request of live) {
         const { customerId } = request.doc;
         const sequentialId = (perCustomer.get(customerId) ?? counter.invoicesPerCustomer.get(customerId) ?? 0) + 1;
         perCustomer.set(customerId, sequentialId);
         organizationSequentialId += 1;
         const drawn = numbered({ organizationId, ...request.doc }, sequentialId, organizationSequentialId, request.customer, request.organization, request.timezone);
-        entries.push({ streamId: request.streamId, events: request.eventsFor(drawn.numbers).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: request.expected });
+        const content = request.couponable === null ? undefined : await ledger.finalize(request.doc.invoiceId, request.couponable);
+        entries.push({ streamId: request.streamId, events: request.eventsFor(drawn.numbers, content).map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: request.expected });
         assigned.push(drawn.assigned);
       }
+      entries.push(...ledger.entries(metadata));
       entries.push(numbering.entry(organizationId, counter, assigned));
       try {
         const { position } = await deps.eventStore.appendMany(entries);
@@ -594,14 +702,15 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       organizationId,
       streamId,
       'no_stream',
-      (numbers) => {
+      (numbers, content = computed.content) => {
         const state = fold(invoiceDecider, [created]);
-        return [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content: computed.content, numbers, issuingDate: computed.issuingDate, paymentDueDate: computed.paymentDueDate }, metadata: { now } }, state)];
+        return [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate: computed.issuingDate, paymentDueDate: computed.paymentDueDate }, metadata: { now } }, state)];
       },
       { invoiceId, customerId: sub.customerId },
       customer,
       organization,
       timezone,
+      computed.couponable,
     );
   }
 
@@ -663,11 +772,13 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       doc.organizationId,
       streamId,
       revision,
-      (numbers) => invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId: doc._id, content: computed.content, numbers, issuingDate: dates?.issuingDate ?? doc.issuingDate, paymentDueDate: dates?.paymentDueDate ?? doc.paymentDueDate }, metadata: { now } }, state),
+      (numbers, content = computed.content) =>
+        invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId: doc._id, content, numbers, issuingDate: dates?.issuingDate ?? doc.issuingDate, paymentDueDate: dates?.paymentDueDate ?? doc.paymentDueDate }, metadata: { now } }, state),
       { invoiceId: doc._id, customerId: doc.customerId },
       context.customer,
       context.organization,
       context.timezone,
+      computed.couponable,
     );
   }
 
@@ -761,7 +872,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         const streamId = invoiceStream(sub.organizationId, { subscriptionId: sub._id, reason: 'IN_ADVANCE_CHARGE', billingAt: '', triggerTransactionId: data.transactionId });
         if ((await deps.eventStore.streamHead(streamId)) !== null) continue;
         const invoiceId = deps.newId();
-        const assembled = assembleInvoice({
+        const toAssemble: InvoiceToAssemble = {
           invoiceId,
           subscriptionId: sub._id,
           currency: plan.amountCurrency,
@@ -770,8 +881,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
           chargesFrom: period.from,
           chargesTo: period.to,
           commitment: null,
-        });
-        const content: InvoiceContent = { ...assembled, usagePosition: event.position.toString() };
+        };
+        const content: InvoiceContent = { ...assembleInvoice(toAssemble), usagePosition: event.position.toString() };
+        const couponable: Couponable = { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, usagePosition: content.usagePosition };
         const nowIso = new Date(nowMs).toISOString();
         const issuingDate = localDate(nowIso, timezone);
         const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
@@ -810,11 +922,15 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
           sub.organizationId,
           streamId,
           'no_stream',
-          (numbers) => [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now: nowIso } }, fold(invoiceDecider, [created]))],
+          (numbers, finalContent = content) => [
+            created,
+            ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content: finalContent, numbers, issuingDate, paymentDueDate }, metadata: { now: nowIso } }, fold(invoiceDecider, [created])),
+          ],
           { invoiceId, customerId: sub.customerId },
           customer,
           organization,
           timezone,
+          couponable,
         );
         if (appended !== null) position = appended;
       }

@@ -3,7 +3,7 @@ import { computeTaxes, invoiceTotals, type SubscriptionFeeResult, type TaxRate }
 import type { TrueUpFee } from './minimumSpend.ts';
 import type { ChargeUsage } from './usage/price.ts';
 import type { PlanCharge } from '../domain/plan/types.ts';
-import type { InvoiceContent, InvoiceFee } from '../domain/invoice/index.ts';
+import type { InvoiceContent, InvoiceCredit, InvoiceFee } from '../domain/invoice/index.ts';
 
 /** One charge of the invoice: its priced usage over the charges window, its taxes, and its minimum-spend true-up. */
 export interface ChargeToBill {
@@ -30,6 +30,15 @@ export interface InvoiceToAssemble {
     readonly to: string;
     readonly details: unknown;
   } | null;
+  /**
+   * Coupons applied on finalization (`applyCoupons` on this invoice's fees, as first assembled without them): each
+   * fee's taxes then apply to its amount minus its coupons' split (§4.4 steps 4–5).
+   */
+  readonly coupons?: {
+    readonly feeCoupons: ReadonlyMap<string, BigNumber>;
+    readonly couponsAmountCents: BigNumber;
+    readonly credits: readonly { readonly appliedCouponId: string; readonly couponCode: string; readonly amountCents: BigNumber }[];
+  };
 }
 
 const str = (value: BigNumber) => value.toFixed();
@@ -43,7 +52,7 @@ function kept(fee: { units: BigNumber; amountCents: BigNumber; eventsCount: numb
 }
 
 /**
- * An invoice's fees, taxes and totals (§4.4 steps 1, 2, 5, 8; no coupons, credit notes or wallets yet): the
+ * An invoice's fees, coupons, taxes and totals (§4.4 steps 1, 2, 4, 5, 8; no credit notes or wallets yet): the
  * subscription fee, then each charge's fees (one per filter bucket and pricing group) and its true-up, then the
  * minimum commitment true-up; taxes per fee and per invoice; totals. Pure: the audit recomputes with it.
  */
@@ -149,19 +158,29 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
     });
   }
   const withIds = drafts.map((draft, index) => ({ ...draft, id: `${input.invoiceId}/${index + 1}` }));
-  const taxes = computeTaxes(withIds.map((fee) => ({ id: fee.id, amountCents: fee.amount, taxes: fee.taxes })));
+  const couponOf = (id: string) => input.coupons?.feeCoupons.get(id) ?? new BigNumber(0);
+  const couponsAmountCents = input.coupons?.couponsAmountCents ?? new BigNumber(0);
+  const taxes = computeTaxes(
+    withIds.map((fee) => ({ id: fee.id, amountCents: fee.amount, preciseCouponsAmountCents: couponOf(fee.id), taxes: fee.taxes })),
+    input.coupons === undefined ? {} : { subTotalExcludingTaxesAmountCents: BigNumber.sum(0, ...withIds.map((f) => f.amount)).minus(couponsAmountCents) },
+  );
   const taxesById = new Map(taxes.fees.map((t) => [t.id, t]));
   const fees: InvoiceFee[] = withIds.map(({ taxes: _taxes, amount: _amount, ...fee }) => {
     const t = taxesById.get(fee.id);
     return {
       ...fee,
+      ...(input.coupons === undefined ? {} : { preciseCouponsAmountCents: str(couponOf(fee.id)) }),
       taxesAmountCents: str(t?.taxesAmountCents ?? new BigNumber(0)),
       taxesRate: str(t?.taxesRate ?? new BigNumber(0)),
       appliedTaxes: (t?.appliedTaxes ?? []).map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents) })),
     };
   });
-  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents });
+  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents });
+  const credits: InvoiceCredit[] = (input.coupons?.credits ?? [])
+    .filter((c) => !c.amountCents.isZero())
+    .map((c) => ({ type: 'COUPON', appliedCouponId: c.appliedCouponId, couponCode: c.couponCode, amountCents: str(c.amountCents) }));
   return {
+    ...(input.coupons === undefined ? {} : { credits }),
     fees,
     appliedTaxes: taxes.appliedTaxes.map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents), feesAmountCents: str(a.feesAmountCents) })),
     totals: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INVOICE_EVENT_TYPES, type AppliedTax, type InvoiceFee } from '../domain/invoice/index.ts';
+import { INVOICE_EVENT_TYPES, type AppliedTax, type InvoiceCredit, type InvoiceFee } from '../domain/invoice/index.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { InvoiceDocument } from '../../projections/invoices.ts';
 import { organizationOf } from './auth.ts';
@@ -49,12 +49,24 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
     unitAmountCents: t.exposeString('unitAmountCents'),
     preciseUnitAmount: t.exposeString('preciseUnitAmount', { description: 'Major units, unrounded.' }),
     amountCurrency: t.exposeString('amountCurrency'),
+    preciseCouponsAmountCents: t.string({ description: 'The coupons’ share of this fee, unrounded cents (its taxes apply to the amount minus it).', resolve: (f) => f.preciseCouponsAmountCents ?? '0' }),
     taxesAmountCents: t.exposeString('taxesAmountCents'),
     taxesRate: t.exposeString('taxesRate'),
     appliedTaxes: t.field({ type: [AppliedTaxRef], resolve: (f) => f.appliedTaxes }),
     fromDatetime: t.field({ type: 'DateTime', resolve: (f) => f.fromDatetime }),
     toDatetime: t.field({ type: 'DateTime', resolve: (f) => f.toDatetime }),
     details: t.field({ type: 'JSON', nullable: true, description: 'Charge fees: the charge model’s pricing details; subscription fees: the proration.', resolve: (f) => f.details ?? null }),
+  }),
+});
+
+const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON'] as const });
+const InvoiceCreditRef = builder.objectRef<InvoiceCredit>('InvoiceCredit').implement({
+  description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon, with what it credited.',
+  fields: (t) => ({
+    type: t.field({ type: CreditTypeEnum, resolve: (c) => c.type }),
+    appliedCouponId: t.exposeID('appliedCouponId'),
+    couponCode: t.exposeString('couponCode'),
+    amountCents: t.exposeString('amountCents'),
   }),
 });
 
@@ -93,6 +105,7 @@ export const Invoice = builder.objectRef<InvoiceDocument>('Invoice').implement({
     prepaidCreditAmountCents: t.string({ resolve: (i) => i.totals.prepaidCreditAmountCents }),
     totalAmountCents: t.string({ resolve: (i) => i.totals.totalAmountCents }),
     appliedTaxes: t.field({ type: [AppliedTaxRef], resolve: (i) => i.appliedTaxes }),
+    credits: t.field({ type: [InvoiceCreditRef], description: 'Coupons applied on finalization (none on a draft).', resolve: (i) => i.credits ?? [] }),
     fees: t.field({ type: [Fee], resolve: (i) => i.fees }),
     usagePosition: t.exposeString('usagePosition', { description: 'The log position up to which usage was read: what an audit recomputes from.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (i) => i.createdAt }),

@@ -7,6 +7,7 @@ import './subscriptions.ts';
 import './usage.ts';
 import './usageUpdates.ts';
 import './invoices.ts';
+import './coupons.ts';
 import './events.ts';
 import './system.ts';
 import { requireWellFormedInput } from './wellFormed.ts';

@@ -34,7 +34,7 @@ import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -49,7 +49,15 @@ const VOLATILE: Record<string, string> = { 'Query.clock': 'the time, which moves
 const REFUSALS = new Set(['NOT_FOUND', 'FORBIDDEN', 'VALIDATION']);
 
 /** Optional input fields a valid minimal input needs all the same (a STANDARD charge needs its amount). */
-const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amount: '1' } };
+const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amount: '1' }, 'CreateCouponInput.amountCents': '100', 'CreateCouponInput.amountCurrency': 'EUR' };
+
+/**
+ * Entity-naming input fields left out of the attacks, each with the reason (a valid input cannot hold them together
+ * with another slot, and the same lookup is attacked through that one).
+ */
+const UNATTACKED: Record<string, string> = {
+  'CouponAppliesToInput.planCodes': 'a coupon is limited to plans or to metrics, never both: the organization-scoped lookup of both lists (catalogFor) is attacked through billableMetricCodes',
+};
 
 /** An entity-naming position in the arguments of a root field. */
 class Slot {
@@ -75,8 +83,12 @@ type Tree = Slot | Json | undefined | Tree[] | { [key: string]: Tree };
 function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | null {
   const owner = path.at(-1)!;
   const list = isListType(getNullableType(type));
+  if (Object.hasOwn(UNATTACKED, `${owner}.${name}`)) return null;
   let role: Role | undefined;
   switch (name) {
+    case 'couponCode': role = 'coupon'; break;
+    case 'billableMetricCodes': role = 'metric'; break;
+    case 'planCodes': role = 'plan'; break;
     case 'externalCustomerId': role = 'customer'; break;
     case 'externalSubscriptionId': role = 'subscription'; break;
     case 'planCode': role = 'plan'; break;
@@ -86,13 +98,13 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'organizationId': role = 'organization'; break;
     case 'after': role = 'cursor'; break;
     case 'code':
-      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : undefined;
+      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : /coupon/i.test(owner) ? 'coupon' : undefined;
       break;
     case 'externalId':
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : undefined;
       break;
   }
   if (role === undefined) {
@@ -101,7 +113,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     }
     return null;
   }
-  const creates = (owner === 'UsageEventInput' && name === 'transactionId') || (/^Create(BillableMetric|Plan|Tax|Customer|Subscription)Input$/.test(owner) && (name === 'code' || name === 'externalId'));
+  const creates = (owner === 'UsageEventInput' && name === 'transactionId') || (/^Create(BillableMetric|Plan|Tax|Customer|Subscription|Coupon)Input$/.test(owner) && (name === 'code' || name === 'externalId'));
   const mayAccept = creates || owner === 'UsageEventInput' || role === 'cursor';
   return new Slot(role, list, creates, mayAccept, path);
 }
@@ -210,6 +222,8 @@ interface Tenant {
   transactions: string[];
   charge: string;
   invoice: string;
+  coupon: string;
+  appliedCoupon: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -265,6 +279,8 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'charge': value = tenant.charge; break;
       case 'apiKey': value = tenant.apiKeyId; break;
       case 'invoice': value = tenant.invoice; break;
+      case 'coupon': value = tenant.coupon; break;
+      case 'appliedCoupon': value = tenant.appliedCoupon; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -374,7 +390,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -392,6 +408,11 @@ describe('tenant isolation: every root field of the schema, called by organizati
       input: { externalId: t.customer, name: `${label} Customer`, legalName: `${label} Legal`, email: `billing@${label.toLowerCase()}.test`, currency: 'EUR', taxCodes: [t.tax], metadata: [{ key: 'owner', value: `${label} meta` }] },
     }, key);
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: t.subscription, externalCustomerId: t.customer, planCode: t.plan, name: `${label} sub` } }, key);
+    await ok('mutation($input: CreateCouponInput!) { createCoupon(input: $input) { coupon { id } } }', {
+      input: { code: t.coupon, name: `${label} Coupon`, description: `${label} coupon`, couponType: 'PERCENTAGE', percentageRate: '10', frequency: 'FOREVER', appliesTo: { billableMetricCodes: [t.metric] } },
+    }, key);
+    const applied = await ok<{ applyCoupon: { appliedCoupon: { id: string } } }>('mutation($input: ApplyCouponInput!) { applyCoupon(input: $input) { appliedCoupon { id } } }', { input: { externalCustomerId: t.customer, couponCode: t.coupon } }, key);
+    t.appliedCoupon = applied.applyCoupon.appliedCoupon.id;
     // A subscription started 40 days ago has a period to bill: the billing run issues its invoice.
     const past = new Date(Date.now() - 40 * 86_400_000).toISOString();
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, key);

@@ -42,7 +42,12 @@ export type InvoiceFee = {
   toDatetime: string;
   /** The charge model's pricing details (charge fees), or the proration (subscription / commitment fees). */
   details: unknown;
+  /** Σ of the coupons' split onto this fee, unrounded cents (its taxes apply to `amountCents` minus this). Absent: 0. */
+  preciseCouponsAmountCents?: string;
 };
+
+/** What reduced a finalized invoice, and by how much (Lago's invoice `credits`). */
+export type InvoiceCredit = { type: 'COUPON'; appliedCouponId: string; couponCode: string; amountCents: string };
 
 export type InvoiceTotals = {
   feesAmountCents: string;
@@ -63,6 +68,8 @@ export type InvoiceContent = {
   totals: InvoiceTotals;
   /** The log position up to which the subscription's usage was read: what an audit recomputes from. */
   usagePosition: string;
+  /** Coupons applied on finalization (never on a draft, §4.2). Absent: none. */
+  credits?: InvoiceCredit[];
 };
 
 type Keys = { organizationId: string; invoiceId: string };

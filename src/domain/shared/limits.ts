@@ -24,6 +24,8 @@ export const LIST_LIMITS = {
   taxCodes: 50,
   /** Metadata entries of a customer (Lago's own limit, `Metadata::CustomerMetadata`). */
   customerMetadata: 5,
+  /** Plan codes, or billable metric codes, a coupon is limited to. */
+  couponTargets: 100,
 } as const;
 
 /** A list input longer than its cap, as the message of the VALIDATION error naming it. */
