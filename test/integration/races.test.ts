@@ -159,6 +159,48 @@ for (const [name, start] of DEPLOYMENTS) describe(`races between commands that d
     console.info(`${name}: deleteTax ‖ createPlan:`, Object.fromEntries(seen));
   });
 
+  const COUPON = 'mutation($input: CreateCouponInput!) { createCoupon(input: $input) { coupon { code } } }';
+  const APPLY = 'mutation($input: ApplyCouponInput!) { applyCoupon(input: $input) { appliedCoupon { id percentageRate } } }';
+  const UPDATE_COUPON = 'mutation($input: UpdateCouponInput!) { updateCoupon(input: $input) { coupon { percentageRate } } }';
+  const appliedOf = async (externalCustomerId: string, couponCode: string) => {
+    const data = await server.gql<{ appliedCoupons: { edges: { node: { couponCode: string; percentageRate: string } }[] } }>('query($c: String!) { appliedCoupons(externalCustomerId: $c, first: 500) { edges { node { couponCode percentageRate } } } }', { c: externalCustomerId });
+    return (data.data?.appliedCoupons.edges ?? []).map((e) => e.node).filter((n) => n.couponCode === couponCode);
+  };
+
+  it('applyCoupon ‖ applyCoupon of a coupon that is not reusable: applied to the customer once', async () => {
+    const seen = new Map<string, number>();
+    await ok(CUSTOMER, { externalId: 'cus_coupon_once', currency: 'EUR' });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const coupon = `once_${round}`;
+      await ok(COUPON, { code: coupon, name: coupon, couponType: 'PERCENTAGE', percentageRate: '5', reusable: false });
+      const input = { externalCustomerId: 'cus_coupon_once', couponCode: coupon };
+      const [first, second] = await together(round, send(APPLY, input), send(APPLY, input));
+      const pair = [outcome(first), outcome(second)].sort().join(', ');
+      tally(seen, pair);
+      expect(pair).toBe('VALIDATION, ok');
+      expect(await appliedOf('cus_coupon_once', coupon), `round ${round}`).toHaveLength(1);
+    }
+    console.info(`${name}: applyCoupon ‖ applyCoupon:`, Object.fromEntries(seen));
+  });
+
+  it('updateCoupon ‖ applyCoupon: the terms applied are the coupon’s terms, never changed afterwards', async () => {
+    const seen = new Map<string, number>();
+    await ok(CUSTOMER, { externalId: 'cus_coupon_terms', currency: 'EUR' });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const coupon = `terms_${round}`;
+      await ok(COUPON, { code: coupon, name: coupon, couponType: 'PERCENTAGE', percentageRate: '5' });
+      const [updated, applied] = await together(round, send(UPDATE_COUPON, { code: coupon, percentageRate: '50' }), send(APPLY, { externalCustomerId: 'cus_coupon_terms', couponCode: coupon }));
+      const pair = `update ${outcome(updated)}, apply ${outcome(applied)}`;
+      tally(seen, pair);
+      // The update first (the application takes 50 %), or the application first (the update is refused: applied).
+      expect(['update ok, apply ok', 'update CONFLICT, apply ok'], pair).toContain(pair);
+      const current = await server.gql<{ coupon: { percentageRate: string } }>('query($code: String!) { coupon(code: $code) { percentageRate } }', { code: coupon });
+      const [only] = await appliedOf('cus_coupon_terms', coupon);
+      expect(only?.percentageRate, `round ${round}: applied at the coupon's terms`).toBe(current.data?.coupon.percentageRate);
+    }
+    console.info(`${name}: updateCoupon ‖ applyCoupon:`, Object.fromEntries(seen));
+  });
+
   for (const initial of ['EUR', null] as const) {
     it(`a customer's currency change (from ${initial ?? 'none'} to USD) ‖ createSubscription on an EUR plan: never a USD customer with an EUR subscription`, async () => {
       await ok(PLAN, plan(`euro_${initial ?? 'none'}`));
