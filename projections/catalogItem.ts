@@ -12,13 +12,15 @@ export type CatalogItemDocument<Definition> = {
 } & Definition;
 
 /**
- * One projection for the create / update / soft-delete lifecycle shared by billable metrics and taxes. Events
- * carry the document id in `idField`; created/updated events carry the fields, deleted ones `deletedAt`.
+ * One projection for the create / update / soft-delete lifecycle shared by billable metrics, taxes and add-ons.
+ * Events carry the document id in `idField`; created/updated events carry the fields, deleted ones `deletedAt`.
+ * `catalog: false` for a read model current usage reads nothing from (projection.ts).
  */
 export function catalogItemProjection<Definition>(options: {
   name: string;
   idField: string;
   events: { created: string; updated: string; deleted: string };
+  catalog?: boolean;
 }) {
   const { idField, events } = options;
   return defineProjection<CatalogItemDocument<Definition>>({
@@ -26,6 +28,7 @@ export function catalogItemProjection<Definition>(options: {
     collection: options.name,
     indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }],
     handles: [events.created, events.updated, events.deleted],
+    ...(options.catalog === false ? { catalog: false } : {}),
     documentIds: (event: RecordedEvent) => [String((event.data as Record<string, unknown>)[idField])],
     fold(doc, event, id) {
       const { [idField]: _id, ...fields } = event.data as Record<string, unknown>;

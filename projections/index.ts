@@ -9,6 +9,8 @@ import { usageProjection } from './usage.ts';
 import { invoicesProjection } from './invoices.ts';
 import { inAdvanceFeesProjection } from './inAdvanceFees.ts';
 import { appliedCouponsProjection, couponsProjection } from './coupons.ts';
+import { creditNotesProjection } from './creditNotes.ts';
+import { addOnsProjection } from './addOns.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -23,6 +25,8 @@ export const allProjections: AnyProjection[] = [
   inAdvanceFeesProjection,
   couponsProjection,
   appliedCouponsProjection,
+  addOnsProjection,
+  creditNotesProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

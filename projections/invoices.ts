@@ -12,6 +12,11 @@ export type InvoiceDocument = Omit<InvoiceCreated['data'], 'invoiceId'> & {
   finalizedAt: string | null;
   voidedAt: string | null;
   updatedAt: string;
+  /** Credit notes issued on it and what they credited, refunded and offset, integer cents (absent: none). */
+  creditNoteIds?: string[];
+  creditedAmountCents?: string;
+  refundedAmountCents?: string;
+  offsetAmountCents?: string;
 };
 
 export const INVOICES = 'invoices';
@@ -53,6 +58,18 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
         return doc === null ? doc : { ...doc, status: 'VOIDED', voidedAt: e.data.voidedAt, updatedAt: e.data.voidedAt };
       case 'InvoicePaymentStatusUpdated':
         return doc === null ? doc : { ...doc, paymentStatus: e.data.paymentStatus, updatedAt: e.data.updatedAt };
+      case 'InvoiceCredited': {
+        if (doc === null) return doc;
+        const plus = (a: string | undefined, b: string) => String(BigInt(a ?? '0') + BigInt(b));
+        return {
+          ...doc,
+          creditNoteIds: [...(doc.creditNoteIds ?? []), e.data.creditNoteId],
+          creditedAmountCents: plus(doc.creditedAmountCents, e.data.totalAmountCents),
+          refundedAmountCents: plus(doc.refundedAmountCents, e.data.refundAmountCents),
+          offsetAmountCents: plus(doc.offsetAmountCents, e.data.offsetAmountCents),
+          updatedAt: e.data.creditedAt,
+        };
+      }
       default:
         return doc;
     }

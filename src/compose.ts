@@ -145,9 +145,9 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');
   const usageWrites = new UsageWrites((await eventStore.headPosition()) ?? 0n);
   // Every catalog event appended here moves the floor usage queries wait for (UsageWrites.changed). Invoices, their
-  // numbers and fees, coupons, and the manual clock change nothing usage is folded with: a billing run appending thousands of
+  // numbers and fees, coupons, add-ons, and the manual clock change nothing usage is folded with: a billing run appending thousands of
   // invoices must not make each next invoice wait for the usage projection to fold past the previous one.
-  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon)-/.test(streamId);
+  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon|addOn|creditNote)-/.test(streamId);
   const appending: EventStore = Object.assign(Object.create(eventStore) as EventStore, {
     append: async (...args: Parameters<EventStore['append']>) => {
       const result = await eventStore.append(...args);

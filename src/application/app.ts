@@ -8,6 +8,8 @@ import { createUsageService } from './usage.ts';
 import { createUsageFeed } from './usageFeed.ts';
 import { createInvoiceService } from './invoices.ts';
 import { createCouponService } from './coupons.ts';
+import { createCreditNoteService } from './creditNotes.ts';
+import { createAddOnService } from './addOns.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -28,6 +30,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
     usage,
     coupons: createCouponService(deps),
+    creditNotes: createCreditNoteService(deps),
+    addOns: createAddOnService(deps),
     invoices: createInvoiceService(deps, usage),
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };

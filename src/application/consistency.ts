@@ -17,7 +17,7 @@ import { streamName } from '../domain/shared/streams.ts';
  * - `guard-…` is appended by the key's **writers** (a marker event, with the revision they read as expected
  *   revision): metric create/update/delete, tax create/delete, customer upsert/delete, subscription creation.
  * - `guardReads-…` is appended by the key's **readers** (a marker, any revision): a plan charging a metric or
- *   carrying a tax, a customer carrying a tax.
+ *   carrying a tax, a customer or an add-on carrying a tax.
  * A reader's append is conditioned on `guard-…` being still at the revision it read; a writer's on both streams.
  * Readers never conflict with each other (a thousand customers created with the same tax code do not retry), and a
  * reader and a writer of one key cannot both commit a decision the other did not see: whichever appends second finds

@@ -11,6 +11,9 @@ import { assembleInvoice, type ChargeToBill, type InvoiceToAssemble } from '../b
 import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billing/invoice/coupons.ts';
 import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
 import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
+import { creditNoteStream, readCreditNote } from './creditNotes.ts';
+import { creditNoteDecider, type CreditNoteConsumed, type CreditNoteState } from '../domain/creditNote/index.ts';
+import { CREDIT_NOTES, type CreditNoteDocument } from '../../projections/creditNotes.ts';
 import { APPLIED_COUPONS, type AppliedCouponDocument } from '../../projections/coupons.ts';
 import { emptyInAdvanceState, inAdvancePricing, priceInAdvanceEvent, type InAdvanceFee, type InAdvanceMetric, type InAdvanceState } from '../billing/inAdvanceCharges.ts';
 import type { ChargeUsage } from '../billing/usage/price.ts';
@@ -459,46 +462,62 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   }
 
   /**
-   * The customer's coupons for the finalizations of one atomic append (§4.4 step 4): each applied coupon's exact
-   * state is read from its stream (not a read model that may lag), the invoices of the group are finalized in turn
-   * against it (a once-fixed coupon's remainder passes from one to the next), and what each credited is appended
-   * to the applied coupon's stream in the same append, conditioned on the revision read: a concurrent credit or
-   * removal makes the whole append draw again.
+   * The customer's coupons and credit notes for the finalizations of one atomic append (§4.4 steps 4 and 6): each
+   * applied coupon's and credit note's exact state is read from its stream (not a read model that may lag), the
+   * invoices of the group are finalized in turn against them (a once-fixed coupon's remainder, a credit note's
+   * balance, pass from one to the next), and what each credited is appended to its stream in the same append,
+   * conditioned on the revision read: a concurrent credit, removal or void makes the whole append draw again.
    */
-  function couponLedger(organizationId: string) {
-    const loaded = new Map<string, { state: AppliedCouponState; revision: bigint | null; events: AppliedCouponCredited[] }>();
-    const byCustomer = new Map<string, string[]>();
-    async function couponsOf(customerId: string) {
-      if (!byCustomer.has(customerId)) await preload([customerId]);
-      return (byCustomer.get(customerId) ?? []).map((id) => ({ id, entry: loaded.get(id)! }));
-    }
-    /** One read for the customers of a group (most have no coupon: then nothing else is read). */
+  function finalizationLedger(organizationId: string) {
+    type Coupon = { state: AppliedCouponState; revision: bigint | null; events: AppliedCouponCredited[] };
+    type Note = { state: CreditNoteState; revision: bigint | null; events: CreditNoteConsumed[] };
+    const coupons = new Map<string, Coupon>();
+    const notes = new Map<string, Note>();
+    const couponsByCustomer = new Map<string, string[]>();
+    const notesByCustomer = new Map<string, string[]>();
+    /** One read of each kind for the customers of a group (most have neither: then nothing else is read). */
     async function preload(customerIds: readonly string[]) {
-      const wanted = [...new Set(customerIds)].filter((id) => !byCustomer.has(id));
+      const wanted = [...new Set(customerIds)].filter((id) => !couponsByCustomer.has(id));
       if (wanted.length === 0) return;
-      const docs = await collection<AppliedCouponDocument>(APPLIED_COUPONS).find({ customerId: { $in: wanted }, status: 'ACTIVE' });
-      for (const id of wanted) byCustomer.set(id, []);
-      for (const doc of docs) {
-        byCustomer.get(doc.customerId)?.push(doc._id);
-        if (!loaded.has(doc._id)) loaded.set(doc._id, { ...(await readAppliedCoupon(deps, organizationId, doc._id)), events: [] });
+      const [appliedDocs, noteDocs] = await Promise.all([
+        collection<AppliedCouponDocument>(APPLIED_COUPONS).find({ customerId: { $in: wanted }, status: 'ACTIVE' }),
+        collection<CreditNoteDocument>(CREDIT_NOTES).find({ customerId: { $in: wanted }, creditStatus: 'AVAILABLE' }, { sort: { createdAt: 1, number: 1 } }),
+      ]);
+      for (const id of wanted) {
+        couponsByCustomer.set(id, []);
+        notesByCustomer.set(id, []);
+      }
+      for (const doc of appliedDocs) {
+        couponsByCustomer.get(doc.customerId)?.push(doc._id);
+        if (!coupons.has(doc._id)) coupons.set(doc._id, { ...(await readAppliedCoupon(deps, organizationId, doc._id)), events: [] });
+      }
+      for (const doc of noteDocs) {
+        notesByCustomer.get(doc.customerId)?.push(doc._id);
+        if (!notes.has(doc._id)) notes.set(doc._id, { ...(await readCreditNote(deps, organizationId, doc._id)), events: [] });
       }
     }
     return {
       preload,
-      /** The invoice as finalized with the customer's coupons; undefined when none applies. */
+      /** The invoice as finalized with the customer's coupons and credit notes; undefined when none applies. */
       async finalize(invoiceId: string, target: Couponable): Promise<InvoiceContent | undefined> {
-        const live = (await couponsOf(target.customerId)).flatMap(({ entry }) => (entry.state.status === 'active' && !entry.state.invoiceIds.includes(invoiceId) ? [entry.state] : []));
-        if (live.length === 0) return undefined;
-        const plain = assembleInvoice(target.toAssemble);
-        const applied = applyCoupons({
-          currency: target.currency,
-          fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
-          coupons: live.map(couponInputOf),
-        });
-        if (applied.credits.length === 0) return undefined;
+        await preload([target.customerId]);
         const at = deps.clock.now().toISOString();
-        for (const credit of applied.credits) {
-          const entry = loaded.get(credit.appliedCouponId)!;
+        const liveCoupons = (couponsByCustomer.get(target.customerId) ?? []).flatMap((id) => {
+          const state = coupons.get(id)!.state;
+          return state.status === 'active' && !state.invoiceIds.includes(invoiceId) ? [state] : [];
+        });
+        let applied: ReturnType<typeof applyCoupons> | undefined;
+        if (liveCoupons.length > 0) {
+          const plain = assembleInvoice(target.toAssemble);
+          applied = applyCoupons({
+            currency: target.currency,
+            fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
+            coupons: liveCoupons.map(couponInputOf),
+          });
+          if (applied.credits.length === 0) applied = undefined;
+        }
+        for (const credit of applied?.credits ?? []) {
+          const entry = coupons.get(credit.appliedCouponId)!;
           const event: AppliedCouponCredited = {
             type: 'AppliedCouponCredited',
             data: {
@@ -515,17 +534,40 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
           entry.events.push(event);
           entry.state = appliedCouponDecider.evolve(entry.state, event);
         }
-        return { ...assembleInvoice({ ...target.toAssemble, coupons: applied }), usagePosition: target.usagePosition };
+        // Credit notes after taxes, oldest first, each at most what remains (Lago's `Credits::CreditNoteService`).
+        const withCoupons = assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }) });
+        let remaining = new BigNumber(withCoupons.totals.subTotalIncludingTaxesAmountCents);
+        const consumed: { creditNoteId: string; creditNoteNumber: string; amountCents: BigNumber }[] = [];
+        for (const id of notesByCustomer.get(target.customerId) ?? []) {
+          if (!remaining.isGreaterThan(0)) break;
+          const entry = notes.get(id)!;
+          const state = entry.state;
+          if (state.status !== 'created' || state.creditStatus !== 'AVAILABLE' || state.note.currency !== target.currency || state.note.invoiceId === invoiceId || state.consumedBy.includes(invoiceId)) continue;
+          const amount = BigNumber.min(state.balanceAmountCents, remaining);
+          if (!amount.isGreaterThan(0)) continue;
+          remaining = remaining.minus(amount);
+          consumed.push({ creditNoteId: id, creditNoteNumber: state.note.number, amountCents: amount });
+          const event: CreditNoteConsumed = {
+            type: 'CreditNoteConsumed',
+            data: { organizationId, creditNoteId: id, invoiceId, amountCents: amount.toFixed(), balanceAmountCents: new BigNumber(state.balanceAmountCents).minus(amount).toFixed(), consumedAt: at },
+          };
+          entry.events.push(event);
+          entry.state = creditNoteDecider.evolve(entry.state, event);
+        }
+        if (applied === undefined && consumed.length === 0) return undefined;
+        const creditNotes = consumed.length === 0 ? undefined : { amountCents: BigNumber.sum(0, ...consumed.map((c) => c.amountCents)), credits: consumed };
+        return {
+          ...assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }), ...(creditNotes === undefined ? {} : { creditNotes }) }),
+          usagePosition: target.usagePosition,
+        };
       },
-      /** The applied coupons' streams of the append: their credits, conditioned on the revisions read. */
+      /** The applied coupons' and credit notes' streams of the append, conditioned on the revisions read. */
       entries(metadata: EventMetadata): StreamAppend[] {
-        return [...loaded.entries()]
-          .filter(([, entry]) => entry.events.length > 0)
-          .map(([id, entry]) => ({
-            streamId: appliedCouponStream(organizationId, id),
-            events: entry.events.map((e) => ({ type: e.type, data: e.data, metadata })),
-            expectedRevision: entry.revision ?? 'no_stream',
-          }));
+        const of = (stream: (id: string) => string, map: Map<string, { revision: bigint | null; events: { type: string; data: unknown }[] }>) =>
+          [...map.entries()]
+            .filter(([, entry]) => entry.events.length > 0)
+            .map(([id, entry]) => ({ streamId: stream(id), events: entry.events.map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: entry.revision ?? ('no_stream' as const) }));
+        return [...of((id) => appliedCouponStream(organizationId, id), coupons), ...of((id) => creditNoteStream(organizationId, id), notes)];
       },
     };
   }
@@ -609,7 +651,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       const assigned: NewEvent[] = [];
       const entries: StreamAppend[] = [];
       const metadata = metadataFor(organizationId);
-      const ledger = couponLedger(organizationId);
+      const ledger = finalizationLedger(organizationId);
       await ledger.preload(live.flatMap((request) => (request.couponable === null ? [] : [request.couponable.customerId])));
       for (const request of live) {
         const { customerId } = request.doc;

@@ -4,6 +4,7 @@ import { execute } from './execute.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import { taxDecider, type TaxCommand, type TaxFields } from '../domain/tax/index.ts';
+import { ADD_ONS, type AddOnDocument } from '../../projections/addOns.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { TaxDocument } from '../../projections/taxes.ts';
 
@@ -25,7 +26,7 @@ export function createTaxService(deps: AppDeps) {
   const taxes = () => deps.readModels.collection<TaxDocument>('taxes');
   const metadata = () => ({ now: deps.clock.now().toISOString() });
   const run = (actor: Actor, code: string, command: TaxCommand) => execute(deps, actor, taxStream(actor.organizationId, code), taxDecider, command);
-  // Customers and plans decide on whether the tax exists: its creation and deletion are writers of its key.
+  // Customers, plans and add-ons decide on whether the tax exists: its creation and deletion are writers of its key.
   const runGuarded = (actor: Actor, code: string, prepare: () => Promise<TaxCommand>) =>
     executeGuarded(deps, actor, taxStream(actor.organizationId, code), taxDecider, { writes: [guardKeys.tax(code)] }, prepare);
   const byId = async (taxId: string) => {
@@ -47,10 +48,10 @@ export function createTaxService(deps: AppDeps) {
       return byId(state.taxId);
     },
 
-    /** Refused (CONFLICT) while a live customer or plan (plan, charge or commitment level) carries the code. */
+    /** Refused (CONFLICT) while a live customer, plan (plan, charge or commitment level) or add-on carries the code. */
     async delete(actor: Actor, code: string): Promise<TaxDocument> {
       const { organizationId } = actor;
-      // Customers and plans carrying the code are readers of its key: one created meanwhile makes this append fail
+      // Customers, plans and add-ons carrying the code are readers of its key: one created meanwhile makes this append fail
       // and retry, and the retry reads them after it (consistency.ts).
       const { state } = await runGuarded(actor, code, async () => {
         const customers = await deps.readModels
@@ -61,7 +62,9 @@ export function createTaxService(deps: AppDeps) {
           .collection<PlanUsingTax>('plans')
           .find({ organizationId, deletedAt: null, $or: [{ taxCodes: code }, { 'charges.taxCodes': code }, { 'minimumCommitment.taxCodes': code }] }, { sort: { code: 1 } });
         const usedByPlanCodes = plans.map((plan) => plan.code ?? plan._id);
-        return { type: 'DeleteTax', data: { code, usedByCustomerExternalIds, usedByPlanCodes }, metadata: metadata() };
+        const addOns = await deps.readModels.collection<AddOnDocument>(ADD_ONS).find({ organizationId, deletedAt: null, taxCodes: code }, { sort: { code: 1 } });
+        const usedByAddOnCodes = addOns.map((addOn) => addOn.code);
+        return { type: 'DeleteTax', data: { code, usedByCustomerExternalIds, usedByPlanCodes, usedByAddOnCodes }, metadata: metadata() };
       });
       if (state.status === 'none') throw new NotFoundError(`tax "${code}" not found`);
       return byId(state.taxId);

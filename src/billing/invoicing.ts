@@ -39,6 +39,11 @@ export interface InvoiceToAssemble {
     readonly couponsAmountCents: BigNumber;
     readonly credits: readonly { readonly appliedCouponId: string; readonly couponCode: string; readonly amountCents: BigNumber }[];
   };
+  /** Credit notes' credit consumed on finalization, after taxes (§4.4 step 6), each at most what remained. */
+  readonly creditNotes?: {
+    readonly amountCents: BigNumber;
+    readonly credits: readonly { readonly creditNoteId: string; readonly creditNoteNumber: string; readonly amountCents: BigNumber }[];
+  };
 }
 
 const str = (value: BigNumber) => value.toFixed();
@@ -52,7 +57,7 @@ function kept(fee: { units: BigNumber; amountCents: BigNumber; eventsCount: numb
 }
 
 /**
- * An invoice's fees, coupons, taxes and totals (§4.4 steps 1, 2, 4, 5, 8; no credit notes or wallets yet): the
+ * An invoice's fees, coupons, taxes, credit notes and totals (§4.4 steps 1, 2, 4, 5, 6, 8; no wallets yet): the
  * subscription fee, then each charge's fees (one per filter bucket and pricing group) and its true-up, then the
  * minimum commitment true-up; taxes per fee and per invoice; totals. Pure: the audit recomputes with it.
  */
@@ -175,12 +180,13 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
       appliedTaxes: (t?.appliedTaxes ?? []).map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents) })),
     };
   });
-  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents });
+  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents, creditNotesAmountCents: input.creditNotes?.amountCents ?? new BigNumber(0) });
   const credits: InvoiceCredit[] = (input.coupons?.credits ?? [])
     .filter((c) => !c.amountCents.isZero())
     .map((c) => ({ type: 'COUPON', appliedCouponId: c.appliedCouponId, couponCode: c.couponCode, amountCents: str(c.amountCents) }));
+  for (const c of input.creditNotes?.credits ?? []) credits.push({ type: 'CREDIT_NOTE', creditNoteId: c.creditNoteId, creditNoteNumber: c.creditNoteNumber, amountCents: str(c.amountCents) });
   return {
-    ...(input.coupons === undefined ? {} : { credits }),
+    ...(input.coupons === undefined && input.creditNotes === undefined ? {} : { credits }),
     fees,
     appliedTaxes: taxes.appliedTaxes.map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents), feesAmountCents: str(a.feesAmountCents) })),
     totals: {

@@ -59,13 +59,15 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
   }),
 });
 
-const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON'] as const });
+const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON', 'CREDIT_NOTE'] as const });
 const InvoiceCreditRef = builder.objectRef<InvoiceCredit>('InvoiceCredit').implement({
-  description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon, with what it credited.',
+  description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon (before taxes) or a credit note’s credit (after taxes), with what it credited.',
   fields: (t) => ({
     type: t.field({ type: CreditTypeEnum, resolve: (c) => c.type }),
-    appliedCouponId: t.exposeID('appliedCouponId'),
-    couponCode: t.exposeString('couponCode'),
+    appliedCouponId: t.id({ nullable: true, resolve: (c) => (c.type === 'COUPON' ? c.appliedCouponId : null) }),
+    couponCode: t.string({ nullable: true, resolve: (c) => (c.type === 'COUPON' ? c.couponCode : null) }),
+    creditNoteId: t.id({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteId : null) }),
+    creditNoteNumber: t.string({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteNumber : null) }),
     amountCents: t.exposeString('amountCents'),
   }),
 });

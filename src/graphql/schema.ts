@@ -8,6 +8,8 @@ import './usage.ts';
 import './usageUpdates.ts';
 import './invoices.ts';
 import './coupons.ts';
+import './creditNotes.ts';
+import './addOns.ts';
 import './events.ts';
 import './system.ts';
 import { requireWellFormedInput } from './wellFormed.ts';

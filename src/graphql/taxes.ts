@@ -104,7 +104,7 @@ builder.mutationFields((t) => ({
   }),
   deleteTax: t.field({
     type: TaxPayload,
-    description: 'Deletes a tax; CONFLICT while a live customer or plan carries its code. Its code can then be reused.',
+    description: 'Deletes a tax; CONFLICT while a live customer, plan or add-on carries its code. Its code can then be reused.',
     args: { input: t.arg({ type: DeleteInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
       tax: await inInput(() => ctx.app.taxes.delete(actorFrom(ctx), parseInput(deleteSchema, input).code)),

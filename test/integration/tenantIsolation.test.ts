@@ -34,7 +34,7 @@ import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -87,6 +87,8 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
   let role: Role | undefined;
   switch (name) {
     case 'couponCode': role = 'coupon'; break;
+    case 'invoiceId': role = 'invoice'; break;
+    case 'feeId': role = 'fee'; break;
     case 'billableMetricCodes': role = 'metric'; break;
     case 'planCodes': role = 'plan'; break;
     case 'externalCustomerId': role = 'customer'; break;
@@ -98,13 +100,13 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'organizationId': role = 'organization'; break;
     case 'after': role = 'cursor'; break;
     case 'code':
-      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : /coupon/i.test(owner) ? 'coupon' : undefined;
+      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : /coupon/i.test(owner) ? 'coupon' : /addOn/i.test(owner) ? 'addOn' : undefined;
       break;
     case 'externalId':
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : undefined;
       break;
   }
   if (role === undefined) {
@@ -113,7 +115,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     }
     return null;
   }
-  const creates = (owner === 'UsageEventInput' && name === 'transactionId') || (/^Create(BillableMetric|Plan|Tax|Customer|Subscription|Coupon)Input$/.test(owner) && (name === 'code' || name === 'externalId'));
+  const creates = (owner === 'UsageEventInput' && name === 'transactionId') || (/^Create(BillableMetric|Plan|Tax|Customer|Subscription|Coupon|AddOn)Input$/.test(owner) && (name === 'code' || name === 'externalId'));
   const mayAccept = creates || owner === 'UsageEventInput' || role === 'cursor';
   return new Slot(role, list, creates, mayAccept, path);
 }
@@ -208,7 +210,7 @@ function selectionOf(type: GraphQLOutputType, depth: number): string {
   return parts.length > 0 ? `{ ${parts.join(' ')} }` : '';
 }
 
-/** One organization and its catalog: a tax, a metric, a plan charging it, a customer, a subscription, usage events. */
+/** One organization and its catalog: a tax, a metric, a plan charging it, a customer, a subscription, usage events, an add-on. */
 interface Tenant {
   label: string;
   key: string;
@@ -224,6 +226,10 @@ interface Tenant {
   invoice: string;
   coupon: string;
   appliedCoupon: string;
+  creditNote: string;
+  /** The first fee of its invoice. */
+  fee: string;
+  addOn: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -281,6 +287,9 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'invoice': value = tenant.invoice; break;
       case 'coupon': value = tenant.coupon; break;
       case 'appliedCoupon': value = tenant.appliedCoupon; break;
+      case 'creditNote': value = tenant.creditNote; break;
+      case 'fee': value = tenant.fee; break;
+      case 'addOn': value = tenant.addOn; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -390,7 +399,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -413,12 +422,17 @@ describe('tenant isolation: every root field of the schema, called by organizati
     }, key);
     const applied = await ok<{ applyCoupon: { appliedCoupon: { id: string } } }>('mutation($input: ApplyCouponInput!) { applyCoupon(input: $input) { appliedCoupon { id } } }', { input: { externalCustomerId: t.customer, couponCode: t.coupon } }, key);
     t.appliedCoupon = applied.applyCoupon.appliedCoupon.id;
+    await ok('mutation($input: CreateAddOnInput!) { createAddOn(input: $input) { addOn { id } } }', {
+      input: { code: t.addOn, name: `${label} Setup`, invoiceDisplayName: `${label} setup fee`, description: `${label} add-on`, amountCents: '50000', amountCurrency: 'EUR', taxCodes: [t.tax] },
+    }, key);
     // A subscription started 40 days ago has a period to bill: the billing run issues its invoice.
     const past = new Date(Date.now() - 40 * 86_400_000).toISOString();
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, key);
     await server.system.app.invoices.runDue(new Date());
     const invoices = await ok<{ invoices: { edges: { node: { id: string } }[] } }>('{ invoices(first: 1) { edges { node { id } } } }', {}, key);
     t.invoice = invoices.invoices.edges[0]!.node.id;
+    t.fee = (await ok<{ invoice: { fees: { id: string }[] } }>(`{ invoice(id: "${t.invoice}") { fees { id } } }`, {}, key)).invoice.fees[0]!.id;
+    t.creditNote = (await creditNoteOn(t, key)).id;
     if (events > 0) {
       const ingested = await ok<{ createEvents: { acceptedCount: number } }>('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', {
         events: t.transactions.map((transactionId) => ({ transactionId, externalSubscriptionId: t.subscription, code: t.metric, properties: { note: `${label} event` } })),
@@ -444,6 +458,16 @@ describe('tenant isolation: every root field of the schema, called by organizati
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-live-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, t.key);
     await server.system.app.invoices.runDue(new Date());
     for (const status of ['SUCCEEDED', 'FAILED']) await ok(`mutation { updateInvoice(input: {id: "${t.invoice}", paymentStatus: ${status}}) { invoice { id } } }`, {}, t.key);
+    for (let i = 0; i < 2; i += 1) await creditNoteOn(t, t.key);
+  }
+
+  /** A credit note of one cent on `t`'s invoice. */
+  async function creditNoteOn(t: Tenant, key: string): Promise<{ id: string }> {
+    const invoice = await ok<{ invoice: { fees: { id: string }[] } }>(`{ invoice(id: "${t.invoice}") { fees { id } } }`, {}, key);
+    const created = await ok<{ createCreditNote: { creditNote: { id: string } } }>('mutation($input: CreateCreditNoteInput!) { createCreditNote(input: $input) { creditNote { id } } }', {
+      input: { invoiceId: t.invoice, reason: 'OTHER', description: `${t.label} credit`, items: [{ feeId: invoice.invoice.fees[0]!.id, amountCents: '1' }] },
+    }, key);
+    return created.createCreditNote.creditNote;
   }
 
   /** What in an answer `viewer` got comes from another organization: names, internal ids it was not sent, a duplicate of their events. */
@@ -457,7 +481,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       if (name) found.push(`${owner.label}'s name: …${name[0]}…`);
       for (const id of ids) if (text.includes(id) && !request.includes(id)) found.push(`${owner.label}'s id ${id}`);
     }
-    if (text.includes('DUPLICATE')) found.push('an event reported as a duplicate (of another organization’s)');
+    if (text.includes('"DUPLICATE"')) found.push('an event reported as a duplicate (of another organization’s)');
     return found;
   }
 
@@ -547,7 +571,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
     }
     expect(queries.length + mutations.length + subscriptionFields.length + Object.keys(SKIP).length).toBe(roots.length);
     // The rules do find what names an entity: the fields that obviously do have slots.
-    for (const id of ['Query.customer', 'Query.customerUsage', 'Query.event', 'Mutation.createPlan', 'Mutation.createEvents', 'Mutation.revokeApiKey', 'Subscription.customerUsageUpdated']) {
+    for (const id of ['Query.customer', 'Query.customerUsage', 'Query.event', 'Query.addOn', 'Mutation.updateAddOn', 'Mutation.createPlan', 'Mutation.createEvents', 'Mutation.revokeApiKey', 'Subscription.customerUsageUpdated']) {
       expect(fields.find((f) => `${f.root}.${f.name}` === id)?.slots.length ?? 0, id).toBeGreaterThan(0);
     }
   });

@@ -3,7 +3,22 @@ import type { InvoiceContent, InvoiceCreated, InvoiceEvent, InvoiceStatus, Payme
 
 export type InvoiceState =
   | { status: 'none' }
-  | { status: InvoiceStatus; invoiceId: string; organizationId: string; paymentStatus: PaymentStatus; totalAmountCents: string; usagePosition: string };
+  | {
+      status: InvoiceStatus;
+      invoiceId: string;
+      organizationId: string;
+      paymentStatus: PaymentStatus;
+      totalAmountCents: string;
+      usagePosition: string;
+      /** Credit notes issued on it, and what they credited per fee and in all (integer cents). */
+      creditNotes: number;
+      creditedByFee: Record<string, string>;
+      creditedAmountCents: string;
+      refundedAmountCents: string;
+      offsetAmountCents: string;
+      /** Each credit note's split and taxes, in order. */
+      notes: { creditAmountCents: string; refundAmountCents: string; offsetAmountCents: string; taxesAmountCents: string; preciseTaxesAmountCents: string }[];
+    };
 
 export const initialState = (): InvoiceState => ({ status: 'none' });
 
@@ -17,6 +32,12 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
         paymentStatus: 'PENDING',
         totalAmountCents: event.data.totals.totalAmountCents,
         usagePosition: event.data.usagePosition,
+        creditNotes: 0,
+        creditedByFee: {},
+        creditedAmountCents: '0',
+        refundedAmountCents: '0',
+        offsetAmountCents: '0',
+        notes: [],
       };
     case 'InvoiceRefreshed':
       return state.status === 'none' ? state : { ...state, totalAmountCents: event.data.totals.totalAmountCents, usagePosition: event.data.usagePosition };
@@ -28,6 +49,30 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       return state.status === 'none' ? state : { ...state, status: 'VOIDED' };
     case 'InvoicePaymentStatusUpdated':
       return state.status === 'none' ? state : { ...state, paymentStatus: event.data.paymentStatus };
+    case 'InvoiceCredited': {
+      if (state.status === 'none') return state;
+      const creditedByFee = { ...state.creditedByFee };
+      for (const item of event.data.items) creditedByFee[item.feeId] = String(BigInt(creditedByFee[item.feeId] ?? '0') + BigInt(item.amountCents));
+      const plus = (a: string, b: string) => String(BigInt(a) + BigInt(b));
+      return {
+        ...state,
+        creditNotes: state.creditNotes + 1,
+        creditedByFee,
+        creditedAmountCents: plus(state.creditedAmountCents, event.data.totalAmountCents),
+        refundedAmountCents: plus(state.refundedAmountCents, event.data.refundAmountCents),
+        offsetAmountCents: plus(state.offsetAmountCents, event.data.offsetAmountCents),
+        notes: [
+          ...state.notes,
+          {
+            creditAmountCents: event.data.creditAmountCents,
+            refundAmountCents: event.data.refundAmountCents,
+            offsetAmountCents: event.data.offsetAmountCents,
+            taxesAmountCents: event.data.taxesAmountCents,
+            preciseTaxesAmountCents: event.data.preciseTaxesAmountCents,
+          },
+        ],
+      };
+    }
     default:
       return state;
   }

@@ -46,8 +46,10 @@ export type InvoiceFee = {
   preciseCouponsAmountCents?: string;
 };
 
-/** What reduced a finalized invoice, and by how much (Lago's invoice `credits`). */
-export type InvoiceCredit = { type: 'COUPON'; appliedCouponId: string; couponCode: string; amountCents: string };
+/** What reduced a finalized invoice, and by how much (Lago's invoice `credits`): a coupon, or a credit note's credit. */
+export type InvoiceCredit =
+  | { type: 'COUPON'; appliedCouponId: string; couponCode: string; amountCents: string }
+  | { type: 'CREDIT_NOTE'; creditNoteId: string; creditNoteNumber: string; amountCents: string };
 
 export type InvoiceTotals = {
   feesAmountCents: string;
@@ -134,9 +136,30 @@ export type InvoiceVoided = DomainEvent<'InvoiceVoided', Keys & { voidedAt: stri
 
 export type InvoicePaymentStatusUpdated = DomainEvent<'InvoicePaymentStatusUpdated', Keys & { paymentStatus: PaymentStatus; updatedAt: string }>;
 
-export type InvoiceEvent = InvoiceCreated | InvoiceRefreshed | InvoiceFinalized | InvoiceVoided | InvoicePaymentStatusUpdated;
+/**
+ * A credit note issued on this invoice (appended with the credit note's creation, in one atomic append: two credit
+ * notes at once can never credit a fee beyond its amount).
+ */
+export type InvoiceCredited = DomainEvent<
+  'InvoiceCredited',
+  Keys & {
+    creditNoteId: string;
+    number: string;
+    items: { feeId: string; amountCents: string }[];
+    totalAmountCents: string;
+    creditAmountCents: string;
+    refundAmountCents: string;
+    offsetAmountCents: string;
+    /** The note's taxes, rounded and precise (a later note that credits all that remains gives back the rounding). */
+    taxesAmountCents: string;
+    preciseTaxesAmountCents: string;
+    creditedAt: string;
+  }
+>;
 
-export const INVOICE_EVENT_TYPES = ['InvoiceCreated', 'InvoiceRefreshed', 'InvoiceFinalized', 'InvoiceVoided', 'InvoicePaymentStatusUpdated'] as const satisfies readonly InvoiceEvent['type'][];
+export type InvoiceEvent = InvoiceCreated | InvoiceRefreshed | InvoiceFinalized | InvoiceVoided | InvoicePaymentStatusUpdated | InvoiceCredited;
+
+export const INVOICE_EVENT_TYPES = ['InvoiceCreated', 'InvoiceRefreshed', 'InvoiceFinalized', 'InvoiceVoided', 'InvoicePaymentStatusUpdated', 'InvoiceCredited'] as const satisfies readonly InvoiceEvent['type'][];
 
 /**
  * A pay-in-advance fee of a non-invoiceable charge (§2.11): computed for one usage event, billed on the period-end

@@ -16,8 +16,8 @@ export type TaxCommand =
   | { type: 'UpdateTax'; data: { code: string } & TaxFields; metadata: { now: string } }
   | {
       type: 'DeleteTax';
-      /** Live customers and plans carrying this tax code, looked up by the application (decide stays pure). */
-      data: { code: string; usedByCustomerExternalIds: string[]; usedByPlanCodes: string[] };
+      /** Live customers, plans and add-ons carrying this tax code, looked up by the application (decide stays pure). */
+      data: { code: string; usedByCustomerExternalIds: string[]; usedByPlanCodes: string[]; usedByAddOnCodes: string[] };
       metadata: { now: string };
     };
 
@@ -68,9 +68,9 @@ export function decide(command: TaxCommand, state: TaxState): TaxEvent[] {
     }
     case 'DeleteTax': {
       if (state.status !== 'active') throw new NotFoundError(`tax "${command.data.code}" not found`);
-      const { usedByCustomerExternalIds: customers, usedByPlanCodes: plans } = command.data;
-      if (customers.length + plans.length > 0) {
-        const users = [...customers.map((id) => `customer ${id}`), ...plans.map((code) => `plan ${code}`)];
+      const { usedByCustomerExternalIds: customers, usedByPlanCodes: plans, usedByAddOnCodes: addOns } = command.data;
+      if (customers.length + plans.length + addOns.length > 0) {
+        const users = [...customers.map((id) => `customer ${id}`), ...plans.map((code) => `plan ${code}`), ...addOns.map((code) => `add-on ${code}`)];
         throw new IllegalStateError(`tax "${state.code}" is still applied to ${users.join(', ')}; remove it from them first`);
       }
       const { organizationId, taxId, code } = state;

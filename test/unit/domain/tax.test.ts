@@ -13,9 +13,9 @@ const create = (fields: TaxFields = {}, taxId = 't1'): TaxCommand => ({
   metadata: { now },
 });
 const update = (fields: TaxFields): TaxCommand => ({ type: 'UpdateTax', data: { code: 'vat_20', ...fields }, metadata: { now: later } });
-const remove = (usedByCustomerExternalIds: string[] = [], usedByPlanCodes: string[] = []): TaxCommand => ({
+const remove = (usedByCustomerExternalIds: string[] = [], usedByPlanCodes: string[] = [], usedByAddOnCodes: string[] = []): TaxCommand => ({
   type: 'DeleteTax',
-  data: { code: 'vat_20', usedByCustomerExternalIds, usedByPlanCodes },
+  data: { code: 'vat_20', usedByCustomerExternalIds, usedByPlanCodes, usedByAddOnCodes },
   metadata: { now: later },
 });
 
@@ -75,9 +75,11 @@ describe('tax', () => {
 
     it('is deleted when nothing uses it', () => tax.given([created]).when(remove()).then([deleted]));
 
-    it('refuses deletion while customers or plans carry it, naming them', () => {
+    it('refuses deletion while customers, plans or add-ons carry it, naming them', () => {
       tax.given([created]).when(remove(['cus_1'])).thenThrows(IllegalStateError, /customer cus_1/);
       tax.given([created]).when(remove([], ['pro'])).thenThrows(IllegalStateError, /plan pro/);
+      tax.given([created]).when(remove([], [], ['setup'])).thenThrows(IllegalStateError, /add-on setup/);
+      tax.given([created]).when(remove(['cus_1'], ['pro'], ['setup'])).thenThrows(IllegalStateError, /customer cus_1, plan pro, add-on setup/);
     });
   });
 
