@@ -21,6 +21,7 @@ const DEFAULT_INGESTION: IngestionOptions = { lateWindowDays: 35, futureToleranc
 /** The application services the GraphQL edge calls. */
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const usage = createUsageService(deps);
+  const creditNotes = createCreditNoteService(deps);
   return {
     deps,
     organizations: createOrganizationService(deps, { adminApiKey: options.adminApiKey }),
@@ -30,9 +31,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     ingestion: createIngestionService(deps, options.ingestion ?? DEFAULT_INGESTION),
     usage,
     coupons: createCouponService(deps),
-    creditNotes: createCreditNoteService(deps),
+    creditNotes,
     addOns: createAddOnService(deps),
-    invoices: createInvoiceService(deps, usage),
+    invoices: createInvoiceService(deps, usage, creditNotes),
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }

@@ -104,7 +104,8 @@ export function createCreditNoteService(deps: AppDeps) {
     if (items.length === 0) throw new ValidationError('items: a credit note credits at least one fee', 'items');
     items.forEach((item, i) => {
       if (!known.has(item.feeId)) throw new ValidationError(`items.${i}.feeId: no fee ${item.feeId} on invoice ${finalized.invoiceId}`, `items.${i}.feeId`);
-      cents(item.amountCents, `items.${i}.amountCents`);
+      // Decimals are accepted as Lago's API accepts them (kept to 5 places; the automatic note's item has them).
+      if (!/^\d+(\.\d{1,5})?$/.test(item.amountCents)) throw new ValidationError(`items.${i}.amountCents: must be a string of cents, such as "1550" (at most 5 decimals)`, `items.${i}.amountCents`);
     });
     assertCreditable(invoice);
     const { paid } = balanceOf(invoice);

@@ -11,7 +11,8 @@ import { assembleInvoice, type ChargeToBill, type InvoiceToAssemble } from '../b
 import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billing/invoice/coupons.ts';
 import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
 import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
-import { creditNoteStream, readCreditNote } from './creditNotes.ts';
+import { creditNoteStream, derivedCreditNoteId, readCreditNote, type CreditNoteService } from './creditNotes.ts';
+import { terminationCredit } from '../billing/creditNotes.ts';
 import { creditNoteDecider, type CreditNoteConsumed, type CreditNoteState } from '../domain/creditNote/index.ts';
 import { CREDIT_NOTES, type CreditNoteDocument } from '../../projections/creditNotes.ts';
 import { APPLIED_COUPONS, type AppliedCouponDocument } from '../../projections/coupons.ts';
@@ -172,7 +173,7 @@ function couponInputOf(state: Extract<AppliedCouponState, { status: 'active' | '
   };
 }
 
-export function createInvoiceService(deps: AppDeps, usage: UsageService) {
+export function createInvoiceService(deps: AppDeps, usage: UsageService, creditNotes?: CreditNoteService) {
   const invoices = () => deps.readModels.collection<InvoiceDocument>(INVOICES);
   const collection = deps.readModels.collection.bind(deps.readModels);
   const numbering = createNumbering(deps);
@@ -998,6 +999,85 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
   let ticks = 0;
   /** Subscriptions whose plan has a pay-in-advance charge: their new usage events are billed on every tick. */
   const inAdvanceSubs = new Map<string, SubscriptionDocument>();
+  /** Terminated subscriptions of in-advance plans whose automatic credit note is not settled yet (§3.4). */
+  const terminations = new Map<string, SubscriptionDocument>();
+
+  /**
+   * The automatic credit note of a terminated (or upgraded) in-advance subscription: the unused part of its last
+   * subscription fee (Lago's `CreditNotes::CreateFromTermination`, reason ORDER_CHANGE), credited to the customer's
+   * balance so that its next invoice — the new plan's, on an upgrade — consumes it. Its id derives from the
+   * subscription: issued once. Not settled while the fee's invoice is still a draft (for at most 35 days).
+   */
+  async function terminationCreditNote(lookups: Lookups, sub: SubscriptionDocument): Promise<{ settled: boolean; position: bigint | null }> {
+    const context = await contextOf(lookups, sub);
+    if (creditNotes === undefined || context === null || !context.plan.payInAdvance || sub.terminatedAt === null) return { settled: true, position: null };
+    const creditNoteId = derivedCreditNoteId(`${sub.organizationId}/${sub._id}/termination`);
+    if ((await deps.eventStore.streamHead(creditNoteStream(sub.organizationId, creditNoteId))) !== null) return { settled: true, position: null };
+    const issued = await invoices().find({ subscriptionId: sub._id }, { sort: { createdAt: 1, _id: 1 } });
+    const last = issued.flatMap((invoice) => invoice.fees.filter((f) => f.feeType === 'SUBSCRIPTION').map((fee) => ({ invoice, fee }))).at(-1);
+    const patience = Date.parse(sub.terminatedAt) + 35 * 86_400_000 > deps.clock.now().getTime();
+    if (last === undefined || last.invoice.status === 'DRAFT') return { settled: !patience, position: null };
+    if (last.invoice.status === 'VOIDED') return { settled: true, position: null };
+    const details = (last.fee.details ?? {}) as { planAmountCents?: string; periodDays?: number };
+    const credit = terminationCredit({
+      fee: {
+        id: last.fee.id,
+        amountCents: new BigNumber(last.fee.amountCents),
+        preciseAmountCents: new BigNumber(last.fee.preciseAmountCents),
+        preciseCouponsAmountCents: new BigNumber(last.fee.preciseCouponsAmountCents ?? '0'),
+        creditedAmountCents: new BigNumber((last.invoice.creditNoteIds ?? []).length === 0 ? '0' : await creditedOnFee(last.invoice, last.fee.id)),
+        fromDatetime: last.fee.fromDatetime,
+        toDatetime: last.fee.toDatetime,
+        taxes: last.fee.appliedTaxes.map((t) => ({ code: t.code, name: t.name, rate: t.rate })),
+      },
+      terminatedAt: sub.terminatedAt,
+      timezone: context.timezone,
+      upgrade: sub.terminationReason === 'UPGRADED',
+      planAmountCents: new BigNumber(details.planAmountCents ?? context.plan.amountCents),
+      periodDays: details.periodDays ?? daysBetweenInclusive(last.fee.fromDatetime, last.fee.toDatetime, context.timezone),
+      periodToDatetime: last.fee.toDatetime,
+      trialEndDate: sub.trialEndsAt === null ? null : sub.trialEndsAt.slice(0, 10),
+    });
+    if (credit === null) return { settled: true, position: null };
+    const position = await creditNotes.issue(
+      sub.organizationId,
+      creditNoteId,
+      {
+        invoiceId: last.invoice._id,
+        reason: 'ORDER_CHANGE',
+        items: [{ feeId: last.fee.id, amountCents: credit.preciseAmountCents.toFixed() }],
+        creditAmountCents: credit.creditAmountCents.toFixed(),
+        refundAmountCents: '0',
+        offsetAmountCents: '0',
+      },
+      { actor: null, automatic: true },
+    );
+    return { settled: true, position };
+  }
+
+  /** What credit notes already took on one fee (from the invoice's stream, exact). */
+  async function creditedOnFee(invoice: InvoiceDocument, feeId: string): Promise<string> {
+    const { events } = await streamOfInvoice(invoice);
+    const state = fold(invoiceDecider, events);
+    return state.status === 'none' ? '0' : (state.creditedByFee[feeId] ?? '0');
+  }
+
+  /** Settles the automatic credit notes of terminations that are due; the last position appended, or null. */
+  async function settleTerminations(lookups: Lookups, nowMs: number): Promise<bigint | null> {
+    let position: bigint | null = null;
+    for (const [id, sub] of terminations) {
+      if (sub.terminatedAt === null || Date.parse(sub.terminatedAt) > nowMs) continue;
+      try {
+        const result = await terminationCreditNote(lookups, sub);
+        if (result.position !== null) position = result.position;
+        if (result.settled) terminations.delete(id);
+      } catch (error) {
+        deps.logger.error('termination credit note failed', { organizationId: sub.organizationId, subscriptionId: sub._id, error: String(error) });
+      }
+    }
+    return position;
+  }
+
 
   /**
    * The billing clock's invoicing step, up to `now`: every invoice due (oldest first), then drafts whose grace
@@ -1026,6 +1106,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
       const planDoc = sub.status === 'ACTIVE' || sub.status === 'TERMINATED' ? await lookups.plan(sub.planId) : null;
       if (planDoc !== null && planDoc.charges.some((c) => c.payInAdvance) && (sub.terminatedAt === null || Date.parse(sub.terminatedAt) > nowMs - 400 * 86_400_000)) inAdvanceSubs.set(sub._id, sub);
       else inAdvanceSubs.delete(sub._id);
+      if (sub.status === 'TERMINATED' && planDoc !== null && planDoc.payInAdvance && Date.parse(sub.terminatedAt ?? '') > nowMs - 400 * 86_400_000) terminations.set(sub._id, sub);
     }
     const seen = new Set(changed.map((sub) => sub._id));
     const dueIds = [...schedule.entries()].filter(([id, entry]) => entry.nextAt <= nowMs && !seen.has(id)).map(([id]) => id);
@@ -1060,6 +1141,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
         deps.logger.error('pay-in-advance billing failed', { organizationId: sub.organizationId, subscriptionId: sub._id, error: String(error) });
       }
     }
+    // Credit notes of terminations (an upgrade's is consumed by the new plan's first invoice, billed below).
+    const credited = await settleTerminations(lookups, nowMs);
+    if (credited !== null) position = credited;
     if (position !== null) await deps.waitForProjections(position, { usage: false });
     // Subscriptions are billed several at a time (their reads and computations overlap; each one's invoices in
     // order, oldest first); appends that take a number wait for each other per organization (appendNumbered).
@@ -1096,6 +1180,14 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService) {
     };
     await Promise.all(Array.from({ length: Math.min(RUN_CONCURRENCY, queue.length) }, worker));
     if (position !== null) await deps.waitForProjections(position, { usage: false });
+    // A termination whose last fee was billed by this very run (catching up) is credited now, for later invoices.
+    if (terminations.size > 0) {
+      const late = await settleTerminations(lookups, nowMs);
+      if (late !== null) {
+        position = late;
+        await deps.waitForProjections(late, { usage: false });
+      }
+    }
     let finalized = 0;
     let refreshed = 0;
     const drafts = await invoices().find({ status: 'DRAFT' }, { sort: { billingAt: 1 } });

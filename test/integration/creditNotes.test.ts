@@ -199,6 +199,39 @@ describe('credit notes', () => {
     expect(note).toMatchObject({ totalAmountCents: '200', creditAmountCents: '200' });
   });
 
+  it('the automatic credit note on an upgrade from an in-advance plan: the unused days, consumed by the new plan’s first invoice', async () => {
+    await setup({ plan: { payInAdvance: true } });
+    await ok('mutation { createPlan(input: {code: "pro", name: "Pro", interval: MONTHLY, amountCents: "6200", amountCurrency: "EUR", payInAdvance: true}) { plan { code } } }');
+    await server.advanceClock('2026-01-01T00:00:01Z');
+    const [start] = await invoices();
+    expect(start).toMatchObject({ reason: 'SUBSCRIPTION_STARTING', totalAmountCents: '3100' });
+    await server.advanceClock('2026-01-16T12:00:00Z');
+    await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "pro"}) { subscription { status } } }');
+    await server.advanceClock('2026-01-16T12:00:01Z');
+    const notes = await ok<{ creditNotes: { edges: { node: Note }[] } }>(`{ creditNotes(externalCustomerId: "c1") { edges { node { ${NOTE} } } } }`);
+    // Jan 16 (the upgrade day, billed on the new plan) → Jan 31: 16 unused days × 3100 / 31 = 1600, credited.
+    expect(notes.creditNotes.edges.map((e) => e.node)).toMatchObject([
+      { automatic: true, reason: 'ORDER_CHANGE', number: `${start!.number}-CN001`, items: [{ feeId: start!.fees[0]!.id, amountCents: '1600' }], totalAmountCents: '1600', creditAmountCents: '1600', creditStatus: 'CONSUMED', balanceAmountCents: '0' },
+    ]);
+    const upgrade = (await invoices()).find((i) => i.planCode === 'pro' && i.reason === 'SUBSCRIPTION_STARTING')!;
+    // The new plan from the upgrade day: 6200 × 16 / 31 = 3200, less the 1600 credit.
+    expect(upgrade).toMatchObject({ creditNotesAmountCents: '1600', totalAmountCents: '1600' });
+    // Issued once, however many runs follow.
+    await server.advanceClock('2026-02-01T00:00:01Z');
+    expect((await ok<{ creditNotes: { edges: unknown[] } }>('{ creditNotes { edges { cursor } } }')).creditNotes.edges).toHaveLength(1);
+  });
+
+  it('a termination of an in-advance subscription credits the days after the termination day to the customer’s balance', async () => {
+    await setup({ plan: { payInAdvance: true } });
+    await server.advanceClock('2026-01-10T12:00:00Z');
+    await ok('mutation { terminateSubscription(input: {externalId: "s1"}) { subscription { status } } }');
+    await server.advanceClock('2026-01-10T12:00:01Z');
+    const notes = await ok<{ creditNotes: { edges: { node: Note }[] } }>(`{ creditNotes { edges { node { ${NOTE} } } } }`);
+    // Jan 11 → Jan 31: 21 days × 100 = 2100.
+    expect(notes.creditNotes.edges.map((e) => e.node)).toMatchObject([{ automatic: true, totalAmountCents: '2100', creditStatus: 'AVAILABLE', balanceAmountCents: '2100' }]);
+    expect(await balances()).toEqual([{ currency: 'EUR', amountCents: '2100' }]);
+  });
+
   it('creditNoteCreated pushes over websockets, automatic credit notes included', async () => {
     await setup();
     await server.advanceClock('2026-02-01T00:00:00Z');

@@ -29,8 +29,18 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c2", planCode: "advance"}) { subscription { status } } }');
     await ok('mutation { createEvents(input: {events: [{transactionId: "a1", externalSubscriptionId: "s2", code: "calls"}]}) { acceptedCount } }');
     await ok('mutation { createEvents(input: {events: [{transactionId: "t1", externalSubscriptionId: "s1", code: "calls"}, {transactionId: "t2", externalSubscriptionId: "s1", code: "calls"}]}) { acceptedCount } }');
+    // A coupon applied, and an add-on (read models of their own).
+    await ok('mutation { createCoupon(input: {code: "ten", name: "Ten", couponType: PERCENTAGE, percentageRate: "10", frequency: FOREVER}) { coupon { code } } }');
+    await ok('mutation { applyCoupon(input: {externalCustomerId: "c2", couponCode: "ten"}) { appliedCoupon { id } } }');
+    await ok('mutation { createAddOn(input: {code: "setup", name: "Setup", amountCents: "1000", amountCurrency: "EUR"}) { addOn { code } } }');
     // The period ends: an invoice (Asia/Kolkata is 5:30 ahead of UTC).
     await server.advanceClock('2030-02-01T00:00:00Z');
+    await server.settle();
+    // A credit note on one of them.
+    const billed = await server.gql<{ invoices: { edges: { node: { id: string; totalAmountCents: string; fees: { id: string; amountCents: string }[] } }[] } }>('{ invoices(first: 10) { edges { node { id totalAmountCents fees { id amountCents } } } } }');
+    const invoice = billed.data!.invoices.edges.map((e) => e.node).find((i) => i.fees.some((f) => f.amountCents !== '0'))!;
+    const fee = invoice.fees.find((f) => f.amountCents !== '0')!;
+    await ok(`mutation { createCreditNote(input: {invoiceId: "${invoice.id}", reason: OTHER, items: [{feeId: "${fee.id}", amountCents: "1"}]}) { creditNote { id } } }`);
     await server.settle();
 
     const { eventStore, readModels } = server.system.app.deps;
