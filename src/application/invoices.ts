@@ -507,6 +507,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           const state = coupons.get(id)!.state;
           return state.status === 'active' && !state.invoiceIds.includes(invoiceId) ? [state] : [];
         });
+        const noteIds = notesByCustomer.get(target.customerId) ?? [];
+        // Most customers have neither: the invoice stays as it was assembled.
+        if (liveCoupons.length === 0 && noteIds.length === 0) return undefined;
         let applied: ReturnType<typeof applyCoupons> | undefined;
         if (liveCoupons.length > 0) {
           const plain = assembleInvoice(target.toAssemble);
@@ -539,7 +542,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         const withCoupons = assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }) });
         let remaining = new BigNumber(withCoupons.totals.subTotalIncludingTaxesAmountCents);
         const consumed: { creditNoteId: string; creditNoteNumber: string; amountCents: BigNumber }[] = [];
-        for (const id of notesByCustomer.get(target.customerId) ?? []) {
+        for (const id of noteIds) {
           if (!remaining.isGreaterThan(0)) break;
           const entry = notes.get(id)!;
           const state = entry.state;
