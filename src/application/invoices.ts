@@ -45,7 +45,8 @@ import {
   type PaymentStatus,
 } from '../domain/invoice/index.ts';
 import { fold } from '../domain/shared/decider.ts';
-import { ConcurrencyError, IllegalStateError, NotFoundError } from '../domain/shared/errors.ts';
+import { ConcurrencyError, IllegalStateError, NotFoundError, ValidationError } from '../domain/shared/errors.ts';
+import { ADD_ONS, type AddOnDocument } from '../../projections/addOns.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import type { SubscriptionPlan } from '../domain/subscription/plan.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
@@ -65,6 +66,22 @@ import { subjectKey } from '../../projections/usageStore.ts';
  * finalization, with the counter's expected revision: no two invoices share a number.
  */
 
+/** A one-off invoice to create (Lago's `POST /invoices`): amounts as strings (cents; units may be decimal). */
+export type OneOffInput = {
+  externalCustomerId: string;
+  currency?: string | null | undefined;
+  fees: {
+    addOnCode: string;
+    units?: string | null | undefined;
+    unitAmountCents?: string | null | undefined;
+    description?: string | null | undefined;
+    invoiceDisplayName?: string | null | undefined;
+    fromDatetime?: string | null | undefined;
+    toDatetime?: string | null | undefined;
+    taxCodes?: string[] | null | undefined;
+  }[];
+};
+
 /** What one invoice bills: a subscription and a billing instant (or its start or its termination). */
 export type BillingItem = { sub: SubscriptionDocument; reason: InvoiceReason; billingAt: string };
 
@@ -75,7 +92,9 @@ export function invoiceStream(organizationId: string, item: { subscriptionId: st
       ? `${item.subscriptionId}/${item.billingAt}`
       : item.reason === 'IN_ADVANCE_CHARGE'
         ? `${item.subscriptionId}/advance/${item.triggerTransactionId ?? ''}`
-        : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
+        : item.reason === 'ONE_OFF'
+          ? `oneOff/${item.triggerTransactionId ?? ''}`
+          : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
   return streamName('invoice', organizationId, key);
 }
 
@@ -1226,6 +1245,112 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     return deps.usagePosition(subjectKey(doc.organizationId, doc.externalSubscriptionId));
   }
 
+  /**
+   * A one-off invoice of add-ons (Lago's `POST /invoices`, §4.7): each fee an add-on with its units and unit amount
+   * (the add-on's amount by default), its display name and description, and its taxes — the fee's own tax codes →
+   * the add-on's → the customer's → the organization's default. Numbered and finalized at once, as Lago does (no
+   * coupon or credit note applies: Lago's `CreateOneOffService` applies neither). VALIDATION naming the field for an
+   * unknown customer or add-on, a currency other than the customer's, or a tax code that names no live tax.
+   */
+  async function createOneOff(actor: Actor, input: OneOffInput): Promise<InvoiceDocument> {
+    const { organizationId } = actor;
+    const lookups = newLookups();
+    const customer = await collection<CustomerDocument>('customers').findOne({ organizationId, externalId: input.externalCustomerId, deletedAt: null });
+    if (customer === null) throw new ValidationError(`externalCustomerId: no customer with external id "${input.externalCustomerId}"`, 'externalCustomerId');
+    const currency = input.currency ?? customer.currency ?? null;
+    if (currency === null) throw new ValidationError(`currency: customer "${customer.externalId}" has no currency: give the invoice's`, 'currency');
+    if (customer.currency !== null && customer.currency !== undefined && customer.currency !== currency) {
+      throw new ValidationError(`currency: customer "${customer.externalId}" is billed in ${customer.currency}`, 'currency');
+    }
+    if (input.fees.length === 0) throw new ValidationError('fees: a one-off invoice bills at least one add-on', 'fees');
+    const codes = [...new Set(input.fees.map((f) => f.addOnCode))];
+    const addOns = new Map((await collection<AddOnDocument>(ADD_ONS).find({ organizationId, deletedAt: null, code: { $in: codes } })).map((a) => [a.code, a]));
+    const organization = await lookups.organization(organizationId);
+    const taxes = (await lookups.taxes(organizationId)).filter((t) => t.deletedAt === null);
+    const byCode = new Map(taxes.map((t) => [t.code, t]));
+    const rates = (list: readonly TaxDocument[]): TaxRate[] => list.map((t) => ({ code: t.code, name: t.name, rate: t.rate }));
+    const live = (codes: readonly string[] | undefined) => rates((codes ?? []).flatMap((code) => byCode.get(code) ?? []));
+    const customerLevel = live(customer.taxCodes);
+    const organizationLevel = rates(taxes.filter((t) => t.appliedToOrganization));
+    const now = deps.clock.now().toISOString();
+    const fees = input.fees.map((fee, i) => {
+      const addOn = addOns.get(fee.addOnCode);
+      if (addOn === undefined) throw new ValidationError(`fees.${i}.addOnCode: no add-on with code "${fee.addOnCode}"`, `fees.${i}.addOnCode`);
+      (fee.taxCodes ?? []).forEach((code, j) => {
+        if (!byCode.has(code)) throw new ValidationError(`fees.${i}.taxCodes.${j}: no tax with code "${code}"`, `fees.${i}.taxCodes.${j}`);
+      });
+      const decimal = (value: string | null | undefined, field: string, fallback: string) => {
+        const text = value ?? fallback;
+        if (!/^\d+(\.\d+)?$/.test(text) || text.length > 40) throw new ValidationError(`${field}: must be a non-negative decimal string`, field);
+        return new BigNumber(text);
+      };
+      const feeTaxes = [live(fee.taxCodes ?? []), live(addOn.taxCodes), customerLevel, organizationLevel].find((level) => level.length > 0) ?? [];
+      return {
+        addOnCode: addOn.code,
+        units: decimal(fee.units, `fees.${i}.units`, '1'),
+        unitAmountCents: decimal(fee.unitAmountCents, `fees.${i}.unitAmountCents`, addOn.amountCents),
+        invoiceDisplayName: fee.invoiceDisplayName ?? addOn.invoiceDisplayName ?? addOn.name,
+        description: fee.description ?? addOn.description,
+        fromDatetime: fee.fromDatetime ?? now,
+        toDatetime: fee.toDatetime ?? now,
+        taxes: feeTaxes,
+      };
+    });
+    const invoiceId = deps.newId();
+    const content: InvoiceContent = {
+      ...assembleInvoice({ invoiceId, subscriptionId: '', currency, subscriptionFee: null, charges: [], chargesFrom: null, chargesTo: null, commitment: null, addOns: fees }),
+      usagePosition: '0',
+    };
+    const timezone = applicableTimezone(customer, organization);
+    const issuingDate = localDate(now, timezone);
+    const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
+    const paymentDueDate = DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!;
+    const created: InvoiceCreated = {
+      type: 'InvoiceCreated',
+      data: {
+        organizationId,
+        invoiceId,
+        ...content,
+        invoiceType: 'ONE_OFF',
+        reason: 'ONE_OFF',
+        customerId: customer._id,
+        externalCustomerId: customer.externalId,
+        subscriptionId: '',
+        externalSubscriptionId: '',
+        planCode: '',
+        currency,
+        billingAt: now,
+        billingDate: issuingDate,
+        issuingDate,
+        paymentDueDate,
+        netPaymentTerm,
+        gracePeriodDays: 0,
+        subscriptionFeeFrom: null,
+        subscriptionFeeTo: null,
+        chargesFrom: null,
+        chargesTo: null,
+        finalizesAt: null,
+        number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
+        triggerTransactionId: invoiceId,
+        createdAt: now,
+      },
+    };
+    const streamId = invoiceStream(organizationId, { subscriptionId: '', reason: 'ONE_OFF', billingAt: now, triggerTransactionId: invoiceId });
+    const position = await appendNumbered(
+      organizationId,
+      streamId,
+      'no_stream',
+      (numbers) => [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now } }, fold(invoiceDecider, [created]))],
+      { invoiceId, customerId: customer._id },
+      customer,
+      organization,
+      timezone,
+      null,
+    );
+    if (position !== null) await deps.waitForProjections(position, { usage: false });
+    return byId(organizationId, invoiceId);
+  }
+
   async function byId(organizationId: string, invoiceId: string): Promise<InvoiceDocument> {
     const doc = await invoices().findOne({ _id: invoiceId, organizationId });
     if (doc === null) throw new NotFoundError(`invoice ${invoiceId} not found`);
@@ -1242,6 +1367,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
   return {
     runDue,
     byId,
+    createOneOff,
 
     /**
      * The invoice the subscription's current period would get if it ended now (nothing is appended): its fee and

@@ -30,6 +30,17 @@ export interface InvoiceToAssemble {
     readonly to: string;
     readonly details: unknown;
   } | null;
+  /** A one-off invoice's add-on fees (§4.7): amount = round(units × unit amount) (ROUND_HALF_UP, as Lago's BigDecimal). */
+  readonly addOns?: readonly {
+    readonly addOnCode: string;
+    readonly units: BigNumber;
+    readonly unitAmountCents: BigNumber;
+    readonly invoiceDisplayName: string | null;
+    readonly description: string | null;
+    readonly fromDatetime: string;
+    readonly toDatetime: string;
+    readonly taxes: readonly TaxRate[];
+  }[];
   /**
    * Coupons applied on finalization (`applyCoupons` on this invoice's fees, as first assembled without them): each
    * fee's taxes then apply to its amount minus its coupons' split (§4.4 steps 4–5).
@@ -160,6 +171,34 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
       details: c.details,
       taxes: c.taxes,
       amount: c.amountCents,
+    });
+  }
+  for (const addOn of input.addOns ?? []) {
+    const precise = addOn.units.times(addOn.unitAmountCents);
+    const amount = precise.integerValue(BigNumber.ROUND_HALF_UP);
+    drafts.push({
+      ...common,
+      feeType: 'ADD_ON',
+      chargeId: null,
+      billableMetricCode: null,
+      chargeModel: null,
+      invoiceDisplayName: addOn.invoiceDisplayName,
+      chargeFilterValues: null,
+      groupedBy: {},
+      trueUp: false,
+      units: str(addOn.units),
+      eventsCount: 0,
+      amountCents: str(amount),
+      preciseAmountCents: str(precise),
+      unitAmountCents: str(addOn.unitAmountCents),
+      preciseUnitAmount: str(addOn.unitAmountCents.shiftedBy(-2)),
+      fromDatetime: addOn.fromDatetime,
+      toDatetime: addOn.toDatetime,
+      details: null,
+      addOnCode: addOn.addOnCode,
+      description: addOn.description,
+      taxes: addOn.taxes,
+      amount,
     });
   }
   const withIds = drafts.map((draft, index) => ({ ...draft, id: `${input.invoiceId}/${index + 1}` }));

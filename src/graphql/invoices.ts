@@ -12,12 +12,12 @@ import { parseInput } from './errors.ts';
 /** Money crosses the API as strings of integer cents (`"1550"`); `precise*` keep decimals. */
 const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 'FINALIZED', 'VOIDED'] as const });
 const PaymentStatusEnum = builder.enumType('InvoicePaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
-const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION'] as const });
+const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION', 'ONE_OFF'] as const });
 const InvoiceReasonEnum = builder.enumType('InvoiceReason', {
-  description: 'Why a subscription invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, or a usage event of an invoiceable pay-in-advance charge arrived.',
-  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE'] as const,
+  description: 'Why an invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, a usage event of an invoiceable pay-in-advance charge arrived, or a one-off invoice of add-ons was created.',
+  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE', 'ONE_OFF'] as const,
 });
-const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT'] as const });
+const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT', 'ADD_ON'] as const });
 
 const AppliedTaxRef = builder.objectRef<AppliedTax & { feesAmountCents?: string }>('InvoiceAppliedTax').implement({
   description: 'A tax applied to a fee, or to the invoice (with the fees it was computed on).',
@@ -39,6 +39,8 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
     chargeId: t.exposeString('chargeId', { nullable: true }),
     chargeModel: t.exposeString('chargeModel', { nullable: true }),
     billableMetricCode: t.exposeString('billableMetricCode', { nullable: true }),
+    addOnCode: t.string({ nullable: true, description: 'An ADD_ON fee: its add-on.', resolve: (f) => f.addOnCode ?? null }),
+    description: t.string({ nullable: true, resolve: (f) => f.description ?? null }),
     chargeFilterValues: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the charge filter; null for the default bucket.', resolve: (f) => f.chargeFilterValues }),
     groupedBy: t.field({ type: 'JSON', description: '{key: value} of the pricing group ({} when not grouped).', resolve: (f) => f.groupedBy }),
     trueUp: t.exposeBoolean('trueUp', { description: 'A minimum spend (charge) or minimum commitment true-up.' }),
@@ -85,8 +87,8 @@ export const Invoice = builder.objectRef<InvoiceDocument>('Invoice').implement({
     paymentStatus: t.field({ type: PaymentStatusEnum, resolve: (i) => i.paymentStatus }),
     currency: t.exposeString('currency'),
     externalCustomerId: t.exposeString('externalCustomerId'),
-    externalSubscriptionId: t.exposeString('externalSubscriptionId'),
-    planCode: t.exposeString('planCode'),
+    externalSubscriptionId: t.string({ nullable: true, description: 'Null for a one-off invoice.', resolve: (i) => i.externalSubscriptionId || null }),
+    planCode: t.string({ nullable: true, description: 'Null for a one-off invoice.', resolve: (i) => i.planCode || null }),
     billingDate: t.exposeString('billingDate', { description: 'The billing day in the customer’s timezone (YYYY-MM-DD).' }),
     issuingDate: t.exposeString('issuingDate', { description: 'YYYY-MM-DD: the billing day plus the grace period.' }),
     paymentDueDate: t.exposeString('paymentDueDate', { description: 'YYYY-MM-DD: the issuing date plus the net payment term.' }),
@@ -124,7 +126,7 @@ const listSchema = z.object({
   externalCustomerId: z.string().max(255).nullish(),
   status: z.enum(['DRAFT', 'FINALIZED', 'VOIDED']).nullish(),
   paymentStatus: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).nullish(),
-  invoiceType: z.enum(['SUBSCRIPTION']).nullish(),
+  invoiceType: z.enum(['SUBSCRIPTION', 'ONE_OFF']).nullish(),
   issuingDateFrom: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
   issuingDateTo: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
 });
@@ -189,7 +191,56 @@ const UpdateInput = builder.inputType('UpdateInvoiceInput', {
 
 const InvoicePayload = payloadOf('Invoice', 'invoice', Invoice);
 
+const OneOffFeeInput = builder.inputType('OneOffFeeInput', {
+  description: 'One add-on on a one-off invoice; omitted fields take the add-on’s (units: 1).',
+  fields: (t) => ({
+    addOnCode: t.string({ required: true }),
+    units: t.string({ description: 'Decimal string; default "1".' }),
+    unitAmountCents: t.string({ description: 'Cents (decimals accepted); default the add-on’s amount.' }),
+    description: t.string(),
+    invoiceDisplayName: t.string(),
+    fromDatetime: t.field({ type: 'DateTime' }),
+    toDatetime: t.field({ type: 'DateTime' }),
+    taxCodes: t.stringList({ description: 'Replace the add-on’s (else the customer’s, else the organization’s) taxes.' }),
+  }),
+});
+const CreateOneOffInput = builder.inputType('CreateOneOffInvoiceInput', {
+  fields: (t) => ({
+    externalCustomerId: t.string({ required: true }),
+    currency: t.string({ description: 'Default the customer’s; must be it when the customer has one.' }),
+    fees: t.field({ type: [OneOffFeeInput], required: true }),
+  }),
+});
+const oneOffSchema = z.object({
+  externalCustomerId: z.string().max(255),
+  currency: z.string().max(3, 'an ISO 4217 code').nullish(),
+  fees: z
+    .array(
+      z.object({
+        addOnCode: z.string().max(255),
+        units: z.string().max(40).nullish(),
+        unitAmountCents: z.string().max(40).nullish(),
+        description: z.string().max(1000).nullish(),
+        invoiceDisplayName: z.string().max(255).nullish(),
+        fromDatetime: z.date().nullish(),
+        toDatetime: z.date().nullish(),
+        taxCodes: z.array(z.string().max(255)).max(50, 'at most 50 tax codes').nullish(),
+      }),
+    )
+    .max(100, 'at most 100 fees'),
+});
+
 builder.mutationFields((t) => ({
+  createOneOffInvoice: t.field({
+    type: InvoicePayload,
+    description: 'A one-off invoice of add-ons (Lago `POST /invoices`), numbered and finalized at once. VALIDATION naming the field for an unknown customer or add-on, another currency than the customer’s, or an unknown tax code.',
+    args: { input: t.arg({ type: CreateOneOffInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const parsed = parseInput(oneOffSchema, input);
+      const fees = parsed.fees.map((f) => ({ ...f, fromDatetime: f.fromDatetime?.toISOString() ?? null, toDatetime: f.toDatetime?.toISOString() ?? null }));
+      return { invoice: await inInput(() => ctx.app.invoices.createOneOff(actorFrom(ctx), { ...parsed, fees })) };
+    },
+  }),
   finalizeInvoice: t.field({
     type: InvoicePayload,
     description: 'Finalizes a draft invoice before its grace period ends (a finalized one answers as it is).',

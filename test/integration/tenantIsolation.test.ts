@@ -89,6 +89,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'couponCode': role = 'coupon'; break;
     case 'invoiceId': role = 'invoice'; break;
     case 'feeId': role = 'fee'; break;
+    case 'addOnCode': role = 'addOn'; break;
     case 'billableMetricCodes': role = 'metric'; break;
     case 'planCodes': role = 'plan'; break;
     case 'externalCustomerId': role = 'customer'; break;

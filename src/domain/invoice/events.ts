@@ -1,12 +1,13 @@
 import type { DomainEvent } from '../shared/decider.ts';
 
 /** Lago's invoice types this engine issues so far. */
-export type InvoiceType = 'SUBSCRIPTION';
+/** Subscription invoices, and one-off invoices of add-ons (§4.7). */
+export type InvoiceType = 'SUBSCRIPTION' | 'ONE_OFF';
 /** Why a subscription invoice was issued: a period ended, the subscription started (in advance) or was terminated. */
-export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE';
+export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE' | 'ONE_OFF';
 export type InvoiceStatus = 'DRAFT' | 'FINALIZED' | 'VOIDED';
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT';
+export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON';
 
 /** A tax applied to a fee or to the invoice; amounts in integer cents (strings). */
 export type AppliedTax = { code: string; name: string | null; rate: string; amountCents: string };
@@ -44,6 +45,9 @@ export type InvoiceFee = {
   details: unknown;
   /** Σ of the coupons' split onto this fee, unrounded cents (its taxes apply to `amountCents` minus this). Absent: 0. */
   preciseCouponsAmountCents?: string;
+  /** An add-on fee of a one-off invoice: the add-on's code and the fee's description. */
+  addOnCode?: string;
+  description?: string | null;
 };
 
 /** What reduced a finalized invoice, and by how much (Lago's invoice `credits`): a coupon, or a credit note's credit. */
