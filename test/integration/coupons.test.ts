@@ -177,6 +177,23 @@ describe('coupons', () => {
     expect(invoice).toMatchObject({ couponsAmountCents: '1000', subTotalExcludingTaxesAmountCents: '1000', taxesAmountCents: '150', totalAmountCents: '1150' });
   });
 
+  it('a coupon limited to a plan applies to that plan’s subscriptions with overrides too, and to no other plan', async () => {
+    await setup();
+    await ok('mutation { createPlan(input: {code: "other", name: "Other", interval: MONTHLY, amountCents: "1000", amountCurrency: "EUR"}) { plan { code } } }');
+    await ok('mutation { terminateSubscription(input: {externalId: "s1", onTerminationInvoice: SKIP}) { subscription { status } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c1", planCode: "basic", planOverrides: {amountCents: "2000"}}) { subscription { status } } }');
+    await ok('mutation { createSubscription(input: {externalId: "s3", externalCustomerId: "c1", planCode: "other"}) { subscription { status } } }');
+    await createCoupon({ code: 'basic50', name: 'Half basic', couponType: 'PERCENTAGE', percentageRate: '50', frequency: 'FOREVER', appliesTo: { planCodes: ['basic'] } });
+    await applyCoupon({ externalCustomerId: 'c1', couponCode: 'basic50' });
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const byTotal = (await invoices()).map((i) => [i.feesAmountCents, i.couponsAmountCents]).sort();
+    // s2 (basic, overridden to 2000): 1000 off; s3 (other): nothing.
+    expect(byTotal).toEqual([
+      ['1000', '0'],
+      ['2000', '1000'],
+    ]);
+  });
+
   it('never on a draft: a grace period leaves the coupon for the finalization', async () => {
     await setup({ customer: { invoiceGracePeriod: 3 } });
     await createCoupon({ code: 'flat', name: 'Flat', couponType: 'FIXED_AMOUNT', amountCents: '1000', amountCurrency: 'EUR' });
