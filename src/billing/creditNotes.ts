@@ -1,4 +1,5 @@
 import BigNumber from 'bignumber.js';
+import { rateOf } from './invoice/taxes.ts';
 import { bigDecimalDivide } from './invoice/coupons.ts';
 import type { Double } from './invoice/rubyFloat.ts';
 import {
@@ -255,19 +256,7 @@ function finiteDecimal(value: BigNumber, field: string): BigNumber {
   return value;
 }
 
-function parseTax(tax: CreditNoteTax, rates: Map<string, ParsedTax>, owner: string): ParsedTax {
-  const value = parseDecimal(tax.rate, `${owner} tax ${tax.code} rate`);
-  if (value.isNegative()) throw new RangeError(`${owner} tax ${tax.code} rate must not be negative`);
-  const known = rates.get(tax.code);
-  if (known !== undefined) {
-    if (!parseDecimal(known.tax.rate).eq(value)) throw new RangeError(`tax ${tax.code} has two rates: ${known.tax.rate} and ${tax.rate}`);
-    return known;
-  }
-  const double = toDouble(value);
-  const parsed: ParsedTax = { tax, double, bigDecimal: doubleToBigDecimal(double), display: shortestDecimal(double).toFixed() };
-  rates.set(tax.code, parsed);
-  return parsed;
-}
+const parseTax = (tax: CreditNoteTax, rates: Map<string, ParsedTax>, owner: string): ParsedTax => rateOf(tax, rates, `${owner} `);
 
 function parseFee(fee: CreditableFee, rates: Map<string, ParsedTax>): ParsedFee {
   const owner = `fee ${fee.id}`;

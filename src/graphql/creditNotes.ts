@@ -9,6 +9,7 @@ import { actorFrom, identifier, inInput, payloadOf, text } from './commandSuppor
 import { connectionOf, paginate } from './connection.ts';
 import { Customer } from './customers.ts';
 import { parseInput } from './errors.ts';
+import { followDocuments } from './follow.ts';
 import { Invoice } from './invoices.ts';
 
 const ReasonEnum = builder.enumType('CreditNoteReason', { values: CREDIT_NOTE_REASONS });
@@ -197,22 +198,15 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-async function* creditNotesCreated(ctx: GraphQLContext, externalCustomerId: string | null | undefined): AsyncGenerator<CreditNoteDocument> {
-  const organizationId = organizationOf(ctx);
-  const { eventStore, waitForProjections } = ctx.app.deps;
-  const head = await eventStore.headPosition();
-  const subscription = eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
-  try {
-    for await (const event of subscription) {
-      if (event.type !== 'CreditNoteCreated' || event.metadata.organizationId !== organizationId) continue;
-      await waitForProjections(event.position, { usage: false });
+function creditNotesCreated(ctx: GraphQLContext, externalCustomerId: string | null | undefined): AsyncGenerator<CreditNoteDocument> {
+  return followDocuments(
+    ctx,
+    (event) => event.type === 'CreditNoteCreated',
+    async (event, organizationId) => {
       const doc = await ctx.app.creditNotes.collection().findOne({ _id: (event.data as { creditNoteId: string }).creditNoteId, organizationId });
-      if (doc === null || (externalCustomerId && doc.externalCustomerId !== externalCustomerId)) continue;
-      yield doc;
-    }
-  } finally {
-    await subscription.close();
-  }
+      return doc === null || (externalCustomerId && doc.externalCustomerId !== externalCustomerId) ? null : doc;
+    },
+  );
 }
 
 builder.subscriptionFields((t) => ({

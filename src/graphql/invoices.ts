@@ -8,6 +8,7 @@ import { actorFrom, inInput, payloadOf } from './commandSupport.ts';
 import { connectionOf, paginate } from './connection.ts';
 import { Customer } from './customers.ts';
 import { parseInput } from './errors.ts';
+import { followDocuments } from './follow.ts';
 
 /** Money crosses the API as strings of integer cents (`"1550"`); `precise*` keep decimals. */
 const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 'FINALIZED', 'VOIDED'] as const });
@@ -281,23 +282,15 @@ builder.queryFields((t) => ({
  * `InvoiceCreated`, else refreshed, finalized, voided or paid. Each is answered from the read model once it
  * holds the event, so a client reads the invoice it was told about.
  */
-async function* invoiceChanges(ctx: GraphQLContext, kind: 'created' | 'updated', externalCustomerId: string | null | undefined): AsyncGenerator<InvoiceDocument> {
-  const organizationId = organizationOf(ctx);
-  const { eventStore, waitForProjections } = ctx.app.deps;
-  const head = await eventStore.headPosition();
-  const subscription = eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
-  try {
-    for await (const event of subscription) {
-      if (event.metadata.organizationId !== organizationId || !(INVOICE_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
-      if ((event.type === 'InvoiceCreated') !== (kind === 'created')) continue;
-      await waitForProjections(event.position, { usage: false });
+function invoiceChanges(ctx: GraphQLContext, kind: 'created' | 'updated', externalCustomerId: string | null | undefined): AsyncGenerator<InvoiceDocument> {
+  return followDocuments(
+    ctx,
+    (event) => (INVOICE_EVENT_TYPES as readonly string[]).includes(event.type) && (event.type === 'InvoiceCreated') === (kind === 'created'),
+    async (event, organizationId) => {
       const doc = await ctx.app.invoices.collection().findOne({ _id: (event.data as { invoiceId: string }).invoiceId, organizationId });
-      if (doc === null || (externalCustomerId && doc.externalCustomerId !== externalCustomerId)) continue;
-      yield doc;
-    }
-  } finally {
-    await subscription.close();
-  }
+      return doc === null || (externalCustomerId && doc.externalCustomerId !== externalCustomerId) ? null : doc;
+    },
+  );
 }
 
 builder.subscriptionFields((t) => ({

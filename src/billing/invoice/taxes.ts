@@ -81,8 +81,8 @@ export interface ComputeTaxesOptions {
 }
 
 /** A tax rate in the three forms Lago handles it in: the double, and that double entering BigDecimal arithmetic. */
-interface ParsedRate {
-  readonly tax: TaxRate;
+export interface ParsedRate<T extends { readonly code: string; readonly rate: string } = TaxRate> {
+  readonly tax: T;
   readonly double: Double;
   /** `BigDecimal * Float` converts the Float with `Float#to_d`: the rate's shortest digits. */
   readonly bigDecimal: BigNumber;
@@ -182,16 +182,21 @@ function parseFee(fee: TaxableFee, rates: Map<string, ParsedRate>) {
 }
 
 /** One parsed rate per tax code; the same code with two different rates is a caller error. */
-function rateOf(tax: TaxRate, rates: Map<string, ParsedRate>): ParsedRate {
-  const value = parseDecimal(tax.rate, `tax ${tax.code} rate`);
-  if (value.isNegative()) throw new RangeError(`tax ${tax.code} rate must not be negative, got ${tax.rate}`);
+/**
+ * A tax's rate in the forms Lago handles it in, parsed once per code (a code with two rates is refused): the
+ * double column, that double entering BigDecimal arithmetic, and how Lago prints it. `owner` prefixes errors.
+ */
+export function rateOf<T extends { readonly code: string; readonly rate: string }>(tax: T, rates: Map<string, ParsedRate<T>>, owner = ''): ParsedRate<T> {
+  const label = `${owner}tax ${tax.code} rate`;
+  const value = parseDecimal(tax.rate, label);
+  if (value.isNegative()) throw new RangeError(`${label} must not be negative, got ${tax.rate}`);
   const known = rates.get(tax.code);
   if (known !== undefined) {
     if (!parseDecimal(known.tax.rate).eq(value)) throw new RangeError(`tax ${tax.code} has two rates: ${known.tax.rate} and ${tax.rate}`);
     return known;
   }
   const double = toDouble(value);
-  const parsed: ParsedRate = { tax, double, bigDecimal: doubleToBigDecimal(double), display: shortestDecimal(double).toFixed() };
+  const parsed: ParsedRate<T> = { tax, double, bigDecimal: doubleToBigDecimal(double), display: shortestDecimal(double).toFixed() };
   rates.set(tax.code, parsed);
   return parsed;
 }
