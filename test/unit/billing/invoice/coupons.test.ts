@@ -343,6 +343,37 @@ describe('coupons — Ruby number types', () => {
     expectDecimal(bigDecimalDivide(d('1234567890.123456789012345'), d(7)), '176366841.44620811271604928571428571428571');
     expectDecimal(bigDecimalDivide(d(-2), d(3)), '-0.66666666666666666666666666666667');
   });
+
+  it('a limited percentage coupon can round above its decimal base: its fees stop at their amounts (property seed -1257709942)', () => {
+    // c0 (1.4 %, plans p1 p2): base 36, 36 × 0.014 = 0.504 → 1; f0 += 1 × 1 / 36 → 0.02778, f3 += 1 × 35 / 36 → 0.97222.
+    // c4 (fixed 0, p2): 0. c5 (51.42869 %, p2): base 1 − 0.02778 = 0.97222 × 0.5142869 = 0.500000009918 < base, so
+    //   AmountService rounds it to 1 > base (it caps before rounding); f0 += 1 × 0.97222 / 0.97222 → 1.02778, capped at
+    //   its amount 1: the fees take 0.97222 of the 1 credited. c1–c3 (unlimited fixed 0, sub-total 34): 0 each.
+    const result = apply(
+      [fee('f0', 1, { planCode: 'p2' }), fee('f1', 0, { planCode: 'p1' }), fee('f2', 0, { planCode: 'p1' }), fee('f3', 35, { planCode: 'p1' })],
+      [
+        percentage('c0', '1.4', { limitedPlanCodes: ['p1', 'p2'] }),
+        fixed('c1', 0),
+        fixed('c2', 0),
+        fixed('c3', 0),
+        fixed('c4', 0, { limitedPlanCodes: ['p2'] }),
+        percentage('c5', '51.42869', { limitedPlanCodes: ['p2'] }),
+      ],
+    );
+    expect(result.credits.map((c) => [c.appliedCouponId, c.amountCents.toFixed(), c.terminated])).toEqual([
+      ['c0', '1', true],
+      ['c4', '0', true],
+      ['c5', '1', true],
+      ['c1', '0', true],
+      ['c2', '0', true],
+      ['c3', '0', true],
+    ]);
+    expectDecimal(result.couponsAmountCents, 2);
+    expect([...result.feeCoupons.entries()].map(([id, v]) => [id, v.toFixed()]).sort()).toEqual([
+      ['f0', '1'],
+      ['f3', '0.97222'],
+    ]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,7 +381,10 @@ describe('coupons — Ruby number types', () => {
 // coupon's split over n fees is within n × 0.00002 of the amount it spreads. That amount is the untruncated credit:
 // ≥ the stored credit and < stored + 1 (a decimal limited base is truncated in the credit row). An unlimited coupon
 // spreads `credit × Σ remaining / sub-total`, short of the credit by at most what earlier truncations left on the
-// fees (D = Σ fee coupons − Σ credits so far).
+// fees (D = Σ fee coupons − Σ credits so far). One exception: `AmountService` caps a percentage credit at the base
+// before rounding it, so a limited percentage coupon on a decimal base can round above that base (0.97222 × 51.42869 %
+// → 1); each fee's share then exceeds its remainder and every targeted fee is capped at its amount, so the coupon
+// spreads exactly its base, short of the credit by less than 1.
 // ---------------------------------------------------------------------------------------------------------------
 
 const METRICS = ['m1', 'm2', 'm3'];
@@ -440,6 +474,14 @@ const serialized = (result: CouponsApplied) =>
     total: result.couponsAmountCents.toFixed(),
   });
 const TOLERANCE_PER_FEE = d('0.00002');
+/** The fees a coupon weighs on: metric limits (CHARGE fees of those metrics) win over plan limits; else all. */
+const targetedBy = (coupon: AppliedCouponState, fees: CouponFee[]) =>
+  coupon.limitedBillableMetricCodes.length > 0
+    ? fees.filter((f) => f.feeType === 'CHARGE' && f.billableMetricCode !== null && coupon.limitedBillableMetricCodes.includes(f.billableMetricCode))
+    : coupon.limitedPlanCodes.length > 0
+      ? fees.filter((f) => f.planCode !== null && coupon.limitedPlanCodes.includes(f.planCode))
+      : fees;
+const isLimited = (coupon: AppliedCouponState) => coupon.limitedBillableMetricCodes.length > 0 || coupon.limitedPlanCodes.length > 0;
 const RUNS = { numRuns: 300 };
 
 describe('coupons — properties', () => {
@@ -501,8 +543,19 @@ describe('coupons — properties', () => {
           const split = sum(prefix.feeCoupons.values()).minus(sum(before.feeCoupons.values()));
           const leftOver = BigNumber.max(sum(before.feeCoupons.values()).minus(before.couponsAmountCents), 0);
           const gap = split.minus(credit);
-          expect(gap.lt(tolerance.plus(1))).toBe(true);
-          expect(gap.gte(leftOver.plus(tolerance).negated())).toBe(true);
+          const coupon = credited[k - 1] as AppliedCouponState;
+          const targeted = targetedBy(coupon, invoice.fees);
+          const preciseBefore = (f: CouponFee) => (f.preciseCouponsAmountCents ?? d(0)).plus(feeCoupon(before, f.id));
+          const base = sum(targeted.map((f) => f.amountCents.minus(preciseBefore(f))));
+          if (coupon.couponType === 'PERCENTAGE' && isLimited(coupon) && credit.gt(base)) {
+            // Rounded above its decimal base: every targeted fee reaches its amount, the split is the base exactly.
+            expect(credit.minus(base).lt(1)).toBe(true);
+            for (const f of targeted) expect(feeCoupon(prefix, f.id).plus(f.preciseCouponsAmountCents ?? 0).eq(f.amountCents)).toBe(true);
+            expect(split.eq(base)).toBe(true);
+          } else {
+            expect(gap.lt(tolerance.plus(1))).toBe(true);
+            expect(gap.gte(leftOver.plus(tolerance).negated())).toBe(true);
+          }
           before = prefix;
         }
       }),
