@@ -1,5 +1,5 @@
 import { SUBSCRIPTION_EVENT_TYPES, type SubscriptionEvent } from '../src/domain/subscription/index.ts';
-import type { BillingTime, OnTerminationInvoice, PlanOverrides, SubscriptionStatus, TerminationReason } from '../src/domain/subscription/index.ts';
+import type { BillingTime, OnTerminationCreditNote, OnTerminationInvoice, PlanOverrides, SubscriptionStatus, TerminationReason } from '../src/domain/subscription/index.ts';
 import { defineProjection } from './projection.ts';
 
 /** One document per subscription (an external id has one per plan change). */
@@ -21,6 +21,8 @@ export type SubscriptionDocument = {
   terminationReason: TerminationReason | null;
   canceledAt: string | null;
   onTerminationInvoice: OnTerminationInvoice;
+  /** Absent on documents folded before it existed: CREDIT. */
+  onTerminationCreditNote?: OnTerminationCreditNote;
   trialPeriod: number;
   trialEndsAt: string | null;
   planOverrides: PlanOverrides | null;
@@ -75,7 +77,7 @@ function applyTo(doc: SubscriptionDocument, e: SubscriptionEvent, id: string, at
       return { ...doc, status: 'ACTIVE', startedAt: e.data.startedAt, trialEndsAt: e.data.trialEndsAt, activatesAt: null, downgradePlanDate: null, updatedAt: at };
     case 'SubscriptionTerminated': {
       const { terminatedAt, reason, onTerminationInvoice, nextSubscriptionId, nextPlanCode } = e.data;
-      return { ...doc, status: 'TERMINATED', terminatedAt, terminationReason: reason, onTerminationInvoice, nextSubscriptionId, nextPlanCode, downgradePlanDate: null, updatedAt: at };
+      return { ...doc, status: 'TERMINATED', terminatedAt, terminationReason: reason, onTerminationInvoice, onTerminationCreditNote: e.data.onTerminationCreditNote ?? 'CREDIT', nextSubscriptionId, nextPlanCode, downgradePlanDate: null, updatedAt: at };
     }
     case 'SubscriptionCanceled':
       // The same event clears the scheduled change on the subscription the canceled one was to replace.

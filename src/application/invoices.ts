@@ -1040,6 +1040,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     const patience = Date.parse(sub.terminatedAt) + 35 * 86_400_000 > deps.clock.now().getTime();
     if (last === undefined || last.invoice.status === 'DRAFT') return { settled: !patience, position: null };
     if (last.invoice.status === 'VOIDED') return { settled: true, position: null };
+    // An upgrade always credits (Lago); a termination does what it was asked.
+    const mode = sub.terminationReason === 'UPGRADED' ? 'CREDIT' : (sub.onTerminationCreditNote ?? 'CREDIT');
+    if (mode === 'SKIP') return { settled: true, position: null };
     const details = (last.fee.details ?? {}) as { planAmountCents?: string; periodDays?: number };
     const credit = terminationCredit({
       fee: {
@@ -1047,6 +1050,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         amountCents: new BigNumber(last.fee.amountCents),
         preciseAmountCents: new BigNumber(last.fee.preciseAmountCents),
         preciseCouponsAmountCents: new BigNumber(last.fee.preciseCouponsAmountCents ?? '0'),
+        // The fee's taxes as stored (rounded; Lago keeps them to 5 places): only a refund's or an offset's share uses them.
+        taxesPreciseAmountCents: new BigNumber(last.fee.taxesAmountCents),
         creditedAmountCents: new BigNumber((last.invoice.creditNoteIds ?? []).length === 0 ? '0' : await creditedOnFee(last.invoice, last.fee.id)),
         fromDatetime: last.fee.fromDatetime,
         toDatetime: last.fee.toDatetime,
@@ -1059,6 +1064,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       periodDays: details.periodDays ?? daysBetweenInclusive(last.fee.fromDatetime, last.fee.toDatetime, context.timezone),
       periodToDatetime: last.fee.toDatetime,
       trialEndDate: sub.trialEndsAt === null ? null : sub.trialEndsAt.slice(0, 10),
+      onTermination: mode,
+      invoice: {
+        subTotalIncludingTaxesAmountCents: new BigNumber(last.invoice.totals.subTotalIncludingTaxesAmountCents),
+        totalPaidAmountCents: last.invoice.paymentStatus === 'SUCCEEDED' ? new BigNumber(last.invoice.totals.totalAmountCents) : new BigNumber(0),
+      },
     });
     if (credit === null) return { settled: true, position: null };
     const position = await creditNotes.issue(
@@ -1069,8 +1079,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         reason: 'ORDER_CHANGE',
         items: [{ feeId: last.fee.id, amountCents: credit.preciseAmountCents.toFixed() }],
         creditAmountCents: credit.creditAmountCents.toFixed(),
-        refundAmountCents: '0',
-        offsetAmountCents: '0',
+        refundAmountCents: credit.refundAmountCents.toFixed(),
+        offsetAmountCents: credit.offsetAmountCents.toFixed(),
       },
       { actor: null, automatic: true },
     );

@@ -11,6 +11,7 @@ import {
   activeOf,
   subscriptionDecider,
   type BillingTime,
+  type OnTerminationCreditNote,
   type OnTerminationInvoice,
   type PlanOverrides,
   type SubscriptionCommand,
@@ -38,7 +39,7 @@ export type CreateSubscriptionInput = {
   planOverrides?: PlanOverrides | null;
 };
 export type UpdateSubscriptionInput = { externalId: string; name?: string | null; endingAt?: Date | null; planOverrides?: PlanOverrides | null };
-export type TerminateSubscriptionInput = { externalId: string; status?: 'ACTIVE' | 'PENDING' | null; onTerminationInvoice?: OnTerminationInvoice | null };
+export type TerminateSubscriptionInput = { externalId: string; status?: 'ACTIVE' | 'PENDING' | null; onTerminationInvoice?: OnTerminationInvoice | null; onTerminationCreditNote?: OnTerminationCreditNote | null };
 export type SubscriptionFilter = { externalCustomerId?: string | null; status?: string | null; planCode?: string | null };
 
 /** The `billableMetrics` fields the override checks read (that area owns the collection). */
@@ -156,7 +157,7 @@ export function createSubscriptionService(deps: AppDeps) {
     /** Lago's `DELETE /subscriptions/:external_id`: terminates the active one, cancels a pending one. */
     async terminate(actor: Actor, input: TerminateSubscriptionInput): Promise<SubscriptionDocument> {
       const { organizationId } = actor;
-      const data = { organizationId, externalId: input.externalId, status: input.status ?? null, onTerminationInvoice: input.onTerminationInvoice ?? 'GENERATE' };
+      const data = { organizationId, externalId: input.externalId, status: input.status ?? null, onTerminationInvoice: input.onTerminationInvoice ?? 'GENERATE', onTerminationCreditNote: input.onTerminationCreditNote ?? 'CREDIT' };
       const { events } = await run(actor, input.externalId, { type: 'TerminateSubscription', data, metadata: metadata() });
       const id = events[0]?.data.subscriptionId;
       const doc = id ? await subscriptions().findOne({ _id: id, organizationId }) : null;

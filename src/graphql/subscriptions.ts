@@ -23,6 +23,10 @@ const BillingTime = builder.enumType('BillingTime', {
   values: ['CALENDAR', 'ANNIVERSARY'] as const,
 });
 const OnTerminationInvoice = builder.enumType('OnTerminationInvoice', { values: ['GENERATE', 'SKIP'] as const });
+const OnTerminationCreditNote = builder.enumType('OnTerminationCreditNote', {
+  description: 'What the unused part of an in-advance subscription fee becomes at a termination: a credit to the customer’s balance, a refund of what was paid, an offset of what the invoice still owes, or nothing (Lago `on_termination_credit_note`). An upgrade always credits.',
+  values: ['CREDIT', 'REFUND', 'OFFSET', 'SKIP'] as const,
+});
 
 /** Plan, customer and organization of a subscription, batched per request. */
 async function relatedOf(sub: SubscriptionDocument, ctx: GraphQLContext) {
@@ -99,6 +103,7 @@ export const BillingSubscription = builder.objectRef<SubscriptionDocument>('Bill
       resolve: async (s, _args, ctx) => (await periodOf(s, ctx))?.endingAt ?? null,
     }),
     onTerminationInvoice: t.field({ type: OnTerminationInvoice, resolve: (s) => s.onTerminationInvoice }),
+    onTerminationCreditNote: t.field({ type: OnTerminationCreditNote, resolve: (s) => s.onTerminationCreditNote ?? 'CREDIT' }),
     planOverrides: t.field({ type: 'JSON', nullable: true, resolve: (s) => s.planOverrides }),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
     customer: t.field({ type: Customer, nullable: true, resolve: (s, _args, ctx) => ctx.loaders.byId<CustomerDocument>('customers').load(s.customerId) }),
@@ -162,6 +167,7 @@ const TerminateSubscriptionInput = builder.inputType('TerminateSubscriptionInput
     externalId: t.string({ required: true }),
     status: t.field({ type: SubscriptionStatus, description: 'ACTIVE or PENDING: which one to end. Default the active one, else the pending one.' }),
     onTerminationInvoice: t.field({ type: OnTerminationInvoice, description: 'Default GENERATE.' }),
+    onTerminationCreditNote: t.field({ type: OnTerminationCreditNote, description: 'Default CREDIT (in-advance plans only).' }),
   }),
 });
 
@@ -188,6 +194,7 @@ const terminateSchema = z.object({
   externalId: identifier,
   status: z.enum(['ACTIVE', 'PENDING'], 'must be ACTIVE or PENDING').nullish(),
   onTerminationInvoice: z.enum(['GENERATE', 'SKIP']).nullish(),
+  onTerminationCreditNote: z.enum(['CREDIT', 'REFUND', 'OFFSET', 'SKIP']).nullish(),
 });
 
 builder.queryFields((t) => ({

@@ -232,6 +232,22 @@ describe('credit notes', () => {
     expect(await balances()).toEqual([{ currency: 'EUR', amountCents: '2100' }]);
   });
 
+  it('onTerminationCreditNote: REFUND gives back the unused days of a paid in-advance fee; SKIP issues nothing', async () => {
+    await setup({ plan: { payInAdvance: true } });
+    await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c1", planCode: "basic"}) { subscription { status } } }');
+    await server.advanceClock('2026-01-01T00:00:01Z');
+    for (const invoice of await invoices()) await ok(`mutation { updateInvoice(input: {id: "${invoice.id}", paymentStatus: SUCCEEDED}) { invoice { id } } }`);
+    await server.advanceClock('2026-01-10T12:00:00Z');
+    const terminated = await ok<{ terminateSubscription: { subscription: { onTerminationCreditNote: string } } }>('mutation { terminateSubscription(input: {externalId: "s1", onTerminationCreditNote: REFUND}) { subscription { onTerminationCreditNote } } }');
+    expect(terminated.terminateSubscription.subscription.onTerminationCreditNote).toBe('REFUND');
+    await ok('mutation { terminateSubscription(input: {externalId: "s2", onTerminationCreditNote: SKIP}) { subscription { status } } }');
+    await server.advanceClock('2026-01-10T12:00:01Z');
+    const notes = await ok<{ creditNotes: { edges: { node: Note }[] } }>(`{ creditNotes { edges { node { ${NOTE} } } } }`);
+    // Jan 11 → Jan 31 unused (21 × 100 = 2100) of 3100 paid: all of it refunded; nothing for s2.
+    expect(notes.creditNotes.edges.map((e) => e.node)).toMatchObject([{ automatic: true, totalAmountCents: '2100', refundAmountCents: '2100', creditAmountCents: '0', offsetAmountCents: '0' }]);
+    expect(await balances()).toEqual([]);
+  });
+
   it('creditNoteCreated pushes over websockets, automatic credit notes included', async () => {
     await setup();
     await server.advanceClock('2026-02-01T00:00:00Z');

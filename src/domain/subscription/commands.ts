@@ -1,4 +1,4 @@
-import type { BillingTime, OnTerminationInvoice, PlanOverrides } from './events.ts';
+import type { BillingTime, OnTerminationCreditNote, OnTerminationInvoice, PlanOverrides } from './events.ts';
 import type { OverrideLookups } from '../plan/index.ts';
 import type { SubscriptionPlan } from './plan.ts';
 
@@ -54,7 +54,7 @@ export type UpdateSubscription = {
 
 export type TerminateSubscription = {
   type: 'TerminateSubscription';
-  data: { organizationId: string; externalId: string; status?: 'ACTIVE' | 'PENDING' | null; onTerminationInvoice: OnTerminationInvoice };
+  data: { organizationId: string; externalId: string; status?: 'ACTIVE' | 'PENDING' | null; onTerminationInvoice: OnTerminationInvoice; onTerminationCreditNote?: OnTerminationCreditNote };
   metadata: Metadata;
 };
 

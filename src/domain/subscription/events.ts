@@ -3,6 +3,8 @@ import type { DomainEvent } from '../shared/decider.ts';
 export type SubscriptionStatus = 'PENDING' | 'ACTIVE' | 'TERMINATED' | 'CANCELED';
 export type BillingTime = 'CALENDAR' | 'ANNIVERSARY';
 export type OnTerminationInvoice = 'GENERATE' | 'SKIP';
+/** What the unused part of an in-advance fee becomes at a termination (Lago's `on_termination_credit_note`). */
+export type OnTerminationCreditNote = 'CREDIT' | 'REFUND' | 'OFFSET' | 'SKIP';
 /** Why a subscription ended: asked for, reached its `endingAt`, or replaced by a plan change. */
 export type TerminationReason = 'REQUESTED' | 'ENDING_AT' | 'UPGRADED' | 'DOWNGRADED';
 /** Why a pending subscription was canceled before it started. */
@@ -47,6 +49,8 @@ export type SubscriptionTerminated = DomainEvent<
     terminatedAt: string;
     reason: TerminationReason;
     onTerminationInvoice: OnTerminationInvoice;
+    /** Absent in events recorded before it existed: CREDIT. */
+    onTerminationCreditNote?: OnTerminationCreditNote;
     nextSubscriptionId: string | null;
     nextPlanCode: string | null;
   }

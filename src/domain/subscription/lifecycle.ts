@@ -57,7 +57,7 @@ export function decideTerminate(command: TerminateSubscription, state: Subscript
   if (target.status === 'PENDING') {
     return [{ type: 'SubscriptionCanceled', data: { ...keys(state, target.id), canceledAt: metadata.now, reason: 'REQUESTED', previousSubscriptionId: target.previousSubscriptionId } }];
   }
-  return terminate(state, target, metadata.now, 'REQUESTED', data.onTerminationInvoice);
+  return terminate(state, target, metadata.now, 'REQUESTED', data.onTerminationInvoice, data.onTerminationCreditNote ?? 'CREDIT');
 }
 
 function terminate(
@@ -66,10 +66,11 @@ function terminate(
   at: string,
   reason: 'REQUESTED' | 'ENDING_AT',
   onTerminationInvoice: 'GENERATE' | 'SKIP',
+  onTerminationCreditNote: 'CREDIT' | 'REFUND' | 'OFFSET' | 'SKIP' = 'CREDIT',
 ): SubscriptionEvent[] {
   const next = target.nextSubscriptionId ? state.subscriptions.find((s) => s.id === target.nextSubscriptionId && s.status === 'PENDING') : undefined;
   return [
-    { type: 'SubscriptionTerminated', data: { ...keys(state, target.id), terminatedAt: at, reason, onTerminationInvoice, nextSubscriptionId: null, nextPlanCode: null } },
+    { type: 'SubscriptionTerminated', data: { ...keys(state, target.id), terminatedAt: at, reason, onTerminationInvoice, onTerminationCreditNote, nextSubscriptionId: null, nextPlanCode: null } },
     ...(next
       ? [{ type: 'SubscriptionCanceled' as const, data: { ...keys(state, next.id), canceledAt: at, reason: 'PREVIOUS_TERMINATED' as const, previousSubscriptionId: target.id } }]
       : []),

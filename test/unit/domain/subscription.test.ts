@@ -73,7 +73,8 @@ const terminate = (now = NOW, status?: 'ACTIVE' | 'PENDING'): SubscriptionComman
 });
 const terminated = (id: string, at: string, reason: 'REQUESTED' | 'ENDING_AT' | 'UPGRADED' | 'DOWNGRADED', next: [string, string] | null = null): SubscriptionEvent => ({
   type: 'SubscriptionTerminated',
-  data: { ...keys(id), terminatedAt: at, reason, onTerminationInvoice: 'GENERATE', nextSubscriptionId: next?.[0] ?? null, nextPlanCode: next?.[1] ?? null },
+  // A requested or `endingAt` termination records what the unused part of an in-advance fee becomes (default CREDIT).
+  data: { ...keys(id), terminatedAt: at, reason, onTerminationInvoice: 'GENERATE', ...(reason === 'REQUESTED' || reason === 'ENDING_AT' ? { onTerminationCreditNote: 'CREDIT' as const } : {}), nextSubscriptionId: next?.[0] ?? null, nextPlanCode: next?.[1] ?? null },
 });
 
 /** Active on basic since Jan 15 (anniversary when asked), the state every "when active" spec starts from. */
