@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { resolve } from 'node:path';
 import type { System } from './compose.ts';
 import type { Config } from './config.ts';
+import { generateApiKey } from './application/organizations.ts';
 
 /** The default organization's key, as this start knows it. */
 export interface DefaultKey {
@@ -32,12 +33,15 @@ export async function bootstrapDefaultOrganization(system: System, config: Confi
   };
 
   if (empty) {
-    const created = await organizations.createOrganization(
-      { name: 'Default organization', ...(config.apiKey ? { apiKey: config.apiKey } : {}) },
-      'bootstrap',
-    );
-    save(created.key);
-    return { key: created.key, generated: !config.apiKey, keyFile, preset: Boolean(config.apiKey) };
+    // The key is saved before anything is appended: a start that stops right after the append (or whose projector is
+    // not up yet, `ROLE=api` in docker-compose) still has it. A key saved by a start that stopped before appending is
+    // used again.
+    const saved = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
+    const chosen = config.apiKey ?? (saved.length >= 32 ? saved : generateApiKey());
+    save(chosen);
+    const created = await organizations.bootstrapOrganization({ name: 'Default organization', apiKey: chosen }, 'bootstrap');
+    if (!created.inReadModels) system.logger.warn('the default organization is appended; the projections have not folded it yet (is the projection worker running?): its key works once they have');
+    return { key: chosen, generated: !config.apiKey, keyFile, preset: Boolean(config.apiKey) };
   }
   if (config.apiKey) {
     const known = await organizations.findApiKeyByKey(config.apiKey);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AppDeps } from './context.ts';
+import { eventMetadata, type AppDeps } from './context.ts';
 import { execute } from './execute.ts';
 import { createRevocations } from './revocations.ts';
 import { organizationDecider } from '../domain/organization/index.ts';
@@ -70,6 +70,34 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
       const organization = await organizations().findOne({ _id: organizationId });
       if (!organization) throw new NotFoundError(`organization ${organizationId} not found`);
       return { organization, ...created };
+    },
+
+    /**
+     * The first start's default organization and its key, appended together (one append to the organization's
+     * stream) so that the key exists as soon as the organization does, whether or not a projector runs yet (`ROLE=api`
+     * before the worker is up). Waits for the read models at most a few seconds: the caller has saved the key first.
+     */
+    async bootstrapOrganization(input: { name: string; apiKey: string }, actor: string): Promise<{ organizationId: string; keyId: string; inReadModels: boolean }> {
+      if (input.apiKey.length < MIN_PRESET_KEY_LENGTH) throw new ValidationError(`key: must be at least ${MIN_PRESET_KEY_LENGTH} characters`, 'key');
+      const organizationId = deps.newId();
+      const keyId = deps.newId();
+      const now = deps.clock.now().toISOString();
+      const created = organizationDecider.decide(
+        { type: 'CreateOrganization', data: { organizationId, name: input.name, timezone: 'UTC', defaultCurrency: 'USD' }, metadata: { now } },
+        organizationDecider.initialState(),
+      );
+      const keyed = organizationDecider.decide(
+        { type: 'CreateApiKey', data: { keyId, name: 'default', keyHash: hashApiKey(input.apiKey), keyPrefix: input.apiKey.slice(0, 7) }, metadata: { now } },
+        created.reduce(organizationDecider.evolve, organizationDecider.initialState()),
+      );
+      const metadata = eventMetadata(deps, { organizationId, actor });
+      const { position } = await deps.eventStore.append(organizationStream(organizationId), [...created, ...keyed].map((e) => ({ type: e.type, data: e.data, metadata })), { expectedRevision: 'no_stream' });
+      try {
+        await deps.waitForProjections(position, { usage: false });
+        return { organizationId, keyId, inReadModels: true };
+      } catch {
+        return { organizationId, keyId, inReadModels: false };
+      }
     },
 
     createApiKey,

@@ -32,6 +32,29 @@ describe('secrets at start (the real server in its own process)', () => {
     expect((await gql(server.port, key, '{ organization { name } }')).data?.organization.name).toBe('Default organization');
   });
 
+  it('a first start as ROLE=api before any projection worker runs saves its key, which works once a worker folds it', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'billing-key-api-first-'));
+    // The docker-compose race: the API appends the default organization while no projector runs yet.
+    server = await startServer(dataDir, { ROLE: 'api' });
+    const key = readFileSync(join(dataDir, 'api-key'), 'utf8').trim();
+    expect(key).toMatch(/^bk_/);
+    expect(server.output()).toMatch(new RegExp(`^API key: ${key}$`, 'm'));
+    expect(server.output()).toContain('projection worker running?');
+    // Then the projection worker comes up, on the same files.
+    const worker = spawn(process.execPath, ['--max-semi-space-size=8', 'src/main.ts'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, ROLE: 'worker', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 15_000;
+      let name: string | undefined;
+      while (name === undefined && Date.now() < deadline) {
+        name = (await gql(server.port, key, '{ organization { name } }')).data?.organization?.name;
+        if (name === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(name).toBe('Default organization');
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+
   it('never prints a preset API_KEY', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'billing-key-preset-'));
     const preset = 'preset-api-key-for-the-e2e-test-0123456789';
