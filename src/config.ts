@@ -27,6 +27,8 @@ const schema = z.object({
   USAGE_REFOLD_PAGE: z.coerce.number().int().min(10).max(100_000).default(2_000),
   INGEST_MAX_LAG_EVENTS: z.coerce.number().int().min(1_000).default(10_000),
   INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
+  // Browser origins allowed to call the API (comma-separated; `*` any, without credentials). Unset: none.
+  CORS_ORIGINS: z.string().optional(),
 });
 
 export interface Config {
@@ -57,6 +59,8 @@ export interface Config {
   ingestMaxLagEvents: number;
   /** …or while this many ingestion requests are already being handled. */
   ingestMaxInFlight: number;
+  /** Browser origins allowed by CORS (`*`: any, without credentials); empty: no cross-origin calls. */
+  corsOrigins: string[];
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -91,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     usageRefoldPage: e.USAGE_REFOLD_PAGE,
     ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }
 

@@ -63,6 +63,24 @@ export interface HttpLimits {
   maxBytesInFlight?: number;
   maxQueued?: number;
   maxWaitMs?: number;
+  /** Browser origins allowed by CORS (`*`: any origin, without credentials); none by default. */
+  corsOrigins?: readonly string[];
+}
+
+/**
+ * CORS from an allow-list (`CORS_ORIGINS`): an origin on it gets its own origin back, with credentials; `*` allows
+ * any origin without credentials; any other origin gets no CORS headers, so a browser refuses the cross-origin
+ * call. Same-origin calls (GraphiQL at /graphql) need none.
+ */
+function corsFor(origins: readonly string[]) {
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (origin === null) return false as const;
+    if (origins.includes(origin)) return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'] };
+    if (any) return { origin: [origin], credentials: false, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'] };
+    return false as const;
+  };
 }
 
 /**
@@ -146,6 +164,7 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     graphiql: { subscriptionsProtocol: 'WS', title: 'Billing engine' },
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
     maxRequestBodySize: MAX_BODY,
+    cors: corsFor(limits.corsOrigins ?? []),
     plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation()],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
