@@ -30,6 +30,8 @@ export interface SystemHealth {
   refolding: number;
   quarantined: number;
   failure: string | null;
+  /** Behind the log without advancing since (ISO instant), or null: past HEALTH_STALL_MS, not live. */
+  stalledSince: string | null;
 }
 
 export interface System {
@@ -179,6 +181,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     ingestion: { lateWindowDays: config.eventsLateWindowDays, futureToleranceMs: 5 * 60_000, maxLag: BigInt(config.ingestMaxLagEvents), maxInFlight: config.ingestMaxInFlight },
   });
 
+  /** The lowest checkpoint seen by health checks, and since when it has not moved. */
+  let progress = { lowest: -1n, sinceMs: Date.now() };
   return {
     app,
     projections: host,
@@ -186,13 +190,18 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     logger,
     async health() {
       const head = (await eventStore.headPosition()) ?? 0n;
+      const nowMs = Date.now();
       const status = host.status();
       const projections = everyProjection.map((name) => {
         const checkpoint = status.checkpoints.get(name) ?? 0n;
         return { name, checkpoint: checkpoint.toString(), head: head.toString(), caughtUp: checkpoint >= head };
       });
       const lowest = projections.reduce((min, p) => (BigInt(p.checkpoint) < min ? BigInt(p.checkpoint) : min), head);
-      const live = status.running && status.failure === null;
+      // A runner that still runs but no longer advances (a subscription dropped silently, a commit that never
+      // returns) fails the liveness check once it has been behind without progress for HEALTH_STALL_MS.
+      if (lowest >= head || lowest > progress.lowest) progress = { lowest, sinceMs: nowMs };
+      const stalled = lowest < head && config.healthStallMs > 0 && nowMs - progress.sinceMs > config.healthStallMs;
+      const live = status.running && status.failure === null && !stalled;
       return {
         ready: live && projections.every((p) => p.caughtUp),
         live,
@@ -201,7 +210,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
         projections,
         refolding: status.stale.size,
         quarantined: status.quarantined,
-        failure: status.failure,
+        failure: status.failure ?? (stalled ? `projections behind the log without progress for ${nowMs - progress.sinceMs} ms` : null),
+        stalledSince: lowest < head ? new Date(progress.sinceMs).toISOString() : null,
       };
     },
     async close() {

@@ -29,6 +29,8 @@ const schema = z.object({
   INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
   // Browser origins allowed to call the API (comma-separated; `*` any, without credentials). Unset: none.
   CORS_ORIGINS: z.string().optional(),
+  // /health fails when the projections are behind the log and have not advanced for this long (0: never).
+  HEALTH_STALL_MS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export interface Config {
@@ -61,6 +63,8 @@ export interface Config {
   ingestMaxInFlight: number;
   /** Browser origins allowed by CORS (`*`: any, without credentials); empty: no cross-origin calls. */
   corsOrigins: string[];
+  /** /health fails once the projections are behind and have not advanced for this long (0: never). */
+  healthStallMs: number;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -95,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     usageRefoldPage: e.USAGE_REFOLD_PAGE,
     ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
+    healthStallMs: e.HEALTH_STALL_MS,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }

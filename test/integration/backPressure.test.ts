@@ -81,3 +81,39 @@ describe('back-pressure on the projection lag', () => {
     expect((await paced).data).toEqual({ createEvents: { acceptedCount: 10 } });
   });
 });
+
+describe('/health and a projection that no longer advances', () => {
+  let server: TestServer;
+  afterEach(async () => server.close());
+
+  it('fails once the projections are behind without progress for HEALTH_STALL_MS, and recovers when they move', async () => {
+    const gate: { held: Promise<void> | null } = { held: null };
+    let release: () => void = () => {};
+    server = await startTestServer({ HEALTH_STALL_MS: '300' }, { wrapReadModels: holdingUsage(gate) });
+    const health = async () => {
+      const response = await fetch(`${server.url}/health`);
+      return { status: response.status, body: (await response.json()) as { live: boolean; failure: string | null; stalledSince: string | null } };
+    };
+    expect((await health()).status).toBe(200);
+    // The usage projection's commits hang (no error: a silent freeze) while events keep being appended.
+    gate.held = new Promise<void>((resolve) => (release = resolve));
+    await server.gql(CREATE_EVENTS, { events: calls('stall-', 5) });
+    const first = await health();
+    expect(first.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stalled = await health();
+    expect(stalled.status).toBe(503);
+    expect(stalled.body.live).toBe(false);
+    expect(stalled.body.failure).toMatch(/without progress/);
+    expect(stalled.body.stalledSince).not.toBeNull();
+    gate.held = null;
+    release();
+    const deadline = Date.now() + 5_000;
+    let recovered = stalled;
+    while (recovered.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      recovered = await health();
+    }
+    expect(recovered.status).toBe(200);
+  });
+});
