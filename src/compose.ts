@@ -18,6 +18,7 @@ import { createManualClock, systemClock } from './infrastructure/clock.ts';
 import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
 import { openDatabase, optimize, walSyncer } from './infrastructure/sqlite/database.ts';
+import { createMetrics, type Metrics } from './infrastructure/metrics.ts';
 
 export interface SystemHealth {
   /** Every projection has committed the head of the log, and runs. */
@@ -36,6 +37,8 @@ export interface SystemHealth {
 
 export interface System {
   app: App;
+  /** Prometheus metrics of this process (`GET /metrics`). */
+  metrics: Metrics;
   /** Where the projections run, seen from here. */
   projections: ProjectionHost;
   /** The runner itself when it runs in this thread (tests, scripts). */
@@ -146,6 +149,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   const everyProjection = allProjections.map((p) => p.name);
   const withoutUsage = everyProjection.filter((name) => name !== 'usage');
   const usageWrites = new UsageWrites((await eventStore.headPosition()) ?? 0n);
+  // Health is read when /metrics is scraped (the lag per projection); `system` is defined below.
+  const metrics = createMetrics(() => system.health());
   // Every catalog event appended here moves the floor usage queries wait for (UsageWrites.changed). Invoices, their
   // numbers and fees, coupons, add-ons, and the manual clock change nothing usage is folded with: a billing run appending thousands of
   // invoices must not make each next invoice wait for the usage projection to fold past the previous one.
@@ -174,6 +179,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     usagePosition: config.role === 'api' ? async () => (await eventStore.headPosition()) ?? 0n : async (subject) => usageWrites.required(subject),
     usageWritten: (subject, position) => usageWrites.record(subject, position),
     turns,
+    metrics: metrics.sink,
   };
   await host.start();
   const app = createApp(deps, {
@@ -183,8 +189,9 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
 
   /** The lowest checkpoint seen by health checks, and since when it has not moved. */
   let progress = { lowest: -1n, sinceMs: Date.now() };
-  return {
+  const system: System = {
     app,
+    metrics,
     projections: host,
     runner: host instanceof InlineHost ? host.runner : undefined,
     logger,
@@ -222,4 +229,5 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
       stores.closeDb();
     },
   };
+  return system;
 }

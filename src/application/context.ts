@@ -1,3 +1,4 @@
+import type { MetricsSink } from './ports/metrics.ts';
 import type { Clock } from './ports/clock.ts';
 import type { EventMetadata, EventStore } from './ports/eventStore.ts';
 import type { ProjectionHost } from './ports/projectionHost.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   usageWritten(subject: string, position: bigint): void;
   /** How ingestion shares the API thread with queries (turns.ts); omitted: no turns, every piece at once. */
   turns?: Turns;
+  /** Where operations are counted (`/metrics`); omitted: nowhere. */
+  metrics?: MetricsSink;
 }
 
 /** Who is acting: the organization every stream and document is scoped to. */

@@ -231,6 +231,11 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     });
     // The answer (completing and serializing an outcome per event) is a piece too.
     await turns.take();
+    if (deps.metrics !== undefined) {
+      const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+      for (const o of outcomes) counts[o.status === 'ACCEPTED' ? 'accepted' : o.status === 'DUPLICATE' ? 'duplicate' : 'rejected'] += 1;
+      deps.metrics.ingested(counts);
+    }
     return outcomes;
   }
 }

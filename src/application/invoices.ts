@@ -1118,7 +1118,13 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
    * counter); runs of other processes are kept apart by the streams' expected revisions.
    */
   const oneRunAtATime = keyedQueue();
-  const runDue = (now: Date) => oneRunAtATime('run', () => runDueNow(now));
+  const runDue = (now: Date) =>
+    oneRunAtATime('run', async () => {
+      const started = performance.now();
+      const result = await runDueNow(now);
+      deps.metrics?.billingRun((performance.now() - started) / 1000, { created: result.created, finalized: result.finalized, refreshed: result.refreshed });
+      return result;
+    });
 
   async function runDueNow(now: Date): Promise<{ created: number; finalized: number; refreshed: number; position: bigint | null }> {
     const nowMs = now.getTime();

@@ -4,7 +4,9 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { App } from '../application/app.ts';
+import type { Metrics } from '../infrastructure/metrics.ts';
 import type { SystemHealth } from '../compose.ts';
 import { DomainError } from '../domain/shared/errors.ts';
 import { BODY_LIMITS } from '../domain/shared/limits.ts';
@@ -65,6 +67,30 @@ export interface HttpLimits {
   maxWaitMs?: number;
   /** Browser origins allowed by CORS (`*`: any origin, without credentials); none by default. */
   corsOrigins?: readonly string[];
+  /** Where requests and websocket connections are counted, and what `GET /metrics` serves. */
+  metrics?: Metrics;
+}
+
+/**
+ * Counts every executed GraphQL operation and its execution time, labelled by its type and first root field (a
+ * bounded set, unlike client-chosen operation names): `query:customerUsage`, `mutation:createEvents`.
+ */
+function useOperationMetrics(metrics: Metrics): import('graphql-yoga').Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      const document = args.document as DocumentNode;
+      const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (args.operationName == null || d.name?.value === args.operationName));
+      const root = operation?.selectionSet.selections.find((s: SelectionNode) => s.kind === Kind.FIELD);
+      const label = `${operation?.operation ?? 'unknown'}:${root?.kind === Kind.FIELD ? root.name.value : 'unknown'}`;
+      return {
+        onExecuteDone({ result }) {
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          metrics.request(label, failed ? 'error' : 'ok', (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -165,7 +191,7 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
     maxRequestBodySize: MAX_BODY,
     cors: corsFor(limits.corsOrigins ?? []),
-    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation()],
+    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation(), ...(limits.metrics ? [useOperationMetrics(limits.metrics)] : [])],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
       return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
@@ -174,6 +200,12 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
   });
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET' && req.url === '/metrics' && limits.metrics !== undefined) {
+      const { body, contentType } = await limits.metrics.scrape();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
+    }
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/ready')) {
       // Liveness: the projections run (a stopped or crashed worker, or commits that keep failing, fail it).
       // Readiness: they also hold the head of the log.
@@ -228,6 +260,11 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
         }
         // Revoking the key closes the socket (4403 "API key revoked"), here or from another API instance (revocation.ts).
         const { socket } = ctx.extra;
+        if (limits.metrics !== undefined) {
+          const metrics = limits.metrics;
+          metrics.socketOpened();
+          socket.once('close', () => metrics.socketClosed());
+        }
         if (principal.keyId !== null && socket.readyState === socket.OPEN) {
           const unwatch = app.organizations.revocations.watch(principal.keyId, () => socket.close(REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON));
           socket.once('close', unwatch);
