@@ -31,6 +31,8 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional(),
   // /health fails when the projections are behind the log and have not advanced for this long (0: never).
   HEALTH_STALL_MS: z.coerce.number().int().min(0).default(60_000),
+  // Schema introspection (GraphiQL's docs, code generators): on by default; `false` refuses __schema / __type.
+  INTROSPECTION: z.enum(['true', 'false']).default('true'),
 });
 
 export interface Config {
@@ -65,6 +67,8 @@ export interface Config {
   corsOrigins: string[];
   /** /health fails once the projections are behind and have not advanced for this long (0: never). */
   healthStallMs: number;
+  /** Whether the schema can be introspected (`__schema`, `__type`). */
+  introspection: boolean;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -100,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     healthStallMs: e.HEALTH_STALL_MS,
+    introspection: e.INTROSPECTION === 'true',
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }

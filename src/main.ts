@@ -32,7 +32,7 @@ if (config.role === 'worker') {
   logger.info('projection worker running', { projections: [...(system.runner?.checkpoints().keys() ?? [])] });
 } else {
   const key = await bootstrapDefaultOrganization(system, config);
-  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics });
+  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection });
   const port = await http.listen(config.port, config.host);
   console.log(`GraphQL API: http://localhost:${port}/graphql (GraphiQL in a browser; websockets on the same path)`);
   console.log(describeDefaultKey(key));

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import { Kind, NoSchemaIntrospectionCustomRule, type DocumentNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { App } from '../application/app.ts';
 import type { Metrics } from '../infrastructure/metrics.ts';
 import type { SystemHealth } from '../compose.ts';
@@ -69,6 +69,13 @@ export interface HttpLimits {
   corsOrigins?: readonly string[];
   /** Where requests and websocket connections are counted, and what `GET /metrics` serves. */
   metrics?: Metrics;
+  /** Schema introspection allowed (default true); false refuses `__schema` / `__type` with VALIDATION. */
+  introspection?: boolean;
+}
+
+/** Refuses introspection queries (graphql-js's `NoSchemaIntrospectionCustomRule`), on HTTP and websockets alike. */
+function useNoIntrospection(): import('graphql-yoga').Plugin {
+  return { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) };
 }
 
 /**
@@ -191,7 +198,7 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
     maxRequestBodySize: MAX_BODY,
     cors: corsFor(limits.corsOrigins ?? []),
-    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation(), ...(limits.metrics ? [useOperationMetrics(limits.metrics)] : [])],
+    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation(), ...(limits.metrics ? [useOperationMetrics(limits.metrics)] : []), ...(limits.introspection === false ? [useNoIntrospection()] : [])],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
       return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };

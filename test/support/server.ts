@@ -35,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const config = loadConfig({ DATABASE_PATH: ':memory:', DATA_DIR: `/tmp/billing-test-${process.pid}-${Date.now()}`, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', ...env });
   const system = await composeSystem(config, { ...overrides, logger: createLogger('silent') });
   const apiKey = (await ensureDefaultOrganization(system, config))!;
-  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics });
+  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection });
   const port = await http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-/** Issue 16 item 10: CORS from a configured allow-list (`CORS_ORIGINS`), none by default. */
+/** Issue 16 item 10, edge settings: CORS from a configured allow-list (`CORS_ORIGINS`, none by default) and introspection (`INTROSPECTION`). */
 let server: TestServer;
 afterEach(async () => server?.close());
 
@@ -37,5 +37,23 @@ describe('CORS', () => {
     const response = await preflight('https://anyone.example');
     expect(response.headers.get('access-control-allow-origin')).toBe('https://anyone.example');
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+});
+
+describe('introspection', () => {
+  const INTROSPECT = '{ __schema { queryType { name } } }';
+  it('is on by default (GraphiQL docs, code generators)', async () => {
+    server = await startTestServer();
+    expect((await server.gql(INTROSPECT)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('INTROSPECTION=false refuses __schema and __type with VALIDATION; other queries answer', async () => {
+    server = await startTestServer({ INTROSPECTION: 'false' });
+    for (const query of [INTROSPECT, '{ __type(name: "Query") { name } }']) {
+      const result = await server.gql(query);
+      expect(result.data ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    }
+    expect((await server.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
 });
