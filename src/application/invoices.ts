@@ -171,7 +171,7 @@ function usageOfFees(fees: readonly InAdvanceFeeCreated['data']['fee'][]): Charg
 }
 
 /** A finalization the customer's coupons may apply to: the invoice as assembled before them, re-assembled with them. */
-type Couponable = { customerId: string; currency: string; planCode: string | null; toAssemble: InvoiceToAssemble; usagePosition: string };
+type Couponable = { customerId: string; currency: string; planCode: string | null; toAssemble: InvoiceToAssemble; fees: readonly InvoiceContent['fees'][number][]; usagePosition: string };
 
 /** An applied coupon's state as the coupon rule reads it. */
 function couponInputOf(state: Extract<AppliedCouponState, { status: 'active' | 'terminated' }>): CouponToApply {
@@ -392,7 +392,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     return {
       content,
       /** What finalization re-assembles with the customer's coupons. */
-      couponable: { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, usagePosition: content.usagePosition } satisfies Couponable,
+      couponable: { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, fees: content.fees, usagePosition: content.usagePosition } satisfies Couponable,
       billingDate,
       issuingDate,
       paymentDueDate: DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!,
@@ -531,10 +531,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         if (liveCoupons.length === 0 && noteIds.length === 0) return undefined;
         let applied: ReturnType<typeof applyCoupons> | undefined;
         if (liveCoupons.length > 0) {
-          const plain = assembleInvoice(target.toAssemble);
           applied = applyCoupons({
             currency: target.currency,
-            fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
+            fees: target.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
             coupons: liveCoupons.map(couponInputOf),
           });
           if (applied.credits.length === 0) applied = undefined;
@@ -578,6 +577,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           entry.state = creditNoteDecider.evolve(entry.state, event);
         }
         if (applied === undefined && consumed.length === 0) return undefined;
+        if (consumed.length === 0) return { ...withCoupons, usagePosition: target.usagePosition };
         const creditNotes = consumed.length === 0 ? undefined : { amountCents: BigNumber.sum(0, ...consumed.map((c) => c.amountCents)), credits: consumed };
         return {
           ...assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }), ...(creditNotes === undefined ? {} : { creditNotes }) }),
@@ -744,6 +744,54 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     return { created, computed };
   }
 
+  /**
+   * The creation of an invoice finalized at once, with no grace period (a pay-in-advance charge's, a one-off): issued
+   * at `at`, due after the customer's (else the organization's) net payment term.
+   */
+  function createdAtOnce(
+    at: string,
+    content: InvoiceContent,
+    parties: { customer: CustomerDocument; organization: OrganizationDocument | null; timezone: string },
+    fields: Pick<
+      InvoiceCreated['data'],
+      'organizationId' | 'invoiceId' | 'invoiceType' | 'reason' | 'customerId' | 'externalCustomerId' | 'subscriptionId' | 'externalSubscriptionId' | 'planCode' | 'currency' | 'chargesFrom' | 'chargesTo' | 'triggerTransactionId'
+    >,
+  ): InvoiceCreated {
+    const { customer, organization, timezone } = parties;
+    const issuingDate = localDate(at, timezone);
+    const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
+    return {
+      type: 'InvoiceCreated',
+      data: {
+        ...fields,
+        ...content,
+        billingAt: at,
+        billingDate: issuingDate,
+        issuingDate,
+        paymentDueDate: DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!,
+        netPaymentTerm,
+        gracePeriodDays: 0,
+        subscriptionFeeFrom: null,
+        subscriptionFeeTo: null,
+        finalizesAt: null,
+        number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
+        createdAt: at,
+      },
+    };
+  }
+
+  /**
+   * The events of an invoice created and finalized in one append, with its number: finalized with the content the
+   * finalization gives (coupons, credit notes), else the one it was created with.
+   */
+  function createdAndFinalized(created: InvoiceCreated): NumberedRequest['eventsFor'] {
+    const { invoiceId, issuingDate, paymentDueDate, createdAt, fees, appliedTaxes, totals, usagePosition } = created.data;
+    return (numbers, content = { fees, appliedTaxes, totals, usagePosition }) => [
+      created,
+      ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now: createdAt } }, fold(invoiceDecider, [created])),
+    ];
+  }
+
   /** Issues one billing item's invoice; null when it already existed. */
   async function bill(lookups: Lookups, context: Context, item: BillingItem, alreadyBilledFee: boolean): Promise<bigint | null> {
     const { sub, customer, organization, timezone } = context;
@@ -753,7 +801,6 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     const invoiceId = deps.newId();
     const { created, computed } = await creationOf(lookups, context, item, invoiceId, alreadyBilledFee);
     const draft = computed.gracePeriodDays > 0;
-    const now = created.data.createdAt;
     if (draft) {
       try {
         const result = await deps.eventStore.append(streamId, [{ type: created.type, data: created.data, metadata: metadataFor(organizationId) }], { expectedRevision: 'no_stream' });
@@ -767,10 +814,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       organizationId,
       streamId,
       'no_stream',
-      (numbers, content = computed.content) => {
-        const state = fold(invoiceDecider, [created]);
-        return [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate: computed.issuingDate, paymentDueDate: computed.paymentDueDate }, metadata: { now } }, state)];
-      },
+      createdAndFinalized(created),
       { invoiceId, customerId: sub.customerId },
       customer,
       organization,
@@ -948,49 +992,27 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           commitment: null,
         };
         const content: InvoiceContent = { ...assembleInvoice(toAssemble), usagePosition: event.position.toString() };
-        const couponable: Couponable = { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, usagePosition: content.usagePosition };
-        const nowIso = new Date(nowMs).toISOString();
-        const issuingDate = localDate(nowIso, timezone);
-        const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
-        const paymentDueDate = DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!;
-        const created: InvoiceCreated = {
-          type: 'InvoiceCreated',
-          data: {
-            organizationId: sub.organizationId,
-            invoiceId,
-            ...content,
-            invoiceType: 'SUBSCRIPTION',
-            reason: 'IN_ADVANCE_CHARGE',
-            customerId: sub.customerId,
-            externalCustomerId: sub.externalCustomerId,
-            subscriptionId: sub._id,
-            externalSubscriptionId: sub.externalId,
-            planCode: sub.planCode,
-            currency: plan.amountCurrency,
-            billingAt: nowIso,
-            billingDate: issuingDate,
-            issuingDate,
-            paymentDueDate,
-            netPaymentTerm,
-            gracePeriodDays: 0,
-            subscriptionFeeFrom: null,
-            subscriptionFeeTo: null,
-            chargesFrom: period.from,
-            chargesTo: period.to,
-            finalizesAt: null,
-            number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
-            triggerTransactionId: data.transactionId,
-            createdAt: nowIso,
-          },
-        };
+        const couponable: Couponable = { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, fees: content.fees, usagePosition: content.usagePosition };
+        const created = createdAtOnce(new Date(nowMs).toISOString(), content, { customer, organization, timezone }, {
+          organizationId: sub.organizationId,
+          invoiceId,
+          invoiceType: 'SUBSCRIPTION',
+          reason: 'IN_ADVANCE_CHARGE',
+          customerId: sub.customerId,
+          externalCustomerId: sub.externalCustomerId,
+          subscriptionId: sub._id,
+          externalSubscriptionId: sub.externalId,
+          planCode: sub.planCode,
+          currency: plan.amountCurrency,
+          chargesFrom: period.from,
+          chargesTo: period.to,
+          triggerTransactionId: data.transactionId,
+        });
         const appended = await appendNumbered(
           sub.organizationId,
           streamId,
           'no_stream',
-          (numbers, finalContent = content) => [
-            created,
-            ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content: finalContent, numbers, issuingDate, paymentDueDate }, metadata: { now: nowIso } }, fold(invoiceDecider, [created])),
-          ],
+          createdAndFinalized(created),
           { invoiceId, customerId: sub.customerId },
           customer,
           organization,
@@ -1023,6 +1045,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
   const inAdvanceSubs = new Map<string, SubscriptionDocument>();
   /** Terminated subscriptions of in-advance plans whose automatic credit note is not settled yet (§3.4). */
   const terminations = new Map<string, SubscriptionDocument>();
+  /** Terminations settled by this process (a full scan lists them again: they are not looked at twice). */
+  const terminationsSettled = new Set<string>();
 
   /**
    * The automatic credit note of a terminated (or upgraded) in-advance subscription: the unused part of its last
@@ -1102,7 +1126,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       try {
         const result = await terminationCreditNote(lookups, sub);
         if (result.position !== null) position = result.position;
-        if (result.settled) terminations.delete(id);
+        if (result.settled) {
+          terminations.delete(id);
+          if (terminationsSettled.size >= 100_000) terminationsSettled.clear();
+          terminationsSettled.add(id);
+        }
       } catch (error) {
         deps.logger.error('termination credit note failed', { organizationId: sub.organizationId, subscriptionId: sub._id, error: String(error) });
       }
@@ -1144,7 +1172,9 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       const planDoc = sub.status === 'ACTIVE' || sub.status === 'TERMINATED' ? await lookups.plan(sub.planId) : null;
       if (planDoc !== null && planDoc.charges.some((c) => c.payInAdvance) && (sub.terminatedAt === null || Date.parse(sub.terminatedAt) > nowMs - 400 * 86_400_000)) inAdvanceSubs.set(sub._id, sub);
       else inAdvanceSubs.delete(sub._id);
-      if (sub.status === 'TERMINATED' && planDoc !== null && planDoc.payInAdvance && Date.parse(sub.terminatedAt ?? '') > nowMs - 400 * 86_400_000) terminations.set(sub._id, sub);
+      if (sub.status === 'TERMINATED' && !terminationsSettled.has(sub._id) && planDoc !== null && planDoc.payInAdvance && Date.parse(sub.terminatedAt ?? '') > nowMs - 400 * 86_400_000) {
+        terminations.set(sub._id, sub);
+      }
     }
     const seen = new Set(changed.map((sub) => sub._id));
     const dueIds = [...schedule.entries()].filter(([id, entry]) => entry.nextAt <= nowMs && !seen.has(id)).map(([id]) => id);
@@ -1318,45 +1348,27 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       usagePosition: '0',
     };
     const timezone = applicableTimezone(customer, organization);
-    const issuingDate = localDate(now, timezone);
-    const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
-    const paymentDueDate = DateTime.fromISO(issuingDate).plus({ days: netPaymentTerm }).toISODate()!;
-    const created: InvoiceCreated = {
-      type: 'InvoiceCreated',
-      data: {
-        organizationId,
-        invoiceId,
-        ...content,
-        invoiceType: 'ONE_OFF',
-        reason: 'ONE_OFF',
-        customerId: customer._id,
-        externalCustomerId: customer.externalId,
-        subscriptionId: '',
-        externalSubscriptionId: '',
-        planCode: '',
-        currency,
-        billingAt: now,
-        billingDate: issuingDate,
-        issuingDate,
-        paymentDueDate,
-        netPaymentTerm,
-        gracePeriodDays: 0,
-        subscriptionFeeFrom: null,
-        subscriptionFeeTo: null,
-        chargesFrom: null,
-        chargesTo: null,
-        finalizesAt: null,
-        number: draftInvoiceNumber(organization?.documentNumberPrefix ?? 'INV'),
-        triggerTransactionId: invoiceId,
-        createdAt: now,
-      },
-    };
+    const created = createdAtOnce(now, content, { customer, organization, timezone }, {
+      organizationId,
+      invoiceId,
+      invoiceType: 'ONE_OFF',
+      reason: 'ONE_OFF',
+      customerId: customer._id,
+      externalCustomerId: customer.externalId,
+      subscriptionId: '',
+      externalSubscriptionId: '',
+      planCode: '',
+      currency,
+      chargesFrom: null,
+      chargesTo: null,
+      triggerTransactionId: invoiceId,
+    });
     const streamId = invoiceStream(organizationId, { subscriptionId: '', reason: 'ONE_OFF', billingAt: now, triggerTransactionId: invoiceId });
     const position = await appendNumbered(
       organizationId,
       streamId,
       'no_stream',
-      (numbers) => [created, ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now } }, fold(invoiceDecider, [created]))],
+      createdAndFinalized(created),
       { invoiceId, customerId: customer._id },
       customer,
       organization,

@@ -90,7 +90,7 @@ describe('an invoice with coupons and credit notes (property)', () => {
           limitedBillableMetricCodes: c.metric === null ? [] : [c.metric],
           createdAt: `2026-01-0${1 + (i % 9)}T00:00:00.000Z`,
         }));
-        const applied = applyCoupons({ currency: 'EUR', fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: big(Number(f.amountCents)), billableMetricCode: f.billableMetricCode, planCode: 'plan' })), coupons: states });
+        const applied = applyCoupons({ currency: 'EUR', fees: plain.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: 'plan' })), coupons: states });
         const withCoupons = assembleInvoice({ ...input, coupons: applied });
         // Credit notes after taxes, oldest first, each at most what remains.
         let remaining = new BigNumber(withCoupons.totals.subTotalIncludingTaxesAmountCents);
