@@ -11,6 +11,7 @@ import { inAdvanceFeesProjection } from './inAdvanceFees.ts';
 import { appliedCouponsProjection, couponsProjection } from './coupons.ts';
 import { creditNotesProjection } from './creditNotes.ts';
 import { addOnsProjection } from './addOns.ts';
+import { walletsProjection, walletTransactionsProjection } from './wallets.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -27,6 +28,8 @@ export const allProjections: AnyProjection[] = [
   appliedCouponsProjection,
   addOnsProjection,
   creditNotesProjection,
+  walletsProjection,
+  walletTransactionsProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

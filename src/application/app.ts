@@ -10,6 +10,8 @@ import { createInvoiceService } from './invoices.ts';
 import { createCouponService } from './coupons.ts';
 import { createCreditNoteService } from './creditNotes.ts';
 import { createAddOnService } from './addOns.ts';
+import { createWalletService } from './wallets.ts';
+import { createWalletMonitor } from './walletMonitor.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -22,6 +24,10 @@ const DEFAULT_INGESTION: IngestionOptions = { lateWindowDays: 35, futureToleranc
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const usage = createUsageService(deps);
   const creditNotes = createCreditNoteService(deps);
+  const invoices = createInvoiceService(deps, usage, creditNotes);
+  const wallets = createWalletService(deps, invoices, usage);
+  const walletMonitor = createWalletMonitor(deps, wallets);
+  invoices.onPaymentUpdated((actor, invoice) => wallets.paymentUpdated(actor, invoice));
   return {
     deps,
     organizations: createOrganizationService(deps, { adminApiKey: options.adminApiKey }),
@@ -33,7 +39,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     coupons: createCouponService(deps),
     creditNotes,
     addOns: createAddOnService(deps),
-    invoices: createInvoiceService(deps, usage, creditNotes),
+    invoices,
+    wallets,
+    walletMonitor,
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }

@@ -8,8 +8,10 @@ import type { App } from './app.ts';
  */
 export async function billingStep(app: App, now: Date): Promise<number> {
   const changed = await app.subscriptions.activateDue(now);
+  // Wallets first: one expiring at this instant pays no invoice of it; an interval top-up does.
+  const wallets = await app.wallets.runDue(now);
   const { created, finalized } = await app.invoices.runDue(now);
-  return changed + created + finalized;
+  return changed + wallets + created + finalized;
 }
 
 export function startBillingClock(app: App, intervalMs: number): { tick(): Promise<number>; stop(): void } {

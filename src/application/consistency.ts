@@ -45,6 +45,8 @@ export const guardKeys = {
   coupon: (code: string) => `coupon/${code}`,
   /** A non-reusable coupon applied to one customer: two applications racing cannot both pass. */
   couponUse: (externalCustomerId: string, code: string) => `couponUse/${externalCustomerId}/${code}`,
+  /** A wallet code among one customer's wallets: two creations racing cannot both take it. */
+  walletCode: (externalCustomerId: string, code: string) => `walletCode/${externalCustomerId}/${code}`,
 };
 
 export const writersStream = (organizationId: string, key: string) => streamName('guard', organizationId, key);

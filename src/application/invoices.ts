@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { toPreciseCents } from '../billing/money.ts';
 import type { Actor, AppDeps } from './context.ts';
 import { eventMetadata } from './context.ts';
 import { execute } from './execute.ts';
@@ -11,6 +12,7 @@ import { assembleInvoice, type ChargeToBill, type InvoiceToAssemble } from '../b
 import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billing/invoice/coupons.ts';
 import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
 import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
+import { walletLedger } from './walletLedger.ts';
 import { creditNoteStream, derivedCreditNoteId, readCreditNote, type CreditNoteService } from './creditNotes.ts';
 import { terminationCredit } from '../billing/creditNotes.ts';
 import { creditNoteDecider, type CreditNoteConsumed, type CreditNoteState } from '../domain/creditNote/index.ts';
@@ -83,6 +85,19 @@ export type OneOffInput = {
 };
 
 /** What one invoice bills: a subscription and a billing instant (or its start or its termination). */
+/** A wallet transaction's paid credits, to invoice. */
+export type CreditInvoiceInput = {
+  organizationId: string;
+  walletTransactionId: string;
+  invoiceId: string;
+  customerId: string;
+  currency: string;
+  credits: string;
+  amountCents: string;
+  rateAmount: string;
+  walletName: string | null;
+};
+
 export type BillingItem = { sub: SubscriptionDocument; reason: InvoiceReason; billingAt: string };
 
 /** The stream of the invoice of a billing item: the subscription, then the billing instant or the event. */
@@ -94,6 +109,8 @@ export function invoiceStream(organizationId: string, item: { subscriptionId: st
         ? `${item.subscriptionId}/advance/${item.triggerTransactionId ?? ''}`
         : item.reason === 'ONE_OFF'
           ? `oneOff/${item.triggerTransactionId ?? ''}`
+          : item.reason === 'CREDIT'
+            ? `credit/${item.triggerTransactionId ?? ''}`
           : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
   return streamName('invoice', organizationId, key);
 }
@@ -495,6 +512,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     const notes = new Map<string, Note>();
     const couponsByCustomer = new Map<string, string[]>();
     const notesByCustomer = new Map<string, string[]>();
+    const wallets = walletLedger(deps, organizationId);
     /** One read of each kind for the customers of a group (most have neither: then nothing else is read). */
     async function preload(customerIds: readonly string[]) {
       const wanted = [...new Set(customerIds)].filter((id) => !couponsByCustomer.has(id));
@@ -515,6 +533,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         notesByCustomer.get(doc.customerId)?.push(doc._id);
         if (!notes.has(doc._id)) notes.set(doc._id, { ...(await readCreditNote(deps, organizationId, doc._id)), events: [] });
       }
+      await wallets.preload(wanted);
     }
     return {
       preload,
@@ -527,8 +546,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           return state.status === 'active' && !state.invoiceIds.includes(invoiceId) ? [state] : [];
         });
         const noteIds = notesByCustomer.get(target.customerId) ?? [];
-        // Most customers have neither: the invoice stays as it was assembled.
-        if (liveCoupons.length === 0 && noteIds.length === 0) return undefined;
+        // Most customers have none: the invoice stays as it was assembled.
+        if (liveCoupons.length === 0 && noteIds.length === 0 && !wallets.has(target.customerId)) return undefined;
         let applied: ReturnType<typeof applyCoupons> | undefined;
         if (liveCoupons.length > 0) {
           applied = applyCoupons({
@@ -576,11 +595,14 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           entry.events.push(event);
           entry.state = creditNoteDecider.evolve(entry.state, event);
         }
-        if (applied === undefined && consumed.length === 0) return undefined;
-        if (consumed.length === 0) return { ...withCoupons, usagePosition: target.usagePosition };
         const creditNotes = consumed.length === 0 ? undefined : { amountCents: BigNumber.sum(0, ...consumed.map((c) => c.amountCents)), credits: consumed };
+        const withCredits = creditNotes === undefined ? withCoupons : assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }), creditNotes });
+        // Prepaid credits last, on what remains after taxes and credit notes (§4.4 step 7).
+        const prepaid = wallets.pay(invoiceId, target.customerId, target.currency, withCredits, at);
+        if (applied === undefined && creditNotes === undefined && prepaid === null) return undefined;
+        if (prepaid === null) return { ...withCredits, usagePosition: target.usagePosition };
         return {
-          ...assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }), ...(creditNotes === undefined ? {} : { creditNotes }) }),
+          ...assembleInvoice({ ...target.toAssemble, ...(applied === undefined ? {} : { coupons: applied }), ...(creditNotes === undefined ? {} : { creditNotes }), wallets: prepaid }),
           usagePosition: target.usagePosition,
         };
       },
@@ -590,7 +612,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           [...map.entries()]
             .filter(([, entry]) => entry.events.length > 0)
             .map(([id, entry]) => ({ streamId: stream(id), events: entry.events.map((e) => ({ type: e.type, data: e.data, metadata })), expectedRevision: entry.revision ?? ('no_stream' as const) }));
-        return [...of((id) => appliedCouponStream(organizationId, id), coupons), ...of((id) => creditNoteStream(organizationId, id), notes)];
+        return [...of((id) => appliedCouponStream(organizationId, id), coupons), ...of((id) => creditNoteStream(organizationId, id), notes), ...wallets.entries(metadata)];
       },
     };
   }
@@ -1379,6 +1401,58 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     return byId(organizationId, invoiceId);
   }
 
+  /**
+   * The credit invoice of a wallet's paid credits (Lago's `Invoices::PaidCreditService`): one untaxed CREDIT fee, the
+   * credits at the wallet's rate, numbered and finalized at once; no coupon, credit note or wallet applies. Its
+   * stream derives from the wallet transaction, so issuing it again (a retry, the billing clock's sweep after a
+   * crash) adds nothing. Resolves once the read models hold it; null when it already existed.
+   */
+  async function createCredit(input: CreditInvoiceInput): Promise<bigint | null> {
+    const { organizationId, walletTransactionId } = input;
+    const streamId = invoiceStream(organizationId, { subscriptionId: '', reason: 'CREDIT', billingAt: '', triggerTransactionId: walletTransactionId });
+    if ((await deps.eventStore.streamHead(streamId)) !== null) return null;
+    const customer = await collection<CustomerDocument>('customers').findOne({ _id: input.customerId, organizationId });
+    if (customer === null) return null;
+    const organization = await newLookups().organization(organizationId);
+    const timezone = applicableTimezone(customer, organization);
+    const now = deps.clock.now().toISOString();
+    const rateAmountCents = toPreciseCents(new BigNumber(input.rateAmount), input.currency);
+    const content: InvoiceContent = {
+      ...assembleInvoice({
+        invoiceId: input.invoiceId,
+        subscriptionId: '',
+        currency: input.currency,
+        subscriptionFee: null,
+        charges: [],
+        chargesFrom: null,
+        chargesTo: null,
+        commitment: null,
+        credit: { credits: new BigNumber(input.credits), amountCents: new BigNumber(input.amountCents), rateAmountCents, invoiceDisplayName: input.walletName, at: now },
+      }),
+      usagePosition: '0',
+    };
+    const created = createdAtOnce(now, content, { customer, organization, timezone }, {
+      organizationId,
+      invoiceId: input.invoiceId,
+      invoiceType: 'CREDIT',
+      reason: 'CREDIT',
+      customerId: customer._id,
+      externalCustomerId: customer.externalId,
+      subscriptionId: '',
+      externalSubscriptionId: '',
+      planCode: '',
+      currency: input.currency,
+      chargesFrom: null,
+      chargesTo: null,
+      triggerTransactionId: walletTransactionId,
+    });
+    const position = await appendNumbered(organizationId, streamId, 'no_stream', createdAndFinalized(created), { invoiceId: input.invoiceId, customerId: customer._id }, customer, organization, timezone, null);
+    if (position !== null) await deps.waitForProjections(position, { usage: false });
+    return position;
+  }
+
+  const paymentListeners: ((actor: Actor, invoice: InvoiceDocument) => Promise<void>)[] = [];
+
   async function byId(organizationId: string, invoiceId: string): Promise<InvoiceDocument> {
     const doc = await invoices().findOne({ _id: invoiceId, organizationId });
     if (doc === null) throw new NotFoundError(`invoice ${invoiceId} not found`);
@@ -1396,6 +1470,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     runDue,
     byId,
     createOneOff,
+    createCredit,
 
     /**
      * The invoice the subscription's current period would get if it ended now (nothing is appended): its fee and
@@ -1434,8 +1509,17 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
 
     void: (actor: Actor, invoiceId: string) => simple(actor, invoiceId, () => ({ type: 'VoidInvoice', data: { invoiceId }, metadata: { now: deps.clock.now().toISOString() } })),
 
-    updatePaymentStatus: (actor: Actor, invoiceId: string, paymentStatus: PaymentStatus) =>
-      simple(actor, invoiceId, () => ({ type: 'UpdateInvoicePaymentStatus', data: { invoiceId, paymentStatus }, metadata: { now: deps.clock.now().toISOString() } })),
+    /** Sets a finalized invoice's payment status; a credit invoice's then settles (or fails) its wallet credits. */
+    async updatePaymentStatus(actor: Actor, invoiceId: string, paymentStatus: PaymentStatus): Promise<InvoiceDocument> {
+      const doc = await simple(actor, invoiceId, () => ({ type: 'UpdateInvoicePaymentStatus', data: { invoiceId, paymentStatus }, metadata: { now: deps.clock.now().toISOString() } }));
+      for (const listener of paymentListeners) await listener(actor, doc);
+      return doc;
+    },
+
+    /** Called after each payment status update (wallets settle their credit invoices' credits). */
+    onPaymentUpdated(listener: (actor: Actor, invoice: InvoiceDocument) => Promise<void>): void {
+      paymentListeners.push(listener);
+    },
   };
 }
 

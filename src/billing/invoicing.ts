@@ -50,6 +50,16 @@ export interface InvoiceToAssemble {
     readonly couponsAmountCents: BigNumber;
     readonly credits: readonly { readonly appliedCouponId: string; readonly couponCode: string; readonly amountCents: BigNumber }[];
   };
+  /**
+   * A credit invoice's one fee (§5.4, Lago's `Fees::PaidCreditService`): the paid credits of a wallet transaction
+   * (units) at the wallet's rate, untaxed.
+   */
+  readonly credit?: { readonly credits: BigNumber; readonly amountCents: BigNumber; readonly rateAmountCents: BigNumber; readonly invoiceDisplayName: string | null; readonly at: string };
+  /** Prepaid credits of the customer's wallets, after taxes and credit notes (§4.4 step 7), at most what remained. */
+  readonly wallets?: {
+    readonly amountCents: BigNumber;
+    readonly credits: readonly { readonly walletId: string; readonly walletTransactionId: string; readonly amountCents: BigNumber }[];
+  };
   /** Credit notes' credit consumed on finalization, after taxes (§4.4 step 6), each at most what remained. */
   readonly creditNotes?: {
     readonly amountCents: BigNumber;
@@ -68,7 +78,7 @@ function kept(fee: { units: BigNumber; amountCents: BigNumber; eventsCount: numb
 }
 
 /**
- * An invoice's fees, coupons, taxes, credit notes and totals (§4.4 steps 1, 2, 4, 5, 6, 8; no wallets yet): the
+ * An invoice's fees, coupons, taxes, credit notes and totals (§4.4 steps 1, 2, 4–8): the
  * subscription fee, then each charge's fees (one per filter bucket and pricing group) and its true-up, then the
  * minimum commitment true-up; taxes per fee and per invoice; totals. Pure: the audit recomputes with it.
  */
@@ -201,6 +211,31 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
       amount,
     });
   }
+  if (input.credit !== undefined) {
+    const c = input.credit;
+    drafts.push({
+      ...common,
+      feeType: 'CREDIT',
+      chargeId: null,
+      billableMetricCode: null,
+      chargeModel: null,
+      invoiceDisplayName: c.invoiceDisplayName,
+      chargeFilterValues: null,
+      groupedBy: {},
+      trueUp: false,
+      units: str(c.credits),
+      eventsCount: 0,
+      amountCents: str(c.amountCents),
+      preciseAmountCents: str(c.amountCents),
+      unitAmountCents: str(c.rateAmountCents),
+      preciseUnitAmount: str(c.rateAmountCents.shiftedBy(-2)),
+      fromDatetime: c.at,
+      toDatetime: c.at,
+      details: null,
+      taxes: [],
+      amount: c.amountCents,
+    });
+  }
   const withIds = drafts.map((draft, index) => ({ ...draft, id: `${input.invoiceId}/${index + 1}` }));
   const couponOf = (id: string) => input.coupons?.feeCoupons.get(id) ?? new BigNumber(0);
   const couponsAmountCents = input.coupons?.couponsAmountCents ?? new BigNumber(0);
@@ -215,17 +250,19 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
       ...fee,
       ...(input.coupons === undefined ? {} : { preciseCouponsAmountCents: str(couponOf(fee.id)) }),
       taxesAmountCents: str(t?.taxesAmountCents ?? new BigNumber(0)),
+      taxesPreciseAmountCents: str(t?.taxesPreciseAmountCents ?? new BigNumber(0)),
       taxesRate: str(t?.taxesRate ?? new BigNumber(0)),
       appliedTaxes: (t?.appliedTaxes ?? []).map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents) })),
     };
   });
-  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents, creditNotesAmountCents: input.creditNotes?.amountCents ?? new BigNumber(0) });
+  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents, creditNotesAmountCents: input.creditNotes?.amountCents ?? new BigNumber(0), prepaidCreditAmountCents: input.wallets?.amountCents ?? new BigNumber(0) });
   const credits: InvoiceCredit[] = (input.coupons?.credits ?? [])
     .filter((c) => !c.amountCents.isZero())
     .map((c) => ({ type: 'COUPON', appliedCouponId: c.appliedCouponId, couponCode: c.couponCode, amountCents: str(c.amountCents) }));
   for (const c of input.creditNotes?.credits ?? []) credits.push({ type: 'CREDIT_NOTE', creditNoteId: c.creditNoteId, creditNoteNumber: c.creditNoteNumber, amountCents: str(c.amountCents) });
+  for (const c of input.wallets?.credits ?? []) credits.push({ type: 'WALLET', walletId: c.walletId, walletTransactionId: c.walletTransactionId, amountCents: str(c.amountCents) });
   return {
-    ...(input.coupons === undefined && input.creditNotes === undefined ? {} : { credits }),
+    ...(input.coupons === undefined && input.creditNotes === undefined && input.wallets === undefined ? {} : { credits }),
     fees,
     appliedTaxes: taxes.appliedTaxes.map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents), feesAmountCents: str(a.feesAmountCents) })),
     totals: {

@@ -13,12 +13,12 @@ import { followDocuments } from './follow.ts';
 /** Money crosses the API as strings of integer cents (`"1550"`); `precise*` keep decimals. */
 const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 'FINALIZED', 'VOIDED'] as const });
 const PaymentStatusEnum = builder.enumType('InvoicePaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
-const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION', 'ONE_OFF'] as const });
+const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION', 'ONE_OFF', 'CREDIT'] as const });
 const InvoiceReasonEnum = builder.enumType('InvoiceReason', {
-  description: 'Why an invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, a usage event of an invoiceable pay-in-advance charge arrived, or a one-off invoice of add-ons was created.',
-  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE', 'ONE_OFF'] as const,
+  description: 'Why an invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, a usage event of an invoiceable pay-in-advance charge arrived, a one-off invoice of add-ons was created, or a wallet was topped up with paid credits (CREDIT).',
+  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE', 'ONE_OFF', 'CREDIT'] as const,
 });
-const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT', 'ADD_ON'] as const });
+const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT', 'ADD_ON', 'CREDIT'] as const });
 
 const AppliedTaxRef = builder.objectRef<AppliedTax & { feesAmountCents?: string }>('InvoiceAppliedTax').implement({
   description: 'A tax applied to a fee, or to the invoice (with the fees it was computed on).',
@@ -62,15 +62,17 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
   }),
 });
 
-const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON', 'CREDIT_NOTE'] as const });
+const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON', 'CREDIT_NOTE', 'WALLET'] as const });
 const InvoiceCreditRef = builder.objectRef<InvoiceCredit>('InvoiceCredit').implement({
-  description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon (before taxes) or a credit note’s credit (after taxes), with what it credited.',
+  description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon (before taxes), a credit note’s credit (after taxes) or a wallet’s prepaid credits (last), with what it credited.',
   fields: (t) => ({
     type: t.field({ type: CreditTypeEnum, resolve: (c) => c.type }),
     appliedCouponId: t.id({ nullable: true, resolve: (c) => (c.type === 'COUPON' ? c.appliedCouponId : null) }),
     couponCode: t.string({ nullable: true, resolve: (c) => (c.type === 'COUPON' ? c.couponCode : null) }),
     creditNoteId: t.id({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteId : null) }),
     creditNoteNumber: t.string({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteNumber : null) }),
+    walletId: t.id({ nullable: true, resolve: (c) => (c.type === 'WALLET' ? c.walletId : null) }),
+    walletTransactionId: t.id({ nullable: true, resolve: (c) => (c.type === 'WALLET' ? c.walletTransactionId : null) }),
     amountCents: t.exposeString('amountCents'),
   }),
 });

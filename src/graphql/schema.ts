@@ -10,6 +10,7 @@ import './invoices.ts';
 import './coupons.ts';
 import './creditNotes.ts';
 import './addOns.ts';
+import './wallets.ts';
 import './events.ts';
 import './system.ts';
 import { requireWellFormedInput } from './wellFormed.ts';

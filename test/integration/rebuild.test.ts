@@ -33,6 +33,8 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { createCoupon(input: {code: "ten", name: "Ten", couponType: PERCENTAGE, percentageRate: "10", frequency: FOREVER}) { coupon { code } } }');
     await ok('mutation { applyCoupon(input: {externalCustomerId: "c2", couponCode: "ten"}) { appliedCoupon { id } } }');
     await ok('mutation { createAddOn(input: {code: "setup", name: "Setup", amountCents: "1000", amountCurrency: "EUR"}) { addOn { code } } }');
+    // A wallet with granted and paid credits (its transactions and credit invoice), paying the period's invoice.
+    await ok('mutation { createWallet(input: {externalCustomerId: "c1", currency: "EUR", rateAmount: "1", grantedCredits: "5", paidCredits: "3"}) { wallet { id } } }');
     // The period ends: an invoice (Asia/Kolkata is 5:30 ahead of UTC).
     await server.advanceClock('2030-02-01T00:00:00Z');
     await server.settle();

@@ -34,7 +34,7 @@ import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'wallet' | 'walletTransaction' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -57,6 +57,7 @@ const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amo
  */
 const UNATTACKED: Record<string, string> = {
   'CouponAppliesToInput.planCodes': 'a coupon is limited to plans or to metrics, never both: the organization-scoped lookup of both lists (catalogFor) is attacked through billableMetricCodes',
+  'CreateWalletInput.code': 'a wallet code names nothing to look up (it is the new wallet’s own label, unique among its customer’s wallets, a customer the attack names through externalCustomerId)',
 };
 
 /** An entity-naming position in the arguments of a root field. */
@@ -90,6 +91,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'invoiceId': role = 'invoice'; break;
     case 'feeId': role = 'fee'; break;
     case 'addOnCode': role = 'addOn'; break;
+    case 'walletId': role = 'wallet'; break;
     case 'billableMetricCodes': role = 'metric'; break;
     case 'planCodes': role = 'plan'; break;
     case 'externalCustomerId': role = 'customer'; break;
@@ -101,13 +103,13 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'organizationId': role = 'organization'; break;
     case 'after': role = 'cursor'; break;
     case 'code':
-      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : /coupon/i.test(owner) ? 'coupon' : /addOn/i.test(owner) ? 'addOn' : undefined;
+      role = /billableMetric|usageEvent|\.events$/i.test(owner) ? 'metric' : /plan/i.test(owner) ? 'plan' : /tax/i.test(owner) ? 'tax' : /coupon/i.test(owner) ? 'coupon' : /addOn/i.test(owner) ? 'addOn' : /wallet/i.test(owner) ? 'wallet' : undefined;
       break;
     case 'externalId':
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : /walletTransaction/i.test(owner) ? 'walletTransaction' : /wallet/i.test(owner) ? 'wallet' : undefined;
       break;
   }
   if (role === undefined) {
@@ -136,7 +138,7 @@ function holdsSlot(type: GraphQLInputObjectType, path: string[], seen = new Set<
 function plainValue(owner: string, name: string, type: GraphQLInputType): Json {
   const named = getNamedType(type);
   const known: Record<string, Json> = {
-    name: 'Globex item', rate: '10', amountCents: '100', amountCurrency: 'EUR', currency: 'EUR', defaultCurrency: 'EUR',
+    name: 'Globex item', rate: '10', rateAmount: '1', amountCents: '100', amountCurrency: 'EUR', currency: 'EUR', defaultCurrency: 'EUR',
     interval: 'MONTHLY', aggregationType: 'COUNT', chargeModel: 'STANDARD', key: 'k', value: 'v', to: new Date(Date.now() + 86_400_000).toISOString(),
     properties: { amount: '1' }, values: {},
   };
@@ -231,6 +233,9 @@ interface Tenant {
   /** The first fee of its invoice. */
   fee: string;
   addOn: string;
+  wallet: string;
+  /** Its wallet's first transaction. */
+  walletTransaction: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -291,6 +296,8 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'creditNote': value = tenant.creditNote; break;
       case 'fee': value = tenant.fee; break;
       case 'addOn': value = tenant.addOn; break;
+      case 'wallet': value = tenant.wallet; break;
+      case 'walletTransaction': value = tenant.walletTransaction; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -400,7 +407,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, wallet: '', walletTransaction: '', cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -434,6 +441,13 @@ describe('tenant isolation: every root field of the schema, called by organizati
     t.invoice = invoices.invoices.edges[0]!.node.id;
     t.fee = (await ok<{ invoice: { fees: { id: string }[] } }>(`{ invoice(id: "${t.invoice}") { fees { id } } }`, {}, key)).invoice.fees[0]!.id;
     t.creditNote = (await creditNoteOn(t, key)).id;
+    const wallet = await ok<{ createWallet: { wallet: { id: string; transactions: { edges: { node: { id: string } }[] } } } }>(
+      'mutation($input: CreateWalletInput!) { createWallet(input: $input) { wallet { id transactions { edges { node { id } } } } } }',
+      { input: { externalCustomerId: t.customer, currency: 'EUR', rateAmount: '1', name: `${label} wallet`, code: `${prefix}-wallet`, grantedCredits: '10', appliesTo: { billableMetricCodes: [t.metric] } } },
+      key,
+    );
+    t.wallet = wallet.createWallet.wallet.id;
+    t.walletTransaction = wallet.createWallet.wallet.transactions.edges[0]!.node.id;
     if (events > 0) {
       const ingested = await ok<{ createEvents: { acceptedCount: number } }>('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', {
         events: t.transactions.map((transactionId) => ({ transactionId, externalSubscriptionId: t.subscription, code: t.metric, properties: { note: `${label} event` } })),

@@ -2,7 +2,7 @@ import BigNumber from 'bignumber.js';
 import type { Double } from './rubyFloat.ts';
 import { doubleDiv, doubleMul, doubleToBigDecimal, roundHalfAwayFromZero, toDouble } from './rubyFloat.ts';
 
-export type CouponFeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON';
+export type CouponFeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON' | 'CREDIT';
 
 export interface CouponFee {
   readonly id: string;

@@ -102,6 +102,11 @@ export type CustomerUsage = {
   taxesAmountCents: BigNumber;
   totalAmountCents: BigNumber;
   chargesUsage: ChargeUsage[];
+  /**
+   * Each charge fee with its own taxes (rounded per fee, as Lago's `Fees::ApplyTaxesService`) and whether the charge
+   * is paid in advance: what a wallet's ongoing balance deducts (§5.4). Not exposed as current usage.
+   */
+  walletFees: { billableMetricCode: string; amountCents: BigNumber; taxesAmountCents: BigNumber; payInAdvance: boolean }[];
 };
 
 function own<T>(record: Readonly<Record<string, T | undefined>> | undefined, key: string): T | undefined {
@@ -124,6 +129,7 @@ function chargeTaxes(usage: ChargeUsage, taxes: readonly TaxRate[]): BigNumber {
 export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
   const window: UsageWindow = { from: input.from, to: input.to, durationDays: input.durationDays, context: input.context };
   const chargesUsage: ChargeUsage[] = [];
+  const walletFees: CustomerUsage['walletFees'] = [];
   let taxes = new BigNumber(0);
   for (const charge of input.plan.charges) {
     const code = charge.billableMetricCode;
@@ -138,7 +144,12 @@ export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
       window,
     });
     chargesUsage.push(usage);
-    taxes = taxes.plus(chargeTaxes(usage, input.taxesFor?.(charge) ?? []));
+    const rates = input.taxesFor?.(charge) ?? [];
+    taxes = taxes.plus(chargeTaxes(usage, rates));
+    for (const fee of usage.fees) {
+      const feeTaxes = BigNumber.sum(0, ...rates.map((tax) => fee.amountCents.times(tax.rate).shiftedBy(-2))).integerValue(BigNumber.ROUND_HALF_UP);
+      walletFees.push({ billableMetricCode: code, amountCents: fee.amountCents, taxesAmountCents: feeTaxes, payInAdvance: charge.payInAdvance === true });
+    }
   }
   const amountCents = BigNumber.sum(0, ...chargesUsage.map((c) => c.amountCents));
   const taxesAmountCents = taxes.integerValue(BigNumber.ROUND_HALF_UP);
@@ -150,5 +161,6 @@ export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
     taxesAmountCents,
     totalAmountCents: amountCents.plus(taxesAmountCents),
     chargesUsage,
+    walletFees,
   };
 }

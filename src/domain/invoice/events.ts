@@ -1,13 +1,13 @@
 import type { DomainEvent } from '../shared/decider.ts';
 
 /** Lago's invoice types this engine issues so far. */
-/** Subscription invoices, and one-off invoices of add-ons (§4.7). */
-export type InvoiceType = 'SUBSCRIPTION' | 'ONE_OFF';
+/** Subscription invoices, one-off invoices of add-ons (§4.7), and credit invoices of a wallet's paid credits (§5.4). */
+export type InvoiceType = 'SUBSCRIPTION' | 'ONE_OFF' | 'CREDIT';
 /** Why a subscription invoice was issued: a period ended, the subscription started (in advance) or was terminated. */
-export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE' | 'ONE_OFF';
+export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE' | 'ONE_OFF' | 'CREDIT';
 export type InvoiceStatus = 'DRAFT' | 'FINALIZED' | 'VOIDED';
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON';
+export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON' | 'CREDIT';
 
 /** A tax applied to a fee or to the invoice; amounts in integer cents (strings). */
 export type AppliedTax = { code: string; name: string | null; rate: string; amountCents: string };
@@ -37,6 +37,8 @@ export type InvoiceFee = {
   preciseUnitAmount: string;
   amountCurrency: string;
   taxesAmountCents: string;
+  /** The fee's unrounded taxes (what wallets cap each fee at, §4.4 step 7). Absent on invoices issued before wallets. */
+  taxesPreciseAmountCents?: string;
   taxesRate: string;
   appliedTaxes: AppliedTax[];
   fromDatetime: string;
@@ -53,7 +55,9 @@ export type InvoiceFee = {
 /** What reduced a finalized invoice, and by how much (Lago's invoice `credits`): a coupon, or a credit note's credit. */
 export type InvoiceCredit =
   | { type: 'COUPON'; appliedCouponId: string; couponCode: string; amountCents: string }
-  | { type: 'CREDIT_NOTE'; creditNoteId: string; creditNoteNumber: string; amountCents: string };
+  | { type: 'CREDIT_NOTE'; creditNoteId: string; creditNoteNumber: string; amountCents: string }
+  /** Prepaid credits of a wallet (after taxes and credit notes): its outbound transaction on the wallet. */
+  | { type: 'WALLET'; walletId: string; walletTransactionId: string; amountCents: string };
 
 export type InvoiceTotals = {
   feesAmountCents: string;

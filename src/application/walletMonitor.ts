@@ -1,0 +1,199 @@
+import type { AppDeps } from './context.ts';
+import type { Subscription } from './ports/eventStore.ts';
+import type { OngoingBalance, WalletService } from './wallets.ts';
+import { subjectKey } from '../../projections/usageStore.ts';
+import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
+import type { WalletDocument } from '../../projections/wallets.ts';
+
+export type WalletUpdate = { wallet: WalletDocument; ongoing: OngoingBalance };
+type Listener = (update: WalletUpdate) => void;
+
+type Watched = {
+  organizationId: string;
+  customerId: string;
+  /** Usage subjects of the customer's live subscriptions. */
+  subjects: Set<string>;
+  /** Its active wallets with a threshold rule (checked after every change even with nobody listening). */
+  thresholds: number;
+  listeners: Set<{ walletId: string | null; deliver: Listener }>;
+  timer: NodeJS.Timeout | null;
+  running: boolean;
+  dirty: boolean;
+  lastStart: number;
+};
+
+export interface WalletMonitorOptions {
+  /** At most one computation per customer per this many milliseconds (default 25). */
+  coalesceMs?: number;
+}
+
+/**
+ * Wallets in real time. A customer is watched while it has an active wallet with a threshold rule or someone listens
+ * to its wallets (`walletUpdated`). A commit that changed one of its subscriptions' usage, or an event on its wallets,
+ * subscriptions or invoices, marks it dirty; at most once per `coalesceMs` its wallets' ongoing balances are
+ * computed once, threshold rules are checked (wallets.checkThreshold: exactly once per crossing, whichever instance
+ * checks) and every listener gets the result. No polling: commits and the log drive it.
+ */
+export function createWalletMonitor(deps: AppDeps, wallets: WalletService, options: WalletMonitorOptions = {}) {
+  const coalesceMs = options.coalesceMs ?? 25;
+  const watched = new Map<string, Watched>();
+  const bySubject = new Map<string, Set<Watched>>();
+  let follower: Subscription | null = null;
+  let started: Promise<void> | null = null;
+  let closed = false;
+
+  deps.projections.onCommit((changed) => {
+    for (const subject of changed) for (const entry of bySubject.get(subject) ?? []) markDirty(entry);
+  });
+
+  const keyOf = (organizationId: string, customerId: string) => `${organizationId}/${customerId}`;
+
+  async function refresh(entry: Watched): Promise<void> {
+    const [subs, docs] = await Promise.all([
+      deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ customerId: entry.customerId, status: { $in: ['ACTIVE', 'PENDING'] } }),
+      wallets.wallets().find({ customerId: entry.customerId, status: 'ACTIVE' }),
+    ]);
+    for (const subject of entry.subjects) bySubject.get(subject)?.delete(entry);
+    entry.subjects = new Set(subs.map((s) => subjectKey(entry.organizationId, s.externalId)));
+    for (const subject of entry.subjects) {
+      let set = bySubject.get(subject);
+      if (set === undefined) bySubject.set(subject, (set = new Set()));
+      set.add(entry);
+    }
+    entry.thresholds = docs.filter((w) => w.recurringTransactionRules.some((r) => r.trigger === 'THRESHOLD')).length;
+    if (entry.thresholds === 0 && entry.listeners.size === 0) forget(entry);
+  }
+
+  function forget(entry: Watched): void {
+    watched.delete(keyOf(entry.organizationId, entry.customerId));
+    for (const subject of entry.subjects) {
+      const set = bySubject.get(subject);
+      set?.delete(entry);
+      if (set?.size === 0) bySubject.delete(subject);
+    }
+    if (entry.timer !== null) clearTimeout(entry.timer);
+  }
+
+  function entryFor(organizationId: string, customerId: string): Watched {
+    const key = keyOf(organizationId, customerId);
+    let entry = watched.get(key);
+    if (entry === undefined) {
+      entry = { organizationId, customerId, subjects: new Set(), thresholds: 0, listeners: new Set(), timer: null, running: false, dirty: false, lastStart: 0 };
+      watched.set(key, entry);
+    }
+    return entry;
+  }
+
+  function markDirty(entry: Watched): void {
+    entry.dirty = true;
+    if (entry.running || entry.timer !== null) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      void compute(entry);
+    }, Math.max(0, entry.lastStart + coalesceMs - Date.now()));
+  }
+
+  async function compute(entry: Watched): Promise<void> {
+    entry.running = true;
+    entry.dirty = false;
+    entry.lastStart = Date.now();
+    try {
+      const docs = await wallets.wallets().find({ customerId: entry.customerId, status: 'ACTIVE' });
+      for (const doc of docs) {
+        let wallet = doc;
+        let ongoing = await wallets.ongoing(doc, { fresh: true });
+        if (doc.recurringTransactionRules.some((r) => r.trigger === 'THRESHOLD')) {
+          const fired = await wallets.checkThreshold(doc, ongoing);
+          if (fired !== null) ({ wallet, ongoing } = fired);
+        }
+        for (const listener of entry.listeners) if (listener.walletId === null || listener.walletId === doc._id) listener.deliver({ wallet, ongoing });
+      }
+    } catch (error) {
+      deps.logger.warn('wallet monitor: computation failed', { customerId: entry.customerId, error: String(error) });
+    } finally {
+      entry.running = false;
+    }
+    if (entry.dirty && watched.has(keyOf(entry.organizationId, entry.customerId))) markDirty(entry);
+  }
+
+  /** Follows the log for what changes a watched customer's wallets (their events, subscriptions, invoices). */
+  async function follow(): Promise<void> {
+    const head = await deps.eventStore.headPosition();
+    follower = deps.eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
+    for await (const event of follower) {
+      if (closed) break;
+      const data = event.data as { customerId?: string; organizationId?: string; walletId?: string };
+      if (data.organizationId === undefined) continue;
+      const byCustomer = data.customerId !== undefined && (event.type.startsWith('Wallet') || event.type.startsWith('Invoice') || event.type.startsWith('Subscription'));
+      if (!byCustomer && !(event.type.startsWith('Wallet') && data.walletId !== undefined)) continue;
+      const customerId = data.customerId ?? (await customerOfWallet(data));
+      if (customerId === null) continue;
+      const key = keyOf(data.organizationId, customerId);
+      const known = watched.get(key);
+      if (known === undefined && !(event.type === 'WalletCreated' || event.type === 'WalletUpdated')) continue;
+      await deps.waitForProjections(event.position, { usage: false });
+      const entry = known ?? entryFor(data.organizationId, customerId);
+      await refresh(entry);
+      if (watched.has(key)) markDirty(entry);
+    }
+  }
+
+  async function customerOfWallet(data: { walletId?: string }): Promise<string | null> {
+    if (data.walletId === undefined) return null;
+    return (await wallets.wallets().findOne({ _id: data.walletId }))?.customerId ?? null;
+  }
+
+  async function start(): Promise<void> {
+    started ??= (async () => {
+      for (const doc of await wallets.wallets().find({ status: 'ACTIVE', 'recurringTransactionRules.trigger': 'THRESHOLD' })) {
+        const entry = entryFor(doc.organizationId, doc.customerId);
+        await refresh(entry);
+        markDirty(entry);
+      }
+      void follow().catch((error: unknown) => {
+        if (!closed) deps.logger.error('wallet monitor stopped following the log', { error: String(error) });
+      });
+    })();
+    return started;
+  }
+
+  return {
+    start,
+    /** The wallet (or every wallet of a customer) now, then after every change, until `return()`. */
+    async *watch(organizationId: string, customerId: string, walletId: string | null): AsyncGenerator<WalletUpdate> {
+      await start();
+      const entry = entryFor(organizationId, customerId);
+      let queue: WalletUpdate[] = [];
+      let wake: (() => void) | null = null;
+      const listener = {
+        walletId,
+        deliver(update: WalletUpdate) {
+          // A slow reader holds only the latest value per wallet.
+          queue = [...queue.filter((u) => u.wallet._id !== update.wallet._id), update];
+          wake?.();
+        },
+      };
+      entry.listeners.add(listener);
+      await refresh(entry);
+      markDirty(entry);
+      try {
+        for (;;) {
+          while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          const next = queue.shift()!;
+          yield next;
+        }
+      } finally {
+        entry.listeners.delete(listener);
+        if (entry.listeners.size === 0 && entry.thresholds === 0) forget(entry);
+      }
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await follower?.close();
+      for (const entry of watched.values()) if (entry.timer !== null) clearTimeout(entry.timer);
+    },
+  };
+}
+
+export type WalletMonitor = ReturnType<typeof createWalletMonitor>;
