@@ -12,6 +12,8 @@ import { appliedCouponsProjection, couponsProjection } from './coupons.ts';
 import { creditNotesProjection } from './creditNotes.ts';
 import { addOnsProjection } from './addOns.ts';
 import { walletsProjection, walletTransactionsProjection } from './wallets.ts';
+import { alertsProjection, triggeredAlertsProjection } from './alerts.ts';
+import { lifetimeUsagesProjection } from './lifetimeUsages.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -30,6 +32,8 @@ export const allProjections: AnyProjection[] = [
   creditNotesProjection,
   walletsProjection,
   walletTransactionsProjection,
+  alertsProjection, triggeredAlertsProjection,
+  lifetimeUsagesProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

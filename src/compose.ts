@@ -154,7 +154,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   // Every catalog event appended here moves the floor usage queries wait for (UsageWrites.changed). Invoices, their
   // numbers and fees, coupons, add-ons, and the manual clock change nothing usage is folded with: a billing run appending thousands of
   // invoices must not make each next invoice wait for the usage projection to fold past the previous one.
-  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon|addOn|creditNote|wallet)-/.test(streamId);
+  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon|addOn|creditNote|wallet|lifetimeUsage|alert)-/.test(streamId);
   const appending: EventStore = Object.assign(Object.create(eventStore) as EventStore, {
     append: async (...args: Parameters<EventStore['append']>) => {
       const result = await eventStore.append(...args);
@@ -189,7 +189,11 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
 
   // Threshold top-ups follow usage where the billing clock runs (API instances check too for their subscribers;
   // a crossing tops up once whichever checks).
-  if (config.role !== 'api') await app.walletMonitor.start();
+  if (config.role !== 'api') {
+    await app.walletMonitor.start();
+    await app.alerts.start();
+    app.lifetimeUsage.start();
+  }
 
   /** The lowest checkpoint seen by health checks, and since when it has not moved. */
   let progress = { lowest: -1n, sinceMs: Date.now() };
@@ -227,7 +231,9 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     },
     async close() {
       app.organizations.revocations.close();
+      await app.alerts.close();
       await app.walletMonitor.close();
+      app.lifetimeUsage.close();
       await host.stop();
       await eventStore.close();
       await readModels.close();

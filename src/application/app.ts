@@ -12,6 +12,8 @@ import { createCreditNoteService } from './creditNotes.ts';
 import { createAddOnService } from './addOns.ts';
 import { createWalletService } from './wallets.ts';
 import { createWalletMonitor } from './walletMonitor.ts';
+import { createLifetimeUsageService } from './lifetimeUsage.ts';
+import { createAlertService } from './alerts.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -28,6 +30,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const wallets = createWalletService(deps, invoices, usage);
   const walletMonitor = createWalletMonitor(deps, wallets);
   invoices.onPaymentUpdated((actor, invoice) => wallets.paymentUpdated(actor, invoice));
+  const lifetimeUsage = createLifetimeUsageService(deps, usage, invoices);
+  const alerts = createAlertService(deps, { usage, wallets, walletMonitor, lifetime: (org, ext) => lifetimeUsage.totalOf(org, ext) });
   return {
     deps,
     organizations: createOrganizationService(deps, { adminApiKey: options.adminApiKey }),
@@ -42,6 +46,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     invoices,
     wallets,
     walletMonitor,
+    lifetimeUsage,
+    alerts,
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billi
 import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
 import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
 import { walletLedger } from './walletLedger.ts';
+import { progressiveBillingCredit, type ProgressiveBillingCreditNote, type ProgressiveBillingInvoice } from '../billing/progressiveBilling.ts';
 import { creditNoteStream, derivedCreditNoteId, readCreditNote, type CreditNoteService } from './creditNotes.ts';
 import { terminationCredit } from '../billing/creditNotes.ts';
 import { creditNoteDecider, type CreditNoteConsumed, type CreditNoteState } from '../domain/creditNote/index.ts';
@@ -38,6 +39,7 @@ import {
 import type { PricingMetric } from '../billing/usage/price.ts';
 import {
   invoiceDecider,
+  type AppliedUsageThreshold,
   type InvoiceContent,
   type InAdvanceFeeCreated,
   type InvoiceCreated,
@@ -111,6 +113,8 @@ export function invoiceStream(organizationId: string, item: { subscriptionId: st
           ? `oneOff/${item.triggerTransactionId ?? ''}`
           : item.reason === 'CREDIT'
             ? `credit/${item.triggerTransactionId ?? ''}`
+            : item.reason === 'PROGRESSIVE_BILLING'
+              ? `${item.subscriptionId}/progressive/${item.triggerTransactionId ?? ''}`
           : `${item.subscriptionId}/${item.reason === 'SUBSCRIPTION_STARTING' ? 'start' : 'termination'}`;
   return streamName('invoice', organizationId, key);
 }
@@ -314,6 +318,11 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       const upcomingEnded = plan.payInAdvance && sub.terminatedAt !== null && Date.parse(sub.terminatedAt) <= Date.parse(b.subscriptionFeeFrom);
       feeWindow = feeDue && !upcomingEnded ? { from: b.subscriptionFeeFrom, to: b.subscriptionFeeTo } : null;
       chargesWindow = { from: b.chargesFrom, to: b.chargesTo, periodDays: b.chargesPeriodDays };
+    } else if (item.reason === 'PROGRESSIVE_BILLING') {
+      // The current period's in-arrears charges from its start (Lago's `Invoices::ProgressiveBillingService`).
+      billingDate = localDate(item.billingAt, timezone);
+      const charges = chargesPeriodContaining(ps, item.billingAt);
+      chargesWindow = { from: charges.from, to: charges.to, periodDays: prorationDays(ps, charges.from, charges.to, { basis: 'CHARGES' }).periodDays };
     } else if (item.reason === 'SUBSCRIPTION_STARTING') {
       billingDate = localDate(item.billingAt, timezone);
       const period = periodContaining(ps, item.billingAt);
@@ -367,9 +376,10 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
           if (metric?.recurring) carried.add(charge.billableMetricCode);
         }
       }
-      const billed = plan.charges.filter((c) => !c.payInAdvance && !carried.has(c.billableMetricCode));
+      const progressive = item.reason === 'PROGRESSIVE_BILLING';
+      const billed = plan.charges.filter((c) => !c.payInAdvance && !carried.has(c.billableMetricCode) && (!progressive || c.invoiceable));
       // Fees of non-invoiceable pay-in-advance charges computed during the period are billed here (§2.11).
-      const gatheredCharges = plan.charges.filter((c) => c.payInAdvance && !c.invoiceable);
+      const gatheredCharges = progressive ? [] : plan.charges.filter((c) => c.payInAdvance && !c.invoiceable);
       const paidInAdvance =
         gatheredCharges.length === 0 ? [] : await collection<InAdvanceFeeDocument>(IN_ADVANCE_FEES).find({ subscriptionId: sub._id, chargesFrom: chargesWindow.from }, { sort: { createdAt: 1, _id: 1 } });
       for (const charge of gatheredCharges) {
@@ -385,15 +395,15 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         const chargeUsage = byCharge.get(charge.id);
         if (chargeUsage === undefined) continue;
         const trueUp =
-          charge.minAmountCents !== '0'
+          charge.minAmountCents !== '0' && !progressive
             ? minimumSpendTrueUp({ minAmountCents: charge.minAmountCents, chargesDurationDays: chargesWindow.periodDays, daysToBill: days, fees: chargeUsage.fees, currency: plan.amountCurrency })
             : null;
         charges.push({ charge, usage: chargeUsage, taxes: levels(charge.taxCodes), trueUp });
       }
     }
     charges.push(...gathered);
-    const commitment = await commitmentOf(context, item, invoiceId, fee, charges, chargesWindow, levels);
-    const toAssemble: InvoiceToAssemble = {
+    const commitment = item.reason === 'PROGRESSIVE_BILLING' ? null : await commitmentOf(context, item, invoiceId, fee, charges, chargesWindow, levels);
+    const assembled: InvoiceToAssemble = {
       invoiceId,
       subscriptionId: sub._id,
       currency: plan.amountCurrency,
@@ -403,11 +413,17 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       chargesTo: chargesWindow?.to ?? null,
       commitment,
     };
-    const content: InvoiceContent = { ...assembleInvoice(toAssemble), usagePosition: usagePosition.toString() };
+    const first = assembleInvoice(assembled);
+    const progressive = chargesWindow === null || item.reason === 'SUBSCRIPTION_STARTING' ? null : await progressiveCreditOf(sub, chargesWindow.from, invoiceId, first.fees);
+    const credited = progressive !== null && progressive.amountCents.isGreaterThan(0);
+    const toAssemble: InvoiceToAssemble = credited ? { ...assembled, progressive: { amountCents: progressive.amountCents, feeCredits: progressive.feeCredits, credits: progressive.credits } } : assembled;
+    const content: InvoiceContent = { ...(credited ? assembleInvoice(toAssemble) : first), usagePosition: usagePosition.toString() };
     const issuingDate = DateTime.fromISO(billingDate).plus({ days: gracePeriodDays }).toISODate()!;
     const netPaymentTerm = customer.netPaymentTerm ?? organization?.netPaymentTerm ?? 0;
     return {
       content,
+      /** Credit notes of what the period's progressive invoice billed beyond this invoice's charges, to issue with it. */
+      progressiveExcess: progressive?.excess ?? [],
       /** What finalization re-assembles with the customer's coupons. */
       couponable: { customerId: sub.customerId, currency: plan.amountCurrency, planCode: sub.planCode, toAssemble, fees: content.fees, usagePosition: content.usagePosition } satisfies Couponable,
       billingDate,
@@ -428,6 +444,98 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
    * `CalculateTrueUpFeeService` sums them: this invoice's, the pay-in-advance invoices' of the period, and the
    * earlier monthly invoices' of a yearly or semiannual plan billing charges monthly.
    */
+  /**
+   * §4.4 step 3: what the period's latest progressive-billing invoice of the subscription billed, as a credit on this
+   * invoice's charge fees (Lago's `Credits::ProgressiveBillingService`); null when there is none. The excess over this
+   * invoice's charges (usage that shrank) is not credited back yet: see the README's billing rules.
+   */
+  async function progressiveCreditOf(
+    sub: SubscriptionDocument,
+    chargesFrom: string,
+    invoiceId: string,
+    fees: readonly InvoiceContent['fees'][number][],
+  ): Promise<(NonNullable<InvoiceToAssemble['progressive']> & { excess: readonly ProgressiveBillingCreditNote[] }) | null> {
+    const docs = await invoices().find({ subscriptionId: sub._id, reason: 'PROGRESSIVE_BILLING', status: 'FINALIZED' });
+    // Newest first: invoices of one instant (a manual clock) are told apart by their number.
+    const earlier = docs.filter((d) => d._id !== invoiceId).sort((a, b) => (b.organizationSequentialId ?? 0) - (a.organizationSequentialId ?? 0));
+    if (earlier.length === 0) return null;
+    const progressiveInvoices = await Promise.all(earlier.map((doc) => progressiveInvoiceOf(doc, invoiceId)));
+    const filterKey = (values: Record<string, string[]> | null) => (values === null ? null : JSON.stringify(values));
+    const chargeFees = fees
+      .filter((f) => f.feeType === 'CHARGE' && f.chargeId !== null && !f.trueUp)
+      .map((f) => ({ id: f.id, subscriptionId: sub._id, chargeId: f.chargeId!, chargeFilterId: filterKey(f.chargeFilterValues), groupedBy: f.groupedBy as Record<string, string>, amountCents: new BigNumber(f.amountCents) }));
+    let credit: ReturnType<typeof progressiveBillingCredit>;
+    try {
+      credit = progressiveBillingCredit({ fees: chargeFees, subscriptions: [{ subscriptionId: sub._id, chargesFromDatetime: chargesFrom, progressiveInvoices }] });
+    } catch (error) {
+      deps.logger.warn('progressive billing credit: the excess over this invoice cannot be credited back', { invoiceId, error: String(error) });
+      return null;
+    }
+    if (!credit.amountCents.isGreaterThan(0) && credit.creditNotes.length === 0) return null;
+    return {
+      amountCents: credit.amountCents,
+      feeCredits: credit.feePreciseCouponsAmountCents,
+      credits: credit.credits.map((c) => ({ invoiceId: c.progressiveBillingInvoiceId, amountCents: c.amountCents })),
+      excess: credit.creditNotes,
+    };
+  }
+
+  /**
+   * The credit note of what a progressive invoice billed beyond this invoice's charges (usage that shrank: Lago's
+   * `CreditNotes::CreateFromProgressiveBillingInvoice`, automatic, reason OTHER), credited to the customer's balance.
+   * Its id derives from both invoices: issued once, whichever run computes it.
+   */
+  async function issueExcess(organizationId: string, streamId: string, excess: readonly ProgressiveBillingCreditNote[]): Promise<void> {
+    if (creditNotes === undefined) return;
+    for (const note of excess) {
+      try {
+        const position = await creditNotes.issue(
+          organizationId,
+          derivedCreditNoteId(`${organizationId}/${note.progressiveBillingInvoiceId}/progressive/${streamId}`),
+          { invoiceId: note.progressiveBillingInvoiceId, reason: 'OTHER', items: note.items.map((i) => ({ feeId: i.feeId, amountCents: i.amountCents.toFixed() })), creditAmountCents: note.creditAmountCents.toFixed() },
+          { actor: null, automatic: true },
+        );
+        // Issued before the invoice it comes from, so that invoice's finalization consumes it (as Lago's does).
+        if (position !== null) await deps.waitForProjections(position, { usage: false });
+      } catch (error) {
+        deps.logger.warn('progressive billing: the excess credit note could not be issued', { invoice: note.progressiveBillingInvoiceId, error: String(error) });
+      }
+    }
+  }
+
+  /** A progressive-billing invoice as `progressiveBillingCredit` reads it (credits taken from it by other invoices). */
+  async function progressiveInvoiceOf(doc: InvoiceDocument, exceptInvoiceId: string): Promise<ProgressiveBillingInvoice> {
+    const [takers, notes] = await Promise.all([
+      invoices().find({ organizationId: doc.organizationId, subscriptionId: doc.subscriptionId, status: { $ne: 'VOIDED' }, 'credits.invoiceId': doc._id }),
+      collection<CreditNoteDocument>(CREDIT_NOTES).find({ invoiceId: doc._id, creditStatus: { $in: ['AVAILABLE', 'CONSUMED'] } }),
+    ]);
+    const taken = takers
+      .filter((t) => t._id !== exceptInvoiceId)
+      .flatMap((t) => (t.credits ?? []).filter((c) => c.type === 'PROGRESSIVE_BILLING' && c.invoiceId === doc._id).map((c) => c.amountCents));
+    return {
+      id: doc._id,
+      status: doc.status,
+      issuingDate: doc.issuingDate,
+      createdAt: doc.createdAt,
+      chargesFromDatetime: doc.chargesFrom ?? doc.billingAt,
+      chargesToDatetime: doc.chargesTo ?? doc.billingAt,
+      feesAmountCents: new BigNumber(doc.totals.feesAmountCents),
+      couponsAmountCents: new BigNumber(doc.totals.couponsAmountCents),
+      creditsAmountCents: BigNumber.sum(0, ...taken),
+      creditNotesCreditAmountCents: BigNumber.sum(0, ...notes.map((n) => n.creditAmountCents)),
+      fees: doc.fees.map((f) => ({
+        id: f.id,
+        amountCents: new BigNumber(f.amountCents),
+        preciseCouponsAmountCents: new BigNumber(f.preciseCouponsAmountCents ?? 0),
+        taxes: f.appliedTaxes.map((t) => ({ code: t.code, name: t.name, rate: t.rate })),
+        creditedAmountCents: new BigNumber(0),
+        chargeId: f.chargeId ?? '',
+        chargeFilterId: f.chargeFilterValues === null ? null : JSON.stringify(f.chargeFilterValues),
+        groupedBy: f.groupedBy as Record<string, string>,
+      })),
+    };
+  }
+
   async function commitmentOf(
     context: Context,
     item: Pick<BillingItem, 'reason' | 'billingAt'>,
@@ -552,7 +660,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         if (liveCoupons.length > 0) {
           applied = applyCoupons({
             currency: target.currency,
-            fees: target.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
+            // Each fee net of what progressive billing already took off it (Lago: `amount − precise_coupons`).
+            fees: target.fees.map((f) => ({ id: f.id, feeType: f.feeType, amountCents: new BigNumber(f.amountCents).minus(f.preciseCouponsAmountCents ?? 0).integerValue(BigNumber.ROUND_DOWN), billableMetricCode: f.billableMetricCode, planCode: target.planCode })),
             coupons: liveCoupons.map(couponInputOf),
           });
           if (applied.credits.length === 0) applied = undefined;
@@ -807,8 +916,8 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
    * finalization gives (coupons, credit notes), else the one it was created with.
    */
   function createdAndFinalized(created: InvoiceCreated): NumberedRequest['eventsFor'] {
-    const { invoiceId, issuingDate, paymentDueDate, createdAt, fees, appliedTaxes, totals, usagePosition } = created.data;
-    return (numbers, content = { fees, appliedTaxes, totals, usagePosition }) => [
+    const { invoiceId, issuingDate, paymentDueDate, createdAt, fees, appliedTaxes, totals, usagePosition, credits } = created.data;
+    return (numbers, content = { fees, appliedTaxes, totals, usagePosition, ...(credits === undefined ? {} : { credits }) }) => [
       created,
       ...invoiceDecider.decide({ type: 'FinalizeInvoice', data: { invoiceId, content, numbers, issuingDate, paymentDueDate }, metadata: { now: createdAt } }, fold(invoiceDecider, [created])),
     ];
@@ -825,6 +934,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     const draft = computed.gracePeriodDays > 0;
     if (draft) {
       try {
+        await issueExcess(organizationId, streamId, computed.progressiveExcess);
         const result = await deps.eventStore.append(streamId, [{ type: created.type, data: created.data, metadata: metadataFor(organizationId) }], { expectedRevision: 'no_stream' });
         return result.position;
       } catch (error) {
@@ -832,6 +942,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
         throw error;
       }
     }
+    await issueExcess(organizationId, streamId, computed.progressiveExcess);
     return appendNumbered(
       organizationId,
       streamId,
@@ -1451,6 +1562,46 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     return position;
   }
 
+  /**
+   * A progressive-billing invoice (§6.2, Lago's `Invoices::ProgressiveBillingService`) for the usage thresholds the
+   * subscription's lifetime usage just passed: the current period's in-arrears charges so far, less what the period's
+   * previous progressive invoice billed, finalized at once with coupons, taxes, credit notes and wallets. `key` names
+   * the crossing (the period, what was billed progressively before it, the thresholds): its stream is appended with
+   * "stream must not exist", so a crossing seen by two checks bills once. Null when it existed already.
+   */
+  async function billProgressive(sub: SubscriptionDocument, applied: AppliedUsageThreshold[], key: string): Promise<InvoiceDocument | null> {
+    const lookups = newLookups();
+    const context = await contextOf(lookups, sub);
+    if (context === null) return null;
+    const { customer, organization, timezone } = context;
+    const now = deps.clock.now().toISOString();
+    const streamId = invoiceStream(sub.organizationId, { subscriptionId: sub._id, reason: 'PROGRESSIVE_BILLING', billingAt: now, triggerTransactionId: key });
+    if ((await deps.eventStore.streamHead(streamId)) !== null) return null;
+    const invoiceId = deps.newId();
+    const computed = await contentOf(lookups, context, { reason: 'PROGRESSIVE_BILLING', billingAt: now }, invoiceId, true);
+    await issueExcess(sub.organizationId, streamId, computed.progressiveExcess);
+    const created = createdAtOnce(now, computed.content, { customer, organization, timezone }, {
+      organizationId: sub.organizationId,
+      invoiceId,
+      invoiceType: 'PROGRESSIVE_BILLING',
+      reason: 'PROGRESSIVE_BILLING',
+      customerId: sub.customerId,
+      externalCustomerId: sub.externalCustomerId,
+      subscriptionId: sub._id,
+      externalSubscriptionId: sub.externalId,
+      planCode: sub.planCode,
+      currency: context.plan.amountCurrency,
+      chargesFrom: computed.chargesWindow?.from ?? null,
+      chargesTo: computed.chargesWindow?.to ?? null,
+      triggerTransactionId: key,
+    });
+    created.data.appliedUsageThresholds = applied;
+    const position = await appendNumbered(sub.organizationId, streamId, 'no_stream', createdAndFinalized(created), { invoiceId, customerId: sub.customerId }, customer, organization, timezone, computed.couponable);
+    if (position === null) return null;
+    await deps.waitForProjections(position, { usage: false });
+    return byId(sub.organizationId, invoiceId);
+  }
+
   const paymentListeners: ((actor: Actor, invoice: InvoiceDocument) => Promise<void>)[] = [];
 
   async function byId(organizationId: string, invoiceId: string): Promise<InvoiceDocument> {
@@ -1471,6 +1622,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     byId,
     createOneOff,
     createCredit,
+    billProgressive,
 
     /**
      * The invoice the subscription's current period would get if it ended now (nothing is appended): its fee and

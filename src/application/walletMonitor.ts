@@ -15,6 +15,8 @@ type Watched = {
   subjects: Set<string>;
   /** Its active wallets with a threshold rule (checked after every change even with nobody listening). */
   thresholds: number;
+  /** Holders that keep it watched without listening (alerts on its wallets). */
+  retained: number;
   listeners: Set<{ walletId: string | null; deliver: Listener }>;
   timer: NodeJS.Timeout | null;
   running: boolean;
@@ -61,8 +63,11 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
       set.add(entry);
     }
     entry.thresholds = docs.filter((w) => w.recurringTransactionRules.some((r) => r.trigger === 'THRESHOLD')).length;
-    if (entry.thresholds === 0 && entry.listeners.size === 0) forget(entry);
+    if (idle(entry)) forget(entry);
   }
+
+  const idle = (entry: Watched) => entry.thresholds === 0 && entry.listeners.size === 0 && entry.retained === 0;
+  const everyUpdate = new Set<Listener>();
 
   function forget(entry: Watched): void {
     watched.delete(keyOf(entry.organizationId, entry.customerId));
@@ -78,7 +83,7 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
     const key = keyOf(organizationId, customerId);
     let entry = watched.get(key);
     if (entry === undefined) {
-      entry = { organizationId, customerId, subjects: new Set(), thresholds: 0, listeners: new Set(), timer: null, running: false, dirty: false, lastStart: 0 };
+      entry = { organizationId, customerId, subjects: new Set(), thresholds: 0, retained: 0, listeners: new Set(), timer: null, running: false, dirty: false, lastStart: 0 };
       watched.set(key, entry);
     }
     return entry;
@@ -107,6 +112,7 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
           if (fired !== null) ({ wallet, ongoing } = fired);
         }
         for (const listener of entry.listeners) if (listener.walletId === null || listener.walletId === doc._id) listener.deliver({ wallet, ongoing });
+        for (const listener of everyUpdate) listener({ wallet, ongoing });
       }
     } catch (error) {
       deps.logger.warn('wallet monitor: computation failed', { customerId: entry.customerId, error: String(error) });
@@ -185,8 +191,27 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
         }
       } finally {
         entry.listeners.delete(listener);
-        if (entry.listeners.size === 0 && entry.thresholds === 0) forget(entry);
+        if (idle(entry)) forget(entry);
       }
+    },
+    /** Called with every wallet computed (of every watched customer). */
+    onUpdate(listener: Listener): () => void {
+      everyUpdate.add(listener);
+      return () => everyUpdate.delete(listener);
+    },
+    /** Keeps a customer's wallets watched (computed after every change) until `release`. */
+    async retain(organizationId: string, customerId: string): Promise<void> {
+      await start();
+      const entry = entryFor(organizationId, customerId);
+      entry.retained += 1;
+      await refresh(entry);
+      markDirty(entry);
+    },
+    release(organizationId: string, customerId: string): void {
+      const entry = watched.get(keyOf(organizationId, customerId));
+      if (entry === undefined) return;
+      entry.retained = Math.max(0, entry.retained - 1);
+      if (idle(entry)) forget(entry);
     },
     async close(): Promise<void> {
       closed = true;

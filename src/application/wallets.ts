@@ -115,7 +115,7 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     const [docs, subs, drafts] = await Promise.all([
       wallets().find({ customerId, status: 'ACTIVE' }),
       deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ customerId, status: 'ACTIVE' }),
-      deps.readModels.collection<InvoiceDocument>(INVOICES).find({ customerId, status: 'DRAFT' }),
+      deps.readModels.collection<InvoiceDocument>(INVOICES).find({ organizationId, customerId, status: 'DRAFT' }),
     ]);
     const result = new Map<string, OngoingBalance>();
     if (docs.length === 0) return result;

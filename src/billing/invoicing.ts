@@ -55,6 +55,15 @@ export interface InvoiceToAssemble {
    * (units) at the wallet's rate, untaxed.
    */
   readonly credit?: { readonly credits: BigNumber; readonly amountCents: BigNumber; readonly rateAmountCents: BigNumber; readonly invoiceDisplayName: string | null; readonly at: string };
+  /**
+   * What the period's progressive-billing invoice already billed (§4.4 step 3, `progressiveBillingCredit`): taken off
+   * before coupons and taxes, each fee's share (`feeCredits`, unrounded cents) counted with its coupons.
+   */
+  readonly progressive?: {
+    readonly amountCents: BigNumber;
+    readonly feeCredits: ReadonlyMap<string, BigNumber>;
+    readonly credits: readonly { readonly invoiceId: string; readonly amountCents: BigNumber }[];
+  };
   /** Prepaid credits of the customer's wallets, after taxes and credit notes (§4.4 step 7), at most what remained. */
   readonly wallets?: {
     readonly amountCents: BigNumber;
@@ -237,37 +246,43 @@ export function assembleInvoice(input: InvoiceToAssemble): Omit<InvoiceContent, 
     });
   }
   const withIds = drafts.map((draft, index) => ({ ...draft, id: `${input.invoiceId}/${index + 1}` }));
-  const couponOf = (id: string) => input.coupons?.feeCoupons.get(id) ?? new BigNumber(0);
-  const couponsAmountCents = input.coupons?.couponsAmountCents ?? new BigNumber(0);
+  const zero = new BigNumber(0);
+  const couponOf = (id: string) => (input.coupons?.feeCoupons.get(id) ?? zero).plus(input.progressive?.feeCredits.get(id) ?? zero);
+  const couponsAmountCents = input.coupons?.couponsAmountCents ?? zero;
+  const progressiveAmountCents = input.progressive?.amountCents ?? zero;
+  const discounted = input.coupons !== undefined || input.progressive !== undefined;
   const taxes = computeTaxes(
     withIds.map((fee) => ({ id: fee.id, amountCents: fee.amount, preciseCouponsAmountCents: couponOf(fee.id), taxes: fee.taxes })),
-    input.coupons === undefined ? {} : { subTotalExcludingTaxesAmountCents: BigNumber.sum(0, ...withIds.map((f) => f.amount)).minus(couponsAmountCents) },
+    discounted ? { subTotalExcludingTaxesAmountCents: BigNumber.sum(0, ...withIds.map((f) => f.amount)).minus(couponsAmountCents).minus(progressiveAmountCents) } : {},
   );
   const taxesById = new Map(taxes.fees.map((t) => [t.id, t]));
   const fees: InvoiceFee[] = withIds.map(({ taxes: _taxes, amount: _amount, ...fee }) => {
     const t = taxesById.get(fee.id);
     return {
       ...fee,
-      ...(input.coupons === undefined ? {} : { preciseCouponsAmountCents: str(couponOf(fee.id)) }),
+      ...(discounted ? { preciseCouponsAmountCents: str(couponOf(fee.id)) } : {}),
       taxesAmountCents: str(t?.taxesAmountCents ?? new BigNumber(0)),
       taxesPreciseAmountCents: str(t?.taxesPreciseAmountCents ?? new BigNumber(0)),
       taxesRate: str(t?.taxesRate ?? new BigNumber(0)),
       appliedTaxes: (t?.appliedTaxes ?? []).map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents) })),
     };
   });
-  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents, creditNotesAmountCents: input.creditNotes?.amountCents ?? new BigNumber(0), prepaidCreditAmountCents: input.wallets?.amountCents ?? new BigNumber(0) });
-  const credits: InvoiceCredit[] = (input.coupons?.credits ?? [])
+  const totals = invoiceTotals({ fees: withIds.map((f) => ({ amountCents: f.amount })), taxesAmountCents: taxes.taxesAmountCents, couponsAmountCents, progressiveBillingCreditAmountCents: progressiveAmountCents, creditNotesAmountCents: input.creditNotes?.amountCents ?? new BigNumber(0), prepaidCreditAmountCents: input.wallets?.amountCents ?? new BigNumber(0) });
+  const credits: InvoiceCredit[] = (input.progressive?.credits ?? []).filter((c) => !c.amountCents.isZero()).map((c) => ({ type: 'PROGRESSIVE_BILLING', invoiceId: c.invoiceId, amountCents: str(c.amountCents) }));
+  const couponCredits: InvoiceCredit[] = (input.coupons?.credits ?? [])
     .filter((c) => !c.amountCents.isZero())
     .map((c) => ({ type: 'COUPON', appliedCouponId: c.appliedCouponId, couponCode: c.couponCode, amountCents: str(c.amountCents) }));
+  credits.push(...couponCredits);
   for (const c of input.creditNotes?.credits ?? []) credits.push({ type: 'CREDIT_NOTE', creditNoteId: c.creditNoteId, creditNoteNumber: c.creditNoteNumber, amountCents: str(c.amountCents) });
   for (const c of input.wallets?.credits ?? []) credits.push({ type: 'WALLET', walletId: c.walletId, walletTransactionId: c.walletTransactionId, amountCents: str(c.amountCents) });
   return {
-    ...(input.coupons === undefined && input.creditNotes === undefined && input.wallets === undefined ? {} : { credits }),
+    ...(input.coupons === undefined && input.creditNotes === undefined && input.wallets === undefined && input.progressive === undefined ? {} : { credits }),
     fees,
     appliedTaxes: taxes.appliedTaxes.map((a) => ({ code: a.code, name: a.name, rate: a.rate, amountCents: str(a.amountCents), feesAmountCents: str(a.feesAmountCents) })),
     totals: {
       feesAmountCents: str(totals.feesAmountCents),
       couponsAmountCents: str(totals.couponsAmountCents),
+      ...(input.progressive === undefined ? {} : { progressiveBillingCreditAmountCents: str(totals.progressiveBillingCreditAmountCents) }),
       subTotalExcludingTaxesAmountCents: str(totals.subTotalExcludingTaxesAmountCents),
       taxesAmountCents: str(totals.taxesAmountCents),
       subTotalIncludingTaxesAmountCents: str(totals.subTotalIncludingTaxesAmountCents),

@@ -13,10 +13,10 @@ import { followDocuments } from './follow.ts';
 /** Money crosses the API as strings of integer cents (`"1550"`); `precise*` keep decimals. */
 const InvoiceStatusEnum = builder.enumType('InvoiceStatus', { values: ['DRAFT', 'FINALIZED', 'VOIDED'] as const });
 const PaymentStatusEnum = builder.enumType('InvoicePaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
-const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION', 'ONE_OFF', 'CREDIT'] as const });
+const InvoiceTypeEnum = builder.enumType('InvoiceType', { values: ['SUBSCRIPTION', 'ONE_OFF', 'CREDIT', 'PROGRESSIVE_BILLING'] as const });
 const InvoiceReasonEnum = builder.enumType('InvoiceReason', {
-  description: 'Why an invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, a usage event of an invoiceable pay-in-advance charge arrived, a one-off invoice of add-ons was created, or a wallet was topped up with paid credits (CREDIT).',
-  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE', 'ONE_OFF', 'CREDIT'] as const,
+  description: 'Why an invoice was issued: a period ended, an in-advance subscription started, a subscription was terminated, a usage event of an invoiceable pay-in-advance charge arrived, a one-off invoice of add-ons was created, a wallet was topped up with paid credits (CREDIT), or the lifetime usage crossed a usage threshold (PROGRESSIVE_BILLING).',
+  values: ['PERIOD_END', 'SUBSCRIPTION_STARTING', 'SUBSCRIPTION_TERMINATING', 'IN_ADVANCE_CHARGE', 'ONE_OFF', 'CREDIT', 'PROGRESSIVE_BILLING'] as const,
 });
 const FeeTypeEnum = builder.enumType('FeeType', { values: ['SUBSCRIPTION', 'CHARGE', 'COMMITMENT', 'ADD_ON', 'CREDIT'] as const });
 
@@ -62,7 +62,7 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
   }),
 });
 
-const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['COUPON', 'CREDIT_NOTE', 'WALLET'] as const });
+const CreditTypeEnum = builder.enumType('InvoiceCreditType', { values: ['PROGRESSIVE_BILLING', 'COUPON', 'CREDIT_NOTE', 'WALLET'] as const });
 const InvoiceCreditRef = builder.objectRef<InvoiceCredit>('InvoiceCredit').implement({
   description: 'What reduced a finalized invoice (Lago invoice `credits`): a coupon (before taxes), a credit note’s credit (after taxes) or a wallet’s prepaid credits (last), with what it credited.',
   fields: (t) => ({
@@ -72,6 +72,7 @@ const InvoiceCreditRef = builder.objectRef<InvoiceCredit>('InvoiceCredit').imple
     creditNoteId: t.id({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteId : null) }),
     creditNoteNumber: t.string({ nullable: true, resolve: (c) => (c.type === 'CREDIT_NOTE' ? c.creditNoteNumber : null) }),
     walletId: t.id({ nullable: true, resolve: (c) => (c.type === 'WALLET' ? c.walletId : null) }),
+    progressiveBillingInvoiceId: t.id({ nullable: true, description: 'PROGRESSIVE_BILLING: the period’s progressive-billing invoice whose amount this invoice deducts.', resolve: (c) => (c.type === 'PROGRESSIVE_BILLING' ? c.invoiceId : null) }),
     walletTransactionId: t.id({ nullable: true, resolve: (c) => (c.type === 'WALLET' ? c.walletTransactionId : null) }),
     amountCents: t.exposeString('amountCents'),
   }),
@@ -104,6 +105,7 @@ export const Invoice = builder.objectRef<InvoiceDocument>('Invoice').implement({
     chargesToDatetime: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.chargesTo }),
     feesAmountCents: t.string({ resolve: (i) => i.totals.feesAmountCents }),
     couponsAmountCents: t.string({ resolve: (i) => i.totals.couponsAmountCents }),
+    progressiveBillingCreditAmountCents: t.string({ description: 'What the period’s progressive-billing invoice already billed, deducted before coupons and taxes.', resolve: (i) => i.totals.progressiveBillingCreditAmountCents ?? '0' }),
     subTotalExcludingTaxesAmountCents: t.string({ resolve: (i) => i.totals.subTotalExcludingTaxesAmountCents }),
     taxesAmountCents: t.string({ resolve: (i) => i.totals.taxesAmountCents }),
     taxesRate: t.string({ resolve: (i) => i.totals.taxesRate }),

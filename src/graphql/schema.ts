@@ -11,6 +11,8 @@ import './coupons.ts';
 import './creditNotes.ts';
 import './addOns.ts';
 import './wallets.ts';
+import './alerts.ts';
+import './lifetimeUsage.ts';
 import './events.ts';
 import './system.ts';
 import { requireWellFormedInput } from './wellFormed.ts';

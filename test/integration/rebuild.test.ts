@@ -27,14 +27,19 @@ describe('rebuilding every read model from the log', () => {
     await ok('mutation { createOrganization(input: {name: "Other"}) { organization { id } } }', ADMIN_KEY);
     await ok('mutation { createCustomer(input: {externalId: "c2", currency: "EUR"}) { customer { externalId } } }');
     await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c2", planCode: "advance"}) { subscription { status } } }');
+    // An alert on s2's usage (alerts and triggered alerts are read models of their own), triggered by its event.
+    await ok('mutation { createAlert(input: {alertType: CURRENT_USAGE_AMOUNT, code: "spend", externalSubscriptionId: "s2", thresholds: [{value: "1"}]}) { alert { id } } }');
     await ok('mutation { createEvents(input: {events: [{transactionId: "a1", externalSubscriptionId: "s2", code: "calls"}]}) { acceptedCount } }');
     await ok('mutation { createEvents(input: {events: [{transactionId: "t1", externalSubscriptionId: "s1", code: "calls"}, {transactionId: "t2", externalSubscriptionId: "s1", code: "calls"}]}) { acceptedCount } }');
+    for (let deadline = Date.now() + 5_000; (await server.system.app.alerts.triggered().count({})) === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
     // A coupon applied, and an add-on (read models of their own).
     await ok('mutation { createCoupon(input: {code: "ten", name: "Ten", couponType: PERCENTAGE, percentageRate: "10", frequency: FOREVER}) { coupon { code } } }');
     await ok('mutation { applyCoupon(input: {externalCustomerId: "c2", couponCode: "ten"}) { appliedCoupon { id } } }');
     await ok('mutation { createAddOn(input: {code: "setup", name: "Setup", amountCents: "1000", amountCurrency: "EUR"}) { addOn { code } } }');
     // A wallet with granted and paid credits (its transactions and credit invoice), paying the period's invoice.
     await ok('mutation { createWallet(input: {externalCustomerId: "c1", currency: "EUR", rateAmount: "1", grantedCredits: "5", paidCredits: "3"}) { wallet { id } } }');
+    // Historical usage of a subscription (its lifetime usage's read model).
+    await ok('mutation { updateLifetimeUsage(input: {externalSubscriptionId: "s1", externalHistoricalUsageAmountCents: "1200"}) { lifetimeUsage { totalUsageAmountCents } } }');
     // The period ends: an invoice (Asia/Kolkata is 5:30 ahead of UTC).
     await server.advanceClock('2030-02-01T00:00:00Z');
     await server.settle();

@@ -34,7 +34,7 @@ import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'wallet' | 'walletTransaction' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'wallet' | 'walletTransaction' | 'alert' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -49,7 +49,7 @@ const VOLATILE: Record<string, string> = { 'Query.clock': 'the time, which moves
 const REFUSALS = new Set(['NOT_FOUND', 'FORBIDDEN', 'VALIDATION']);
 
 /** Optional input fields a valid minimal input needs all the same (a STANDARD charge needs its amount). */
-const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amount: '1' }, 'CreateCouponInput.amountCents': '100', 'CreateCouponInput.amountCurrency': 'EUR' };
+const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amount: '1' }, 'CreateCouponInput.amountCents': '100', 'CreateCouponInput.amountCurrency': 'EUR', 'AlertThresholdInput.value': '100' };
 
 /**
  * Entity-naming input fields left out of the attacks, each with the reason (a valid input cannot hold them together
@@ -58,6 +58,9 @@ const NEEDED_OPTIONALS: Record<string, Json> = { 'ChargeInput.properties': { amo
 const UNATTACKED: Record<string, string> = {
   'CouponAppliesToInput.planCodes': 'a coupon is limited to plans or to metrics, never both: the organization-scoped lookup of both lists (catalogFor) is attacked through billableMetricCodes',
   'CreateWalletInput.code': 'a wallet code names nothing to look up (it is the new wallet’s own label, unique among its customer’s wallets, a customer the attack names through externalCustomerId)',
+  'AlertThresholdInput.code': 'a threshold’s code is a label of its own, shown back on the alerts it triggers: it names nothing to look up',
+  'CreateAlertInput.code': 'an alert code names nothing to look up (it is the new alert’s own label, unique per subscription or wallet, which the attack names)',
+  'CreateAlertInput.walletId': 'an alert watches a subscription or a wallet, never both: the generated (subscription, metric) alert is attacked through externalSubscriptionId and billableMetricCode; wallet lookups by id are attacked through alerts, triggeredAlerts, alertTriggered and the wallet fields',
 };
 
 /** An entity-naming position in the arguments of a root field. */
@@ -109,7 +112,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : /walletTransaction/i.test(owner) ? 'walletTransaction' : /wallet/i.test(owner) ? 'wallet' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : /walletTransaction/i.test(owner) ? 'walletTransaction' : /wallet/i.test(owner) ? 'wallet' : /alert/i.test(owner) ? 'alert' : undefined;
       break;
   }
   if (role === undefined) {
@@ -138,9 +141,9 @@ function holdsSlot(type: GraphQLInputObjectType, path: string[], seen = new Set<
 function plainValue(owner: string, name: string, type: GraphQLInputType): Json {
   const named = getNamedType(type);
   const known: Record<string, Json> = {
-    name: 'Globex item', rate: '10', rateAmount: '1', amountCents: '100', amountCurrency: 'EUR', currency: 'EUR', defaultCurrency: 'EUR',
+    name: 'Globex item', rate: '10', rateAmount: '1', externalHistoricalUsageAmountCents: '100', amountCents: '100', amountCurrency: 'EUR', currency: 'EUR', defaultCurrency: 'EUR',
     interval: 'MONTHLY', aggregationType: 'COUNT', chargeModel: 'STANDARD', key: 'k', value: 'v', to: new Date(Date.now() + 86_400_000).toISOString(),
-    properties: { amount: '1' }, values: {},
+    properties: { amount: '1' }, values: {}, alertType: 'BILLABLE_METRIC_CURRENT_USAGE_UNITS',
   };
   let value: Json;
   if (Object.hasOwn(known, name)) value = known[name]!;
@@ -236,6 +239,8 @@ interface Tenant {
   wallet: string;
   /** Its wallet's first transaction. */
   walletTransaction: string;
+  /** Its alert on its subscription's usage (it has one on its wallet too). */
+  alert: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -298,6 +303,7 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'addOn': value = tenant.addOn; break;
       case 'wallet': value = tenant.wallet; break;
       case 'walletTransaction': value = tenant.walletTransaction; break;
+      case 'alert': value = tenant.alert; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -407,7 +413,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, wallet: '', walletTransaction: '', cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, wallet: '', walletTransaction: '', alert: '', cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -415,6 +421,8 @@ describe('tenant isolation: every root field of the schema, called by organizati
       {
         input: {
           code: t.plan, name: `${label} Plan`, description: `${label} plan`, invoiceDisplayName: `${label} plan`, interval: 'MONTHLY', amountCents: '1000', amountCurrency: 'EUR', taxCodes: [t.tax],
+          // Every euro of usage crosses a recurring threshold: progressive-billing invoices (usageThresholdReached).
+          usageThresholds: [{ amountCents: '100', recurring: true, thresholdDisplayName: `${label} threshold` }],
           charges: [{ billableMetricCode: t.metric, chargeModel: 'STANDARD', properties: { amount: '1' }, taxCodes: [t.tax], invoiceDisplayName: `${label} charge` }],
         },
       },
@@ -448,6 +456,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
     );
     t.wallet = wallet.createWallet.wallet.id;
     t.walletTransaction = wallet.createWallet.wallet.transactions.edges[0]!.node.id;
+    t.alert = await alertsOf(t, key);
     if (events > 0) {
       const ingested = await ok<{ createEvents: { acceptedCount: number } }>('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', {
         events: t.transactions.map((transactionId) => ({ transactionId, externalSubscriptionId: t.subscription, code: t.metric, properties: { note: `${label} event` } })),
@@ -455,6 +464,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       expect(ingested.createEvents.acceptedCount, `${label}: none of its events is a duplicate`).toBe(events);
     }
     await server.settle();
+    if (events > 0) await alertsTriggered(t, events);
     for (const field of queries) {
       const named = getNamedType(field.field.type);
       if (!isObjectType(named) || !named.getFields().edges || !named.getFields().pageInfo) continue;
@@ -462,6 +472,26 @@ describe('tenant isolation: every root field of the schema, called by organizati
       t.cursors.set(field.name, page[field.name]!.pageInfo.endCursor);
     }
     return t;
+  }
+
+  /**
+   * Two alerts of `t`: on its subscription's usage (a step of 1 EUR, so each event crosses one) and on its wallet's
+   * ongoing balance (10 EUR, then every 1 EUR down); answers the subscription's.
+   */
+  async function alertsOf(t: Tenant, key: string): Promise<string> {
+    const create = (input: Record<string, unknown>) => ok<{ createAlert: { alert: { id: string } } }>('mutation($input: CreateAlertInput!) { createAlert(input: $input) { alert { id } } }', { input }, key);
+    const usage = await create({ alertType: 'CURRENT_USAGE_AMOUNT', code: `${t.label.toLowerCase()}-usage`, name: `${t.label} usage alert`, externalSubscriptionId: t.subscription, thresholds: [{ value: '100', code: `${t.label} step`, recurring: true }] });
+    await create({ alertType: 'WALLET_ONGOING_BALANCE_AMOUNT', code: `${t.label.toLowerCase()}-wallet`, name: `${t.label} wallet alert`, walletId: t.wallet, thresholds: [{ value: '1000' }, { value: '100', recurring: true }] });
+    return usage.createAlert.alert.id;
+  }
+
+  /** Waits until `t`'s alerts have seen its `events` (1 EUR each, 1.20 EUR with its tax off its wallet): nothing of it triggers later. */
+  async function alertsTriggered(t: Tenant, events: number): Promise<void> {
+    const expected = [String(events * 100), String(1000 - events * 120)].sort();
+    const read = async () => (await ok<{ alerts: { edges: { node: { previousValue: string } }[] } }>('{ alerts { edges { node { previousValue } } } }', {}, t.key)).alerts.edges.map((e) => e.node.previousValue).sort();
+    let seen = await read();
+    for (const deadline = Date.now() + 5_000; JSON.stringify(seen) !== JSON.stringify(expected) && Date.now() < deadline; seen = await read()) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen, `${t.label}'s alerts`).toEqual(expected);
   }
 
   /**
@@ -473,6 +503,12 @@ describe('tenant isolation: every root field of the schema, called by organizati
     await ok('mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { subscription { id } } }', { input: { externalId: `${prefix}-live-billed`, externalCustomerId: t.customer, planCode: t.plan, subscriptionAt: past } }, t.key);
     await server.system.app.invoices.runDue(new Date());
     for (const status of ['SUCCEEDED', 'FAILED']) await ok(`mutation { updateInvoice(input: {id: "${t.invoice}", paymentStatus: ${status}}) { invoice { id } } }`, {}, t.key);
+    // Two crossings of its recurring usage threshold, one after the other: two progressive-billing invoices.
+    for (let i = 0; i < 2; i += 1) {
+      await ok('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', { events: [{ transactionId: `${prefix}-crossing-${i}`, externalSubscriptionId: t.subscription, code: t.metric }] }, t.key);
+      await server.settle();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
     for (let i = 0; i < 2; i += 1) await creditNoteOn(t, t.key);
   }
 

@@ -2,9 +2,9 @@ import type { DomainEvent } from '../shared/decider.ts';
 
 /** Lago's invoice types this engine issues so far. */
 /** Subscription invoices, one-off invoices of add-ons (§4.7), and credit invoices of a wallet's paid credits (§5.4). */
-export type InvoiceType = 'SUBSCRIPTION' | 'ONE_OFF' | 'CREDIT';
+export type InvoiceType = 'SUBSCRIPTION' | 'ONE_OFF' | 'CREDIT' | 'PROGRESSIVE_BILLING';
 /** Why a subscription invoice was issued: a period ended, the subscription started (in advance) or was terminated. */
-export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE' | 'ONE_OFF' | 'CREDIT';
+export type InvoiceReason = 'PERIOD_END' | 'SUBSCRIPTION_STARTING' | 'SUBSCRIPTION_TERMINATING' | 'IN_ADVANCE_CHARGE' | 'ONE_OFF' | 'CREDIT' | 'PROGRESSIVE_BILLING';
 export type InvoiceStatus = 'DRAFT' | 'FINALIZED' | 'VOIDED';
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 export type FeeType = 'SUBSCRIPTION' | 'CHARGE' | 'COMMITMENT' | 'ADD_ON' | 'CREDIT';
@@ -56,11 +56,15 @@ export type InvoiceFee = {
 export type InvoiceCredit =
   | { type: 'COUPON'; appliedCouponId: string; couponCode: string; amountCents: string }
   | { type: 'CREDIT_NOTE'; creditNoteId: string; creditNoteNumber: string; amountCents: string }
+  /** What the period's latest progressive-billing invoice already billed (before coupons and taxes, §4.4 step 3). */
+  | { type: 'PROGRESSIVE_BILLING'; invoiceId: string; amountCents: string }
   /** Prepaid credits of a wallet (after taxes and credit notes): its outbound transaction on the wallet. */
   | { type: 'WALLET'; walletId: string; walletTransactionId: string; amountCents: string };
 
 export type InvoiceTotals = {
   feesAmountCents: string;
+  /** Absent on invoices issued before progressive billing: 0. */
+  progressiveBillingCreditAmountCents?: string;
   couponsAmountCents: string;
   subTotalExcludingTaxesAmountCents: string;
   taxesAmountCents: string;
@@ -83,6 +87,9 @@ export type InvoiceContent = {
 };
 
 type Keys = { organizationId: string; invoiceId: string };
+
+/** A usage threshold a progressive-billing invoice was issued for (Lago's `applied_usage_threshold`). */
+export type AppliedUsageThreshold = { usageThresholdId: string; amountCents: string; recurring: boolean; thresholdDisplayName: string | null; lifetimeUsageAmountCents: string };
 
 export type InvoiceCreated = DomainEvent<
   'InvoiceCreated',
@@ -112,6 +119,8 @@ export type InvoiceCreated = DomainEvent<
       finalizesAt: string | null;
       /** `<prefix>-DRAFT` until finalized. */
       number: string;
+      /** PROGRESSIVE_BILLING: the usage thresholds it was issued for, with the lifetime usage then. */
+      appliedUsageThresholds?: AppliedUsageThreshold[];
       /** IN_ADVANCE_CHARGE: the usage event (its transaction id) the invoice bills. */
       triggerTransactionId?: string | null;
       createdAt: string;
