@@ -6,7 +6,7 @@ import type { InvoiceService } from './invoices.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import type { UsageService } from './usage.ts';
 import BigNumber from 'bignumber.js';
-import { intervalOccurrences, ongoingBalances, type DraftInvoice, type UsageFee } from '../billing/wallets/index.ts';
+import { intervalOccurrences, ongoingBalances, type DraftInvoice, type OngoingFee, type UsageFee } from '../billing/wallets/index.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { OrganizationDocument } from '../../projections/organizations.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
@@ -40,6 +40,16 @@ export type OngoingBalance = {
 };
 
 const SYSTEM = 'billingClock';
+
+/** An invoice fee as the ongoing balance reads it (its taxes, its coupons and progressive-billing share). */
+const ongoingFeeOf = (fee: InvoiceDocument['fees'][number]): OngoingFee => ({
+  feeType: fee.feeType,
+  billableMetricCode: fee.billableMetricCode,
+  currency: fee.amountCurrency,
+  amountCents: new BigNumber(fee.amountCents),
+  taxesAmountCents: new BigNumber(fee.taxesAmountCents),
+  preciseCouponsAmountCents: new BigNumber(fee.preciseCouponsAmountCents ?? 0),
+});
 /** Interval occurrences looked at per rule and tick, at most (a clock far ahead catches up over several ticks). */
 const MAX_OCCURRENCES = 24;
 /** Pending purchases swept per tick for a missing credit invoice. */
@@ -120,21 +130,17 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     const result = new Map<string, OngoingBalance>();
     if (docs.length === 0) return result;
     const usageFees: UsageFee[] = [];
+    const progressiveBillingFees: OngoingFee[] = [];
+    const nowIso = deps.clock.now().toISOString();
     for (const sub of subs) {
       const view = await usage.current(organizationId, sub.externalCustomerId, sub.externalId).catch(() => null);
       for (const fee of view?.walletFees ?? []) usageFees.push({ feeType: 'CHARGE', currency: view!.currency, ...fee });
+      // What the period's progressive invoices billed is in the current usage and already invoiced: netted out, each
+      // fee net of what it deducted from the one before (Lago's `Subscriptions::ProgressiveBilledAmount` invoices).
+      const progressive = await deps.readModels.collection<InvoiceDocument>(INVOICES).find({ subscriptionId: sub._id, reason: 'PROGRESSIVE_BILLING', status: 'FINALIZED' });
+      for (const invoice of progressive.filter((i) => (i.chargesFrom ?? '') <= nowIso && nowIso < (i.chargesTo ?? ''))) for (const fee of invoice.fees) progressiveBillingFees.push(ongoingFeeOf(fee));
     }
-    const draftInvoices: DraftInvoice[] = drafts.map((invoice) => ({
-      totalAmountCents: new BigNumber(invoice.totals.totalAmountCents),
-      fees: invoice.fees.map((fee) => ({
-        feeType: fee.feeType,
-        billableMetricCode: fee.billableMetricCode,
-        currency: fee.amountCurrency,
-        amountCents: new BigNumber(fee.amountCents),
-        taxesAmountCents: new BigNumber(fee.taxesAmountCents),
-        preciseCouponsAmountCents: new BigNumber(fee.preciseCouponsAmountCents ?? 0),
-      })),
-    }));
+    const draftInvoices: DraftInvoice[] = drafts.map((invoice) => ({ totalAmountCents: new BigNumber(invoice.totals.totalAmountCents), fees: invoice.fees.map(ongoingFeeOf) }));
     const balances = ongoingBalances(
       docs.map((doc) => ({
         walletId: doc._id,
@@ -148,7 +154,7 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
         billableMetricCodes: doc.appliesTo.billableMetricCodes,
         hasActiveThresholdRule: doc.recurringTransactionRules.some((r) => r.trigger === 'THRESHOLD' && (r.expirationAt === null || Date.parse(r.expirationAt) > deps.clock.now().getTime())),
       })),
-      { usageFees, draftInvoices },
+      { usageFees, draftInvoices, progressiveBillingFees },
     );
     for (const b of balances) {
       result.set(b.walletId, {

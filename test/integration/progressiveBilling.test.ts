@@ -129,6 +129,39 @@ describe('progressive billing', () => {
     expect(notes.creditNotes.edges.map((e) => e.node)).toEqual([{ invoiceId: billed!.id, automatic: true, reason: 'OTHER', creditAmountCents: '4000', balanceAmountCents: '3000' }]);
   });
 
+  it('a wallet pays the progressive invoice, and its ongoing balance does not deduct that usage twice', async () => {
+    await setup([{ amountCents: '500' }]);
+    const created = await ok<{ createWallet: { wallet: { id: string } } }>('mutation { createWallet(input: {externalCustomerId: "c1", currency: "EUR", rateAmount: "1", grantedCredits: "100"}) { wallet { id } } }');
+    await send(6);
+    const [billed] = await until(progressive, (list) => list.length === 1);
+    expect(billed).toMatchObject({ feesAmountCents: '600', totalAmountCents: '0' });
+    await server.settle();
+    const WALLET = 'query($id: ID!) { wallet(id: $id) { balanceCents ongoingUsageBalanceCents ongoingBalanceCents } }';
+    const wallet = await until(
+      () => ok<{ wallet: Record<string, string> }>(WALLET, { id: created.createWallet.wallet.id }),
+      (w) => w.wallet.balanceCents === '9400',
+    );
+    // 600 current usage, all of it billed (and paid from the wallet) progressively: nothing more is owed.
+    expect(wallet.wallet).toEqual({ balanceCents: '9400', ongoingUsageBalanceCents: '0', ongoingBalanceCents: '9400' });
+    await send(2);
+    await server.settle();
+    expect((await ok<{ wallet: Record<string, string> }>(WALLET, { id: created.createWallet.wallet.id })).wallet).toEqual({ balanceCents: '9400', ongoingUsageBalanceCents: '200', ongoingBalanceCents: '9200' });
+  });
+
+  it('with a recurring threshold billed twice, the ongoing balance nets out both progressive invoices', async () => {
+    await setup([{ amountCents: '300', recurring: true }]);
+    const created = await ok<{ createWallet: { wallet: { id: string } } }>('mutation { createWallet(input: {externalCustomerId: "c1", currency: "EUR", rateAmount: "1", grantedCredits: "100"}) { wallet { id } } }');
+    await send(4);
+    await until(progressive, (list) => list.length === 1);
+    await send(3);
+    await until(progressive, (list) => list.length === 2);
+    await server.settle();
+    const WALLET = 'query($id: ID!) { wallet(id: $id) { balanceCents ongoingUsageBalanceCents ongoingBalanceCents } }';
+    // 400 then 700 − 400: the wallet paid 700 in all, and all 700 of usage is billed.
+    const wallet = await until(() => ok<{ wallet: Record<string, string> }>(WALLET, { id: created.createWallet.wallet.id }), (w) => w.wallet.balanceCents === '9300');
+    expect(wallet.wallet).toEqual({ balanceCents: '9300', ongoingUsageBalanceCents: '0', ongoingBalanceCents: '9300' });
+  });
+
   it('two checks of one crossing bill one invoice', async () => {
     await setup([{ amountCents: '500' }]);
     await send(6);

@@ -55,6 +55,9 @@ async function run(server: TestServer, s: Scenario): Promise<void> {
   const cents = counts.map((count, i) => new BigNumber(count).times(PRICES[i]!).times(100).integerValue(BigNumber.ROUND_HALF_UP));
   const taxes = cents.map((c) => (s.taxRate === null ? new BigNumber(0) : c.times(s.taxRate).div(100).integerValue(BigNumber.ROUND_HALF_UP)));
   const usage = BigNumber.sum(0, ...cents, ...taxes);
+  // The invoice rounds its taxes once on their sum (§4.4 step 5), where current usage rounds each fee's.
+  const unrounded = cents.map((c) => (s.taxRate === null ? new BigNumber(0) : c.times(s.taxRate).div(100)));
+  const invoiced = BigNumber.sum(0, ...cents).plus(BigNumber.sum(0, ...unrounded).integerValue(BigNumber.ROUND_HALF_UP));
   const granted = BigNumber.sum(0, ...s.grants.map((g) => new BigNumber(g).times(s.rate).times(100).integerValue(BigNumber.ROUND_HALF_UP)));
   const WALLET = 'query($id: ID!) { wallet(id: $id) { balanceCents ongoingBalanceCents ongoingUsageBalanceCents transactions(first: 100) { edges { node { transactionType transactionStatus amountCents invoiceId } } } } }';
   const before = await ok<{ wallet: { balanceCents: string; ongoingBalanceCents: string; ongoingUsageBalanceCents: string } }>(WALLET, { id: walletId });
@@ -72,13 +75,13 @@ async function run(server: TestServer, s: Scenario): Promise<void> {
   const billed = invoices.invoices.edges.map((e) => e.node).filter((i) => i.invoiceType === 'SUBSCRIPTION');
   expect(billed).toHaveLength(1);
   const invoice = billed[0]!;
-  expect(invoice.subTotalIncludingTaxesAmountCents).toBe(usage.toFixed());
+  expect(invoice.subTotalIncludingTaxesAmountCents).toBe(invoiced.toFixed());
   const debits = after.wallet.transactions.edges.map((e) => e.node).filter((t) => t.transactionStatus === 'INVOICED');
   expect(debits.length).toBeLessThanOrEqual(1);
   const debited = BigNumber.sum(0, ...debits.map((t) => t.amountCents));
-  expect(debited.toFixed()).toBe(BigNumber.min(granted, usage).toFixed());
+  expect(debited.toFixed()).toBe(BigNumber.min(granted, invoiced).toFixed());
   expect(invoice.prepaidCreditAmountCents).toBe(debited.toFixed());
-  expect(new BigNumber(invoice.totalAmountCents).toFixed()).toBe(usage.minus(debited).toFixed());
+  expect(new BigNumber(invoice.totalAmountCents).toFixed()).toBe(invoiced.minus(debited).toFixed());
   expect(after.wallet.balanceCents).toBe(granted.minus(debited).toFixed());
 }
 
