@@ -51,10 +51,13 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
   const keyOf = (organizationId: string, customerId: string) => `${organizationId}/${customerId}`;
 
   async function refresh(entry: Watched): Promise<void> {
-    const [subs, docs] = await Promise.all([
-      deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ customerId: entry.customerId, status: { $in: ['ACTIVE', 'PENDING'] } }),
-      wallets.wallets().find({ customerId: entry.customerId, status: 'ACTIVE' }),
-    ]);
+    const docs = await wallets.wallets().find({ customerId: entry.customerId, status: 'ACTIVE' });
+    // By the indexed external id (a query on `customerId` would read every live subscription of every organization).
+    const externalCustomerId = docs[0]?.externalCustomerId;
+    const subs =
+      externalCustomerId === undefined
+        ? []
+        : (await deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ organizationId: entry.organizationId, externalCustomerId, status: { $in: ['ACTIVE', 'PENDING'] } })).filter((s) => s.customerId === entry.customerId);
     for (const subject of entry.subjects) bySubject.get(subject)?.delete(entry);
     entry.subjects = new Set(subs.map((s) => subjectKey(entry.organizationId, s.externalId)));
     for (const subject of entry.subjects) {

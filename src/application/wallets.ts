@@ -122,13 +122,14 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
    * (never stale by a refresh interval, as Lago's five-minute job is).
    */
   async function ongoingOfCustomer(organizationId: string, customerId: string): Promise<Map<string, OngoingBalance>> {
-    const [docs, subs, drafts] = await Promise.all([
-      wallets().find({ customerId, status: 'ACTIVE' }),
-      deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ customerId, status: 'ACTIVE' }),
-      deps.readModels.collection<InvoiceDocument>(INVOICES).find({ organizationId, customerId, status: 'DRAFT' }),
-    ]);
+    const docs = await wallets().find({ customerId, status: 'ACTIVE' });
     const result = new Map<string, OngoingBalance>();
     if (docs.length === 0) return result;
+    // By the indexed external id (a query on `customerId` would read every live subscription of every organization).
+    const [subs, drafts] = await Promise.all([
+      deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ organizationId, externalCustomerId: docs[0]!.externalCustomerId, status: 'ACTIVE' }),
+      deps.readModels.collection<InvoiceDocument>(INVOICES).find({ organizationId, customerId, status: 'DRAFT' }),
+    ]);
     const usageFees: UsageFee[] = [];
     const progressiveBillingFees: OngoingFee[] = [];
     const nowIso = deps.clock.now().toISOString();
