@@ -34,6 +34,7 @@ export type LoadPlan = {
   events: (number | null)[];
   pace?: LoadJob['pace'];
   watch?: number[];
+  retryResets?: boolean;
   onAck?: (ack: Ack) => void;
 };
 
@@ -46,6 +47,7 @@ export type LoadResult = {
   duplicates: number;
   rejected: number;
   retries: number;
+  resets: number;
   batches: number;
   generatedDuplicates: number;
   skippedTicks: number;
@@ -79,7 +81,7 @@ export class LoadRun {
       run.children.forEach((child, i) =>
         child.send({
           type: 'start',
-          job: { endpoint: plan.endpoint, shape: plan.shape, spec: plan.specs[i]!, batchSize: plan.batchSize, events: plan.events[i] ?? null, pace: plan.pace ?? null, watch: plan.watch ?? [] },
+          job: { endpoint: plan.endpoint, shape: plan.shape, spec: plan.specs[i]!, batchSize: plan.batchSize, events: plan.events[i] ?? null, pace: plan.pace ?? null, watch: plan.watch ?? [], ...(plan.retryResets ? { retryResets: true } : {}) },
         }),
       );
       await Promise.all(run.children.map((child) => child.waitFor('ready', 30_000)));
@@ -124,6 +126,7 @@ export class LoadRun {
       duplicates: sum('duplicates'),
       rejected: sum('rejected'),
       retries: sum('retries'),
+      resets: sum('resets'),
       batches: sum('batches'),
       generatedDuplicates: sum('generatedDuplicates'),
       skippedTicks: sum('skippedTicks'),

@@ -3,7 +3,7 @@
  * back to back), or open loop when paced. Reports each acknowledged batch over IPC, then a summary.
  */
 import { parentChannel } from './children.ts';
-import { gql } from './gql.ts';
+import { gql, GqlFailure, type GqlAnswer } from './gql.ts';
 import type { Ack, FromLoad, LoadJob, LoadSummary, ToLoad } from './messages.ts';
 import { CREATE_EVENTS, type CreatedEvents } from './queries.ts';
 import { now } from './stats.ts';
@@ -31,11 +31,11 @@ const channel = parentChannel<ToLoad, FromLoad>(async (message) => {
 async function run(job: LoadJob, generator: EventGenerator): Promise<LoadSummary> {
   const watched = new Map(job.watch.map((index) => [subscriptionId(index), index]));
   const cumulative = new Map<number, number>();
-  const summary: LoadSummary = { events: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0, batches: 0, generatedDuplicates: 0, startedAt: now(), endedAt: 0, skippedTicks: 0 };
+  const summary: LoadSummary = { events: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0, resets: 0, batches: 0, generatedDuplicates: 0, startedAt: now(), endedAt: 0, skippedTicks: 0 };
 
   async function send(batch: BenchEvent[], watchedCounts: Map<number, number>): Promise<void> {
     const started = now();
-    const { data, retries } = await gql<CreatedEvents>(job.endpoint, CREATE_EVENTS, { events: batch });
+    const { data, retries } = await post(batch);
     const t = now();
     const ack: Ack = {
       t,
@@ -59,6 +59,18 @@ async function run(job: LoadJob, generator: EventGenerator): Promise<LoadSummary
     summary.retries += retries;
     summary.batches += 1;
     channel.send({ type: 'ack', ack });
+  }
+
+  const RESET = /ECONNRESET|EPIPE|socket hang up|other side closed|UND_ERR_SOCKET/;
+  async function post(batch: BenchEvent[]): Promise<GqlAnswer<CreatedEvents>> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await gql<CreatedEvents>(job.endpoint, CREATE_EVENTS, { events: batch });
+      } catch (error) {
+        if (!job.retryResets || attempt >= 5 || !(error instanceof GqlFailure) || error.status !== 0 || !RESET.test(error.message)) throw error;
+        summary.resets += 1;
+      }
+    }
   }
 
   /** The next batch and, for the watched subscriptions it carries, how many new events each gets. */

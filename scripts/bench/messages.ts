@@ -16,6 +16,11 @@ export type LoadJob = {
   pace: { intervalMs: number; durationMs: number; maxInFlight: number } | null;
   /** Subscription indices whose cumulative accepted event count (in acknowledgement order) each ack reports. */
   watch: number[];
+  /**
+   * Re-send a batch whose connection the server reset (ECONNRESET and the like; ingestion is idempotent by
+   * transactionId), up to 5 times, counted in `resets`. Default: such a failure ends the client (the phase fails).
+   */
+  retryResets?: boolean;
 };
 
 export type Ack = {
@@ -37,6 +42,8 @@ export type LoadSummary = {
   duplicates: number;
   rejected: number;
   retries: number;
+  /** Batches re-sent after a reset connection (`retryResets`). */
+  resets: number;
   batches: number;
   generatedDuplicates: number;
   startedAt: number;
@@ -88,3 +95,32 @@ export type FloorResult = {
 };
 export type ToFloor = { type: 'start'; job: FloorJob };
 export type FromFloor = { type: 'done'; result: FloorResult };
+
+// Wallet client (walletClient.ts) --------------------------------------------------------------------------------
+
+/**
+ * `wallets`: one `walletUpdated(walletId)` watcher per wallet, spread over `connections` websockets, "ready" once each
+ * had its first push. `thresholds`: one organization-wide `usageThresholdReached`, "ready" at once, "canary" at the
+ * first invoice of subscription `canary`.
+ */
+export type WalletJob =
+  | { kind: 'wallets'; wsUrl: string; key: string; walletIds: string[]; connections: number; subscribeTimeoutMs: number }
+  | { kind: 'thresholds'; wsUrl: string; key: string; canary: string };
+/**
+ * `expect`: answer "reached" once every watcher's latest ongoingUsageBalanceCents is at least its target (`wallets`),
+ * or every listed subscription has had an invoice with at least that feesAmountCents (`thresholds`), or at the timeout.
+ */
+export type ToWallet =
+  | { type: 'start'; job: WalletJob }
+  | { type: 'expect'; usage?: number[]; fees?: [string, number][]; timeoutMs: number }
+  | { type: 'stop' };
+/** Per push: watcher, arrival time (ms, `now()`), and the wallet's cents as numbers. */
+export type WalletPushes = { watcher: Uint32Array; t: Float64Array; usage: Float64Array; ongoing: Float64Array; balance: Float64Array };
+export type InvoicePush = { t: number; id: string; externalSubscriptionId: string | null; invoiceType: string; status: string; feesAmountCents: number; thresholds: number };
+export type FromWallet =
+  | { type: 'ready'; baselines: number[]; openMs: number }
+  /** `thresholds`: the first progressive invoice of the canary subscription arrived (the subscription is live). */
+  | { type: 'canary'; t: number }
+  /** After `expect`: how long it took (ms from the request), and how many targets were still short at the end. */
+  | { type: 'reached'; ms: number; short: number }
+  | { type: 'done'; wallets: WalletPushes; invoices: InvoicePush[]; errors: string[] };

@@ -1,5 +1,5 @@
 /** Command line of the realistic benchmark, and the workload sizes of the full and the quick run. */
-export const PHASES = ['matrix', 'sustained', 'floor', 'currentUsage', 'live', 'rebuild'] as const;
+export const PHASES = ['matrix', 'sustained', 'floor', 'currentUsage', 'live', 'rebuild', 'wallets'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 export type Sizes = {
@@ -17,6 +17,16 @@ export type Sizes = {
   liveOthers: number;
   liveConnections: number;
   liveSeconds: number;
+  /** Wallets: customers of the phase's own with a wallet and a `walletUpdated` watcher each (5 subscriptions each). */
+  walletCustomers: number;
+  /** Wallets: subscriptions of the phase's own with a recurring usage threshold (progressive billing). */
+  thresholdSubscriptions: number;
+  walletConnections: number;
+  /** Wallets: paced load before the measured seconds (first lookups of every subject, caches filled), not counted. */
+  walletWarmupSeconds: number;
+  walletSeconds: number;
+  /** Wallets: then the same load for this long with the wallet watchers gone (progressive billing alone). */
+  thresholdSeconds: number;
 };
 
 const FULL: Sizes = {
@@ -31,6 +41,12 @@ const FULL: Sizes = {
   liveOthers: 900,
   liveConnections: 50,
   liveSeconds: 20,
+  walletCustomers: 200,
+  thresholdSubscriptions: 100,
+  walletConnections: 20,
+  walletWarmupSeconds: 5,
+  walletSeconds: 20,
+  thresholdSeconds: 10,
 };
 
 const QUICK: Sizes = {
@@ -45,13 +61,20 @@ const QUICK: Sizes = {
   liveOthers: 90,
   liveConnections: 10,
   liveSeconds: 5,
+  walletCustomers: 50,
+  thresholdSubscriptions: 20,
+  walletConnections: 10,
+  walletWarmupSeconds: 2,
+  walletSeconds: 8,
+  thresholdSeconds: 4,
 };
 
 export type Options = { quick: boolean; phases: PhaseName[]; out: string | null; profile: boolean; sizes: Sizes };
 
 export const USAGE = `usage: npx node --max-semi-space-size=8 scripts/bench/realistic.ts [--quick] [--phases=a,b,c] [--out=file.json] [--profile]
   --quick          200 customers / 1,000 subscriptions, smaller phases (the full run takes a long time)
-  --phases=…       any of ${PHASES.join(', ')} (default all; always run in that order)
+  --phases=…       any of ${PHASES.join(', ')} (default all; always run in that order);
+                   e.g. --phases=wallets --quick runs the wallets phase alone on the quick shape
   --out[=file]     write every figure there as JSON (bare --out: ./bench-results.json; default: a file in the temp dir)
   --profile        run the server with --cpu-prof; print the top 15 functions by self time per thread
   --subscriptions=N, --sustained-events=N

@@ -2,7 +2,7 @@
  * The realistic metering benchmark: a billing server as a child process under the realistic shape (2,000 customers,
  * 10,000 subscriptions, 4 metrics, Zipf-distributed traffic, random and ordered transaction ids, 2 % duplicates),
  * driven by client processes. Phases (default all, always in this order): matrix, sustained, floor, currentUsage,
- * live, rebuild. See options.ts for the command line; each phase is in phases/.
+ * live, rebuild, wallets. See options.ts for the command line; each phase is in phases/.
  *
  *   npx node --max-semi-space-size=8 scripts/bench/realistic.ts [--quick] [--phases=a,b,c] [--out=file.json] [--profile]
  */
@@ -20,6 +20,7 @@ import { runLive } from './phases/live.ts';
 import { runMatrix } from './phases/matrix.ts';
 import { runRebuild } from './phases/rebuild.ts';
 import { runSustained } from './phases/sustained.ts';
+import { runWallets } from './phases/wallets.ts';
 import { REPO } from './server.ts';
 import { fixed, int } from './stats.ts';
 import { printSummary, summaryRows, type Results } from './summary.ts';
@@ -117,6 +118,9 @@ try {
           break;
         case 'rebuild':
           results.rebuild = await runRebuild(ctx, true);
+          break;
+        case 'wallets':
+          results.wallets = await runWallets(ctx);
           break;
       }
     } catch (error) {

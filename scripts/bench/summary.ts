@@ -5,6 +5,7 @@ import type { LiveResult } from './phases/live.ts';
 import type { MatrixCell } from './phases/matrix.ts';
 import type { RebuildResult } from './phases/rebuild.ts';
 import type { SustainedResult } from './phases/sustained.ts';
+import type { WalletsResult } from './phases/wallets.ts';
 import { bytes, fixed, int } from './stats.ts';
 
 export type Results = {
@@ -14,6 +15,7 @@ export type Results = {
   currentUsage?: CurrentUsageResult;
   live?: LiveResult;
   rebuild?: RebuildResult;
+  wallets?: WalletsResult;
 };
 
 export type SummaryRow = { figure: string; value: number | null; shown: string; target: string; pass: boolean | null };
@@ -66,6 +68,18 @@ export function summaryRows(r: Results, serverPeakHwmBytes: number | null): Summ
   if (r.rebuild) {
     rows.push(row('rebuild', r.rebuild.rate, perSecond, '≥ 100,000 events/s', (v) => v >= 100_000));
     rows.push(row('rebuild peak RSS', r.rebuild.peakRssBytes, bytes, '≤ 1 GB', (v) => v <= 1024 * MB));
+  }
+  if (r.wallets) {
+    const w = r.wallets;
+    const never = w.wallet.missing ? ` (${int(w.wallet.missing)} pairs never pushed)` : '';
+    rows.push(row(`wallet ack → ongoing balance pushed p99${never}`, w.wallet.latency.p99, ms, '≤ 100 ms at 10,000 ev/s, every pair pushed', (v) => v <= 100 && w.wallet.missing === 0));
+    rows.push(row('  floor: appended → folded (/health) p99, same step', w.withWallets.floor.p99, ms, '', null));
+    rows.push(row('  ingestion holding with the wallet watchers', w.withWallets.achievedRate, perSecond, '≥ 10,000 events/s (1 % slack)', (v) => v >= 9_900));
+    const left = w.progressive.uninvoicedMultiples ? ` (${int(w.progressive.uninvoicedMultiples)} crossings never invoiced)` : '';
+    rows.push(row(`progressive: crossing ack → invoice pushed p99${left}`, w.progressive.alone.p99, ms, '≤ 1 s, every crossing invoiced', (v) => v <= 1000 && w.progressive.uninvoicedMultiples === 0));
+    rows.push(row('  floor: appended → folded (/health) p99, same step', w.alone.floor.p99, ms, '', null));
+    rows.push(row('  ingestion in that step', w.alone.achievedRate, perSecond, '', null));
+    rows.push(row('  the same with the wallet watchers p99', w.progressive.withWallets.p99, ms, '', null));
   }
   rows.push(row('server peak RSS (VmHWM)', serverPeakHwmBytes, bytes, '≤ 500 MB', (v) => v <= 500 * MB));
   return rows;

@@ -77,6 +77,11 @@ export type ClientSpec = {
   codes: 'all' | 'api_calls';
   /** Share of events that re-send an event this client sent earlier (same transactionId and subscription). */
   duplicateRate: number;
+  /**
+   * A share of the (new) events goes, uniformly, to the subscriptions `from` … `from + count − 1` (outside the
+   * book's Zipf, e.g. the wallets phase's own customers); the rest follow the book's Zipf. Absent: Zipf only.
+   */
+  sample?: { from: number; count: number; share: number };
 };
 
 export const seedOf = (client: number) => (Math.imul(client + 1, 0x9e3779b1) ^ 0x1b873593) >>> 0;
@@ -111,7 +116,9 @@ export class EventGenerator {
       this.duplicates += 1;
       return this.ring[Math.floor(random() * this.ring.length)]!;
     }
-    const externalSubscriptionId = subscriptionId(this.nextSubscription());
+    const sample = this.spec.sample;
+    const index = sample !== undefined && random() < sample.share ? sample.from + Math.floor(random() * sample.count) : this.nextSubscription();
+    const externalSubscriptionId = subscriptionId(index);
     const code: MetricCode = this.spec.codes === 'api_calls' ? 'api_calls' : weighted(CODE_WEIGHTS, random);
     const transactionId = this.spec.idMode === 'random' ? seededUuidV4(random) : `c${this.spec.client}-${this.seq}`;
     this.seq += 1;

@@ -131,7 +131,7 @@ const listSchema = z.object({
   externalCustomerId: z.string().max(255).nullish(),
   status: z.enum(['DRAFT', 'FINALIZED', 'VOIDED']).nullish(),
   paymentStatus: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).nullish(),
-  invoiceType: z.enum(['SUBSCRIPTION', 'ONE_OFF']).nullish(),
+  invoiceType: z.enum(['SUBSCRIPTION', 'ONE_OFF', 'CREDIT', 'PROGRESSIVE_BILLING']).nullish(),
   issuingDateFrom: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
   issuingDateTo: z.string().regex(DATE, 'must be a date YYYY-MM-DD').nullish(),
 });

@@ -61,7 +61,11 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
   }
 }
 
-const progressive = () => invoices('PROGRESSIVE_BILLING');
+/** The progressive invoices, as the `invoiceType` filter lists them. */
+async function progressive(): Promise<Invoice[]> {
+  const data = await ok<{ invoices: { edges: { node: Invoice }[] } }>(`{ invoices(first: 100, invoiceType: PROGRESSIVE_BILLING) { edges { node { ${INVOICE} } } } }`);
+  return data.invoices.edges.map((e) => e.node);
+}
 
 describe('progressive billing', () => {
   it('crossing a threshold bills a finalized progressive invoice at once; the period-end invoice deducts it', async () => {
