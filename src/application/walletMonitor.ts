@@ -69,6 +69,7 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
     if (idle(entry)) forget(entry);
   }
 
+
   const idle = (entry: Watched) => entry.thresholds === 0 && entry.listeners.size === 0 && entry.retained === 0;
   const everyUpdate = new Set<Listener>();
 
@@ -169,11 +170,12 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
   return {
     start,
     /** The wallet (or every wallet of a customer) now, then after every change, until `return()`. */
-    async *watch(organizationId: string, customerId: string, walletId: string | null): AsyncGenerator<WalletUpdate> {
+    async watch(organizationId: string, customerId: string, walletId: string | null): Promise<AsyncIterableIterator<WalletUpdate>> {
       await start();
       const entry = entryFor(organizationId, customerId);
       let queue: WalletUpdate[] = [];
       let wake: (() => void) | null = null;
+      let closed = false;
       const listener = {
         walletId,
         deliver(update: WalletUpdate) {
@@ -185,17 +187,26 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
       entry.listeners.add(listener);
       await refresh(entry);
       markDirty(entry);
-      try {
-        for (;;) {
-          while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      // An iterator of its own (not a generator): a closed websocket ends it at once, even while it waits for a change.
+      const iterator: AsyncIterableIterator<WalletUpdate> = {
+        [Symbol.asyncIterator]: () => iterator,
+        async next() {
+          while (!closed && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
-          const next = queue.shift()!;
-          yield next;
-        }
-      } finally {
-        entry.listeners.delete(listener);
-        if (idle(entry)) forget(entry);
-      }
+          if (closed) return { done: true, value: undefined };
+          return { done: false, value: queue.shift()! };
+        },
+        async return() {
+          if (!closed) {
+            closed = true;
+            entry.listeners.delete(listener);
+            if (idle(entry)) forget(entry);
+            wake?.();
+          }
+          return { done: true, value: undefined };
+        },
+      };
+      return iterator;
     },
     /** Called with every wallet computed (of every watched customer). */
     onUpdate(listener: Listener): () => void {

@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../domain/shared/errors.ts';
 import type { CustomerDocument } from '../../projections/customers.ts';
 import type { WalletDocument, WalletTransactionDocument } from '../../projections/wallets.ts';
 import type { OngoingBalance } from '../application/wallets.ts';
+import type { WalletUpdate } from '../application/walletMonitor.ts';
 import { organizationOf } from './auth.ts';
 import { builder, type GraphQLContext } from './builder.ts';
 import { actorFrom, identifier, inInput, payloadOf, text } from './commandSupport.ts';
@@ -357,7 +358,7 @@ builder.subscriptionFields((t) => ({
     description:
       'A wallet (`walletId`) or every active wallet of a customer (`externalCustomerId`): sent on subscribe, then whenever its balance, ongoing balance or transactions change — as usage is folded, invoices finalized and top-ups made (at most one computation per customer per 25 ms, shared by every subscriber).',
     args: { walletId: t.arg.id(), externalCustomerId: t.arg.string() },
-    subscribe: async function* (_root, args, ctx) {
+    subscribe: async (_root, args, ctx) => {
       const organizationId = organizationOf(ctx);
       let customerId: string;
       let walletId: string | null = null;
@@ -374,8 +375,8 @@ builder.subscriptionFields((t) => ({
       } else {
         throw new ValidationError('walletId: give walletId or externalCustomerId', 'walletId');
       }
-      for await (const update of ctx.app.walletMonitor.watch(organizationId, customerId, walletId)) yield ctx.app.wallets.remember(update.wallet, update.ongoing);
+      return ctx.app.walletMonitor.watch(organizationId, customerId, walletId);
     },
-    resolve: (wallet: WalletDocument) => wallet,
+    resolve: (update: WalletUpdate, _args, ctx) => ctx.app.wallets.remember(update.wallet, update.ongoing),
   }),
 }));
