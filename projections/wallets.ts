@@ -1,4 +1,3 @@
-import BigNumber from 'bignumber.js';
 import { WALLET_EVENT_TYPES, type WalletBalances, type WalletCreated, type WalletEvent, type WalletTransactionCreated } from '../src/domain/wallet/index.ts';
 import { defineProjection } from './projection.ts';
 
@@ -9,8 +8,7 @@ export type WalletDocument = Omit<WalletCreated['data'], 'walletId'> &
     status: 'ACTIVE' | 'TERMINATED';
     terminatedAt: string | null;
     terminationReason: 'MANUAL' | 'EXPIRED' | null;
-    /** Credits of inbound transactions waiting for their invoice's payment, and those transactions. */
-    pendingCredits: string;
+    /** Inbound transactions waiting for their invoice's payment, with their credits. */
     pendingTransactions: { walletTransactionId: string; credits: string }[];
     lastTransactionAt: string | null;
     updatedAt: string;
@@ -27,8 +25,6 @@ export type WalletTransactionDocument = Omit<WalletTransactionCreated['data'], '
 
 export const WALLETS = 'wallets';
 export const WALLET_TRANSACTIONS = 'walletTransactions';
-
-const pendingOf = (list: { walletTransactionId: string; credits: string }[]) => BigNumber.sum(0, ...list.map((t) => t.credits)).toFixed();
 
 export const walletsProjection = defineProjection<WalletDocument>({
   name: 'wallets',
@@ -47,7 +43,7 @@ export const walletsProjection = defineProjection<WalletDocument>({
       case 'WalletCreated': {
         if (doc !== null) return doc;
         const { walletId, ...data } = event.data;
-        return { _id: walletId, ...data, balanceCents: '0', creditsBalance: '0', consumedCredits: '0', consumedAmountCents: '0', status: 'ACTIVE', terminatedAt: null, terminationReason: null, pendingCredits: '0', pendingTransactions: [], lastTransactionAt: null, updatedAt: data.createdAt };
+        return { _id: walletId, ...data, balanceCents: '0', creditsBalance: '0', consumedCredits: '0', consumedAmountCents: '0', status: 'ACTIVE', terminatedAt: null, terminationReason: null, pendingTransactions: [], lastTransactionAt: null, updatedAt: data.createdAt };
       }
       case 'WalletUpdated': {
         if (doc === null) return doc;
@@ -60,16 +56,15 @@ export const walletsProjection = defineProjection<WalletDocument>({
         if (doc === null) return doc;
         const data = event.data;
         const pendingTransactions = data.status === 'PENDING' ? [...doc.pendingTransactions, { walletTransactionId: data.walletTransactionId, credits: data.credits }] : doc.pendingTransactions;
-        return { ...doc, ...(data.balances ?? {}), pendingTransactions, pendingCredits: pendingOf(pendingTransactions), lastTransactionAt: data.createdAt, updatedAt: data.createdAt };
+        return { ...doc, ...(data.balances ?? {}), pendingTransactions, lastTransactionAt: data.createdAt, updatedAt: data.createdAt };
       }
       case 'WalletTransactionSettled':
       case 'WalletTransactionFailed': {
         if (doc === null) return doc;
         const pendingTransactions = doc.pendingTransactions.filter((t) => t.walletTransactionId !== event.data.walletTransactionId);
-        const pending = { pendingTransactions, pendingCredits: pendingOf(pendingTransactions) };
         return event.type === 'WalletTransactionSettled'
-          ? { ...doc, ...event.data.balances, ...pending, updatedAt: event.data.settledAt, lastTransactionAt: event.data.settledAt }
-          : { ...doc, ...pending, updatedAt: event.data.failedAt };
+          ? { ...doc, ...event.data.balances, pendingTransactions, updatedAt: event.data.settledAt, lastTransactionAt: event.data.settledAt }
+          : { ...doc, pendingTransactions, updatedAt: event.data.failedAt };
       }
       default:
         return doc;

@@ -13,6 +13,7 @@ import { applyCoupons, type AppliedCouponState as CouponToApply } from '../billi
 import { appliedCouponDecider, type AppliedCouponCredited, type AppliedCouponState } from '../domain/coupon/index.ts';
 import { appliedCouponStream, readAppliedCoupon } from './coupons.ts';
 import { walletLedger } from './walletLedger.ts';
+import { asProgressiveInvoice, finalizedProgressiveInvoices } from './progressiveInvoices.ts';
 import { progressiveBillingCredit, type ProgressiveBillingCreditNote, type ProgressiveBillingInvoice } from '../billing/progressiveBilling.ts';
 import { creditNoteStream, derivedCreditNoteId, readCreditNote, type CreditNoteService } from './creditNotes.ts';
 import { terminationCredit } from '../billing/creditNotes.ts';
@@ -455,9 +456,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
     invoiceId: string,
     fees: readonly InvoiceContent['fees'][number][],
   ): Promise<(NonNullable<InvoiceToAssemble['progressive']> & { excess: readonly ProgressiveBillingCreditNote[] }) | null> {
-    const docs = await invoices().find({ subscriptionId: sub._id, reason: 'PROGRESSIVE_BILLING', status: 'FINALIZED' });
-    // Newest first: invoices of one instant (a manual clock) are told apart by their number.
-    const earlier = docs.filter((d) => d._id !== invoiceId).sort((a, b) => (b.organizationSequentialId ?? 0) - (a.organizationSequentialId ?? 0));
+    const earlier = (await finalizedProgressiveInvoices(deps.readModels, sub._id)).filter((d) => d._id !== invoiceId);
     if (earlier.length === 0) return null;
     const progressiveInvoices = await Promise.all(earlier.map((doc) => progressiveInvoiceOf(doc, invoiceId)));
     const filterKey = (values: Record<string, string[]> | null) => (values === null ? null : JSON.stringify(values));
@@ -509,31 +508,10 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       invoices().find({ organizationId: doc.organizationId, subscriptionId: doc.subscriptionId, status: { $ne: 'VOIDED' }, 'credits.invoiceId': doc._id }),
       collection<CreditNoteDocument>(CREDIT_NOTES).find({ invoiceId: doc._id, creditStatus: { $in: ['AVAILABLE', 'CONSUMED'] } }),
     ]);
-    const taken = takers
+    const takenCents = takers
       .filter((t) => t._id !== exceptInvoiceId)
       .flatMap((t) => (t.credits ?? []).filter((c) => c.type === 'PROGRESSIVE_BILLING' && c.invoiceId === doc._id).map((c) => c.amountCents));
-    return {
-      id: doc._id,
-      status: doc.status,
-      issuingDate: doc.issuingDate,
-      createdAt: doc.createdAt,
-      chargesFromDatetime: doc.chargesFrom ?? doc.billingAt,
-      chargesToDatetime: doc.chargesTo ?? doc.billingAt,
-      feesAmountCents: new BigNumber(doc.totals.feesAmountCents),
-      couponsAmountCents: new BigNumber(doc.totals.couponsAmountCents),
-      creditsAmountCents: BigNumber.sum(0, ...taken),
-      creditNotesCreditAmountCents: BigNumber.sum(0, ...notes.map((n) => n.creditAmountCents)),
-      fees: doc.fees.map((f) => ({
-        id: f.id,
-        amountCents: new BigNumber(f.amountCents),
-        preciseCouponsAmountCents: new BigNumber(f.preciseCouponsAmountCents ?? 0),
-        taxes: f.appliedTaxes.map((t) => ({ code: t.code, name: t.name, rate: t.rate })),
-        creditedAmountCents: new BigNumber(0),
-        chargeId: f.chargeId ?? '',
-        chargeFilterId: f.chargeFilterValues === null ? null : JSON.stringify(f.chargeFilterValues),
-        groupedBy: f.groupedBy as Record<string, string>,
-      })),
-    };
+    return asProgressiveInvoice(doc, { takenCents, creditNotesCents: notes.map((n) => n.creditAmountCents) });
   }
 
   async function commitmentOf(

@@ -3,6 +3,7 @@ import type { Actor, AppDeps } from './context.ts';
 import { execute } from './execute.ts';
 import type { InvoiceService } from './invoices.ts';
 import { planOf, type UsageService } from './usage.ts';
+import { asProgressiveInvoice, newestFirst } from './progressiveInvoices.ts';
 import { lifetimeInvoicedUsageAmountCents, lifetimeUsage, progressiveBilledAmount, usageThresholdsPassed, type LifetimeUsage, type UsageThreshold } from '../billing/progressiveBilling.ts';
 import { lifetimeUsageDecider } from '../domain/lifetimeUsage/index.ts';
 import type { AppliedUsageThreshold } from '../domain/invoice/index.ts';
@@ -66,9 +67,8 @@ export function createLifetimeUsageService(deps: AppDeps, usage: UsageService, i
       appliedThresholds: progressive.flatMap((i) => (i.appliedUsageThresholds ?? []).map((a) => ({ usageThresholdId: a.usageThresholdId, lifetimeUsageAmountCents: new BigNumber(a.lifetimeUsageAmountCents), createdAt: i.createdAt }))),
       now,
     });
-    // Newest first: invoices of one instant (a manual clock) are told apart by their number.
-    const current = progressive.filter((i) => i.subscriptionId === active?._id).sort((a, b) => (b.organizationSequentialId ?? 0) - (a.organizationSequentialId ?? 0));
-    const progressiveBilledAmountCents = progressiveBilledAmount({ invoices: current.map(asProgressive), timestamp: now }).progressiveBilledAmountCents;
+    const current = newestFirst(progressive.filter((i) => i.subscriptionId === active?._id));
+    const progressiveBilledAmountCents = progressiveBilledAmount({ invoices: current.map((doc) => asProgressiveInvoice(doc)), timestamp: now }).progressiveBilledAmountCents;
     return { ...computed, organizationId, externalSubscriptionId, progressiveBilledAmountCents, periodFrom: view?.fromDatetime ?? null, thresholds, subscription: active };
   }
 
@@ -156,23 +156,6 @@ export function createLifetimeUsageService(deps: AppDeps, usage: UsageService, i
       stop?.();
       for (const timer of timers.values()) clearTimeout(timer);
     },
-  };
-}
-
-/** A finalized progressive invoice as `progressiveBilledAmount` reads it (the credit side is in invoices.ts). */
-function asProgressive(doc: InvoiceDocument) {
-  return {
-    id: doc._id,
-    status: doc.status,
-    issuingDate: doc.issuingDate,
-    createdAt: doc.createdAt,
-    chargesFromDatetime: doc.chargesFrom ?? doc.billingAt,
-    chargesToDatetime: doc.chargesTo ?? doc.billingAt,
-    feesAmountCents: new BigNumber(doc.totals.feesAmountCents),
-    couponsAmountCents: new BigNumber(doc.totals.couponsAmountCents),
-    creditsAmountCents: new BigNumber(0),
-    creditNotesCreditAmountCents: new BigNumber(0),
-    fees: [],
   };
 }
 

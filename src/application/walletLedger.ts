@@ -27,7 +27,7 @@ function prepaidFees(content: Omit<InvoiceContent, 'usagePosition'>): PrepaidFee
   const notes = new BigNumber(content.totals.creditNotesAmountCents);
   const base = content.fees.map((fee: InvoiceFee) => ({
     id: fee.id,
-    feeType: fee.feeType === 'CREDIT' ? 'CREDIT' : fee.feeType,
+    feeType: fee.feeType,
     billableMetricCode: fee.billableMetricCode,
     amountCents: new BigNumber(fee.amountCents),
     preciseCouponsAmountCents: new BigNumber(fee.preciseCouponsAmountCents ?? 0),

@@ -6,6 +6,9 @@ import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
 import type { WalletDocument } from '../../projections/wallets.ts';
 
 export type WalletUpdate = { wallet: WalletDocument; ongoing: OngoingBalance };
+
+/** Events that change which wallets, rules or subscriptions a customer has (the others change only values). */
+const STRUCTURAL = /^(Wallet(Created|Updated|Terminated)|Subscription)/;
 type Listener = (update: WalletUpdate) => void;
 
 type Watched = {
@@ -108,9 +111,10 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
     entry.lastStart = Date.now();
     try {
       const docs = await wallets.wallets().find({ customerId: entry.customerId, status: 'ACTIVE' });
+      const balances = await wallets.ongoingAll(entry.organizationId, entry.customerId, docs);
       for (const doc of docs) {
         let wallet = doc;
-        let ongoing = await wallets.ongoing(doc, { fresh: true });
+        let ongoing = balances.get(doc._id)!;
         if (doc.recurringTransactionRules.some((r) => r.trigger === 'THRESHOLD')) {
           const fired = await wallets.checkThreshold(doc, ongoing);
           if (fired !== null) ({ wallet, ongoing } = fired);
@@ -143,7 +147,8 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
       if (known === undefined && !(event.type === 'WalletCreated' || event.type === 'WalletUpdated')) continue;
       await deps.waitForProjections(event.position, { usage: false });
       const entry = known ?? entryFor(data.organizationId, customerId);
-      await refresh(entry);
+      // Which wallets and subscriptions it has changes with these only; the rest (transactions, invoices) changes values.
+      if (known === undefined || STRUCTURAL.test(event.type)) await refresh(entry);
       if (watched.has(key)) markDirty(entry);
     }
   }

@@ -3,6 +3,7 @@ import { executeGuarded, guardKeys } from './consistency.ts';
 import { getCustomerByExternalId } from './customers.ts';
 import { execute } from './execute.ts';
 import type { InvoiceService } from './invoices.ts';
+import { finalizedProgressiveInvoices, holds } from './progressiveInvoices.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import type { UsageService } from './usage.ts';
 import BigNumber from 'bignumber.js';
@@ -135,11 +136,10 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     const nowIso = deps.clock.now().toISOString();
     for (const sub of subs) {
       const view = await usage.current(organizationId, sub.externalCustomerId, sub.externalId).catch(() => null);
-      for (const fee of view?.walletFees ?? []) usageFees.push({ feeType: 'CHARGE', currency: view!.currency, ...fee });
+      for (const fee of view?.walletFees() ?? []) usageFees.push({ feeType: 'CHARGE', currency: view!.currency, ...fee });
       // What the period's progressive invoices billed is in the current usage and already invoiced: netted out, each
       // fee net of what it deducted from the one before (Lago's `Subscriptions::ProgressiveBilledAmount` invoices).
-      const progressive = await deps.readModels.collection<InvoiceDocument>(INVOICES).find({ subscriptionId: sub._id, reason: 'PROGRESSIVE_BILLING', status: 'FINALIZED' });
-      for (const invoice of progressive.filter((i) => (i.chargesFrom ?? '') <= nowIso && nowIso < (i.chargesTo ?? ''))) for (const fee of invoice.fees) progressiveBillingFees.push(ongoingFeeOf(fee));
+      for (const invoice of await finalizedProgressiveInvoices(deps.readModels, sub._id)) if (holds(invoice, nowIso)) progressiveBillingFees.push(...invoice.fees.map(ongoingFeeOf));
     }
     const draftInvoices: DraftInvoice[] = drafts.map((invoice) => ({ totalAmountCents: new BigNumber(invoice.totals.totalAmountCents), fees: invoice.fees.map(ongoingFeeOf) }));
     const balances = ongoingBalances(
@@ -180,14 +180,28 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     allocatedCents: '0',
   });
 
+  /**
+   * A customer's balances are computed once for all its wallets: concurrent readers (the wallets of one GraphQL list)
+   * share the computation in flight; `fresh` (after a change) starts a new one.
+   */
+  const inflight = new Map<string, Promise<Map<string, OngoingBalance>>>();
+  function balancesOf(organizationId: string, customerId: string, options: { fresh?: boolean } = {}): Promise<Map<string, OngoingBalance>> {
+    const key = `${organizationId}/${customerId}`;
+    const known = options.fresh ? undefined : inflight.get(key);
+    if (known !== undefined) return known;
+    const value = ongoingOfCustomer(organizationId, customerId).finally(() => {
+      if (inflight.get(key) === value) inflight.delete(key);
+    });
+    inflight.set(key, value);
+    return value;
+  }
+  const balanceIn = (balances: Map<string, OngoingBalance>, doc: WalletDocument) => (doc.status === 'ACTIVE' ? (balances.get(doc._id) ?? settledOnly(doc)) : settledOnly(doc));
+
   const computed = new WeakMap<WalletDocument, Promise<OngoingBalance>>();
   function ongoing(doc: WalletDocument, options: { fresh?: boolean } = {}): Promise<OngoingBalance> {
     const known = options.fresh ? undefined : computed.get(doc);
     if (known !== undefined) return known;
-    const value =
-      doc.status !== 'ACTIVE'
-        ? Promise.resolve(settledOnly(doc))
-        : ongoingOfCustomer(doc.organizationId, doc.customerId).then((all) => all.get(doc._id) ?? settledOnly(doc));
+    const value = doc.status !== 'ACTIVE' ? Promise.resolve(settledOnly(doc)) : balancesOf(doc.organizationId, doc.customerId, options).then((all) => balanceIn(all, doc));
     computed.set(doc, value);
     return value;
   }
@@ -212,6 +226,11 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     byId,
     invoicePending,
     ongoing,
+    /** The balances of a customer's active wallets, computed now (one computation for all of them). */
+    async ongoingAll(organizationId: string, customerId: string, docs: readonly WalletDocument[]): Promise<Map<string, OngoingBalance>> {
+      const balances = await balancesOf(organizationId, customerId, { fresh: true });
+      return new Map(docs.map((doc) => [doc._id, balanceIn(balances, doc)]));
+    },
     /** Remembers an ongoing balance computed for this document (a live push answers with it). */
     remember(doc: WalletDocument, balance: OngoingBalance): WalletDocument {
       computed.set(doc, Promise.resolve(balance));

@@ -1,3 +1,4 @@
+import BigNumber from 'bignumber.js';
 import { z } from 'zod';
 import { RULE_INTERVALS, WALLET_FEE_TYPES, type RecurringTransactionRule, type WalletTerms } from '../domain/wallet/index.ts';
 import { NotFoundError, ValidationError } from '../domain/shared/errors.ts';
@@ -89,7 +90,7 @@ export const Wallet = builder.objectRef<WalletDocument>('Wallet').implement({
     balanceCents: t.exposeString('balanceCents'),
     consumedCredits: t.exposeString('consumedCredits'),
     consumedAmountCents: t.exposeString('consumedAmountCents'),
-    pendingCredits: t.exposeString('pendingCredits', { description: 'Paid credits waiting for their invoice’s payment.' }),
+    pendingCredits: t.string({ description: 'Paid credits waiting for their invoice’s payment.', resolve: (w) => BigNumber.sum(0, ...w.pendingTransactions.map((p) => p.credits)).toFixed() }),
     ongoingUsageBalanceCents: t.string({ resolve: async (w, _a, ctx) => (await ongoing(w, ctx)).ongoingUsageBalanceCents }),
     creditsOngoingUsageBalance: t.string({ resolve: async (w, _a, ctx) => (await ongoing(w, ctx)).creditsOngoingUsageBalance }),
     ongoingBalanceCents: t.string({ resolve: async (w, _a, ctx) => (await ongoing(w, ctx)).ongoingBalanceCents }),
@@ -164,7 +165,7 @@ const topUpSchema = z.object({
 
 type Terms = z.infer<z.ZodObject<typeof termsSchema>>;
 /** Terms as the domain reads them, with the current ones (an update) or Lago's defaults for what is not said. */
-function termsOf(input: Terms, current?: WalletDocument): WalletTerms {
+function termsOf(input: Terms, now: Date, current?: WalletDocument): WalletTerms {
   const iso = (d: Date | null | undefined, fallback: string | null) => (d === undefined ? fallback : d === null ? null : d.toISOString());
   return {
     name: input.name === undefined ? (current?.name ?? null) : input.name,
@@ -189,7 +190,7 @@ function termsOf(input: Terms, current?: WalletDocument): WalletTerms {
             paidCredits: r.paidCredits ?? '0',
             grantedCredits: r.grantedCredits ?? '0',
             targetOngoingBalance: r.targetOngoingBalance ?? null,
-            startedAt: r.startedAt === null || r.startedAt === undefined ? (null as unknown as string) : r.startedAt.toISOString(),
+            startedAt: (r.startedAt ?? now).toISOString(),
             expirationAt: r.expirationAt ? r.expirationAt.toISOString() : null,
             invoiceRequiresSuccessfulPayment: r.invoiceRequiresSuccessfulPayment ?? false,
             ignorePaidTopUpLimits: r.ignorePaidTopUpLimits ?? false,
@@ -303,7 +304,7 @@ builder.mutationFields((t) => ({
       return {
         wallet: await inInput(() =>
           ctx.app.wallets.create(actorFrom(ctx), {
-            ...termsOf(parsed),
+            ...termsOf(parsed, ctx.app.deps.clock.now()),
             externalCustomerId: parsed.externalCustomerId,
             code: parsed.code ?? null,
             currency: parsed.currency,
@@ -322,7 +323,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const parsed = parseInput(updateSchema, input);
       const current = await ctx.app.wallets.byId(organizationOf(ctx), parsed.id);
-      return { wallet: await inInput(() => ctx.app.wallets.update(actorFrom(ctx), parsed.id, termsOf(parsed, current))) };
+      return { wallet: await inInput(() => ctx.app.wallets.update(actorFrom(ctx), parsed.id, termsOf(parsed, ctx.app.deps.clock.now(), current))) };
     },
   }),
   terminateWallet: t.field({

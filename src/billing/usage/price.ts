@@ -104,9 +104,10 @@ export type CustomerUsage = {
   chargesUsage: ChargeUsage[];
   /**
    * Each charge fee with its own taxes (rounded per fee, as Lago's `Fees::ApplyTaxesService`) and whether the charge
-   * is paid in advance: what a wallet's ongoing balance deducts (§5.4). Not exposed as current usage.
+   * is paid in advance: what a wallet's ongoing balance deducts (§5.4). Not exposed as current usage; computed only
+   * when asked (current usage queries and live pushes never pay for it).
    */
-  walletFees: { billableMetricCode: string; amountCents: BigNumber; taxesAmountCents: BigNumber; payInAdvance: boolean }[];
+  walletFees(): { billableMetricCode: string; amountCents: BigNumber; taxesAmountCents: BigNumber; payInAdvance: boolean }[];
 };
 
 function own<T>(record: Readonly<Record<string, T | undefined>> | undefined, key: string): T | undefined {
@@ -129,7 +130,7 @@ function chargeTaxes(usage: ChargeUsage, taxes: readonly TaxRate[]): BigNumber {
 export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
   const window: UsageWindow = { from: input.from, to: input.to, durationDays: input.durationDays, context: input.context };
   const chargesUsage: ChargeUsage[] = [];
-  const walletFees: CustomerUsage['walletFees'] = [];
+  const taxed: { code: string; usage: ChargeUsage; rates: readonly TaxRate[]; payInAdvance: boolean }[] = [];
   let taxes = new BigNumber(0);
   for (const charge of input.plan.charges) {
     const code = charge.billableMetricCode;
@@ -146,10 +147,7 @@ export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
     chargesUsage.push(usage);
     const rates = input.taxesFor?.(charge) ?? [];
     taxes = taxes.plus(chargeTaxes(usage, rates));
-    for (const fee of usage.fees) {
-      const feeTaxes = BigNumber.sum(0, ...rates.map((tax) => fee.amountCents.times(tax.rate).shiftedBy(-2))).integerValue(BigNumber.ROUND_HALF_UP);
-      walletFees.push({ billableMetricCode: code, amountCents: fee.amountCents, taxesAmountCents: feeTaxes, payInAdvance: charge.payInAdvance === true });
-    }
+    taxed.push({ code, usage, rates, payInAdvance: charge.payInAdvance === true });
   }
   const amountCents = BigNumber.sum(0, ...chargesUsage.map((c) => c.amountCents));
   const taxesAmountCents = taxes.integerValue(BigNumber.ROUND_HALF_UP);
@@ -161,6 +159,14 @@ export function priceCustomerUsage(input: CustomerUsageInput): CustomerUsage {
     taxesAmountCents,
     totalAmountCents: amountCents.plus(taxesAmountCents),
     chargesUsage,
-    walletFees,
+    walletFees: () =>
+      taxed.flatMap(({ code, usage, rates, payInAdvance }) =>
+        usage.fees.map((fee) => ({
+          billableMetricCode: code,
+          amountCents: fee.amountCents,
+          taxesAmountCents: BigNumber.sum(0, ...rates.map((tax) => fee.amountCents.times(tax.rate).shiftedBy(-2))).integerValue(BigNumber.ROUND_HALF_UP),
+          payInAdvance,
+        })),
+      ),
   };
 }
