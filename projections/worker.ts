@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, type LogLevel } from '../src/application/logger.ts';
 import { createSqliteEventStore } from '../src/infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from '../src/infrastructure/readModels/sqlite.ts';
-import { openDatabase, optimizeIfFree, walSyncer } from '../src/infrastructure/sqlite/database.ts';
+import { openDatabase, refreshStatistics, STATISTICS_INTERVAL_MS, walSyncer } from '../src/infrastructure/sqlite/database.ts';
 import { allProjections } from './index.ts';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './runner.ts';
 
@@ -97,9 +97,10 @@ report();
 // after this thread's commits, one a second keeps the WAL short while only the API appends.
 walTimer = setInterval(() => connections.forEach((connection) => connection.exec('PRAGMA wal_checkpoint(PASSIVE)')), 1_000);
 walTimer.unref();
-// Planner statistics follow the read models as they grow (cheap when current). Only this thread's own file: the
-// log's are taken at start by the API thread, which holds its write lock (see optimizeIfFree).
-statsTimer = setInterval(() => optimizeIfFree(db), 10 * 60_000);
+// Planner statistics follow the read models as they grow (cheap when current: ~0.01 ms at 50,000 rows), published to
+// the API thread's connection when they change (refreshStatistics). Only this thread's own file: the log's are taken
+// at start by the API thread, which holds its write lock (see optimizeIfFree).
+statsTimer = setInterval(() => refreshStatistics(db), STATISTICS_INTERVAL_MS);
 statsTimer.unref();
 // A commit that keeps failing is visible to the API's health check.
 setInterval(() => runner.lastFailure() !== null && report(), 1_000).unref();

@@ -17,7 +17,7 @@ import type { Config } from './config.ts';
 import { createManualClock, systemClock } from './infrastructure/clock.ts';
 import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/eventStore/sqlite.ts';
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
-import { openDatabase, optimize, walSyncer } from './infrastructure/sqlite/database.ts';
+import { openDatabase, optimize, refreshStatistics, STATISTICS_INTERVAL_MS, walSyncer } from './infrastructure/sqlite/database.ts';
 import { createMetrics, type Metrics } from './infrastructure/metrics.ts';
 
 export interface SystemHealth {
@@ -182,6 +182,10 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     metrics: metrics.sink,
   };
   await host.start();
+  // Folding in this thread: its planner statistics follow the read models as they grow, as the projection thread's do.
+  const viewsDb = host instanceof InlineHost && config.role !== 'api' ? stores.viewsDb : undefined;
+  const statisticsTimer = viewsDb ? setInterval(() => refreshStatistics(viewsDb), STATISTICS_INTERVAL_MS) : undefined;
+  statisticsTimer?.unref();
   const app = createApp(deps, {
     adminApiKey: config.adminApiKey,
     ingestion: { lateWindowDays: config.eventsLateWindowDays, futureToleranceMs: 5 * 60_000, maxLag: BigInt(config.ingestMaxLagEvents), maxInFlight: config.ingestMaxInFlight },
@@ -234,6 +238,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
       await app.alerts.close();
       await app.walletMonitor.close();
       app.lifetimeUsage.close();
+      clearInterval(statisticsTimer);
       await host.stop();
       await eventStore.close();
       await readModels.close();

@@ -119,6 +119,48 @@ export function optimizeIfFree(db: DatabaseSync): boolean {
   }
 }
 
+/** How often a folding thread checks its read models' planner statistics (taken only when a table grew ~10×). */
+export const STATISTICS_INTERVAL_MS = 15_000;
+
+const statisticsOf = (db: DatabaseSync): string => {
+  const present = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'").get() as { n: number };
+  if (present.n === 0) return '';
+  return (db.prepare('SELECT tbl, idx, stat FROM sqlite_stat1 ORDER BY tbl, idx').all() as { tbl: string; idx: string | null; stat: string }[])
+    .map((row) => `${row.tbl}/${row.idx ?? ''}=${row.stat}`)
+    .join(';');
+};
+
+/**
+ * `optimizeIfFree`, then, when the statistics changed, make every other connection of the file use them. SQLite
+ * loads statistics with the schema, and ANALYZE does not change the schema's version: the API thread's connection
+ * kept the plans of an empty file (the (organization, status) index for a lookup by external id, scanning every
+ * active subscription) until restart. Creating and dropping a table changes the version, so each connection reloads
+ * the schema, statistics included, at its next statement (prepared statements are re-prepared by SQLite). Returns
+ * whether new statistics were published.
+ */
+export function refreshStatistics(db: DatabaseSync): boolean {
+  const before = statisticsOf(db);
+  if (!optimizeIfFree(db)) return false;
+  if (statisticsOf(db) === before) return false;
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec('CREATE TABLE IF NOT EXISTS statistics_epoch (x); DROP TABLE statistics_epoch');
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Error && /locked|busy/i.test(error.message)) return false;
+    throw error;
+  } finally {
+    db.exec('PRAGMA busy_timeout = 5000');
+  }
+}
+
 /** What walSyncer needs of the file system (node:fs/promises; tests count and hold the syncs). */
 export interface SyncHandle {
   datasync(): Promise<void>;
