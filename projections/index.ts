@@ -48,9 +48,13 @@ export function collectionNames(projection: AnyProjection): string[] {
 /**
  * Read models an earlier version kept that this one drops or keeps differently, each reset once (its checkpoints
  * and collections), so it is rebuilt from the log. `usage-v2`: usage moved from one document per period (`usage`)
- * to meters, buckets and values; the event debugger's copy of every event (`usageEvents`) is gone.
+ * to meters, buckets and values; the event debugger's copy of every event (`usageEvents`) is gone. `invoices-v2`:
+ * invoices gained `periodInvoicedTo` (and its indexes, in place of `chargesTo`'s).
  */
-const MIGRATIONS = [{ id: 'usage-v2', checkpoints: ['usage', 'usageEvents'], collections: ['usage', 'usageEvents', METERS, BUCKETS, VALUES] }];
+const MIGRATIONS = [
+  { id: 'usage-v2', checkpoints: ['usage', 'usageEvents'], collections: ['usage', 'usageEvents', METERS, BUCKETS, VALUES] },
+  { id: 'invoices-v2', checkpoints: ['invoices'], collections: ['invoices'] },
+];
 const APPLIED = 'readModelMigrations';
 
 export async function migrateReadModels(readModels: ReadModelStore): Promise<void> {

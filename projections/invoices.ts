@@ -12,6 +12,12 @@ export type InvoiceDocument = Omit<InvoiceCreated['data'], 'invoiceId'> & {
   finalizedAt: string | null;
   voidedAt: string | null;
   updatedAt: string;
+  /**
+   * The end of the charges period this invoice closes: `chargesTo`, except for pay-in-advance and progressive-billing
+   * invoices, which bill part of a period that its end-of-period invoice bills (or deducts) again. How far ingestion's
+   * PERIOD_ALREADY_INVOICED and the event debugger's `invoice` reach.
+   */
+  periodInvoicedTo: string | null;
   /** Credit notes issued on it and what they credited, refunded and offset, integer cents (absent: none). */
   creditNoteIds?: string[];
   creditedAmountCents?: string;
@@ -30,8 +36,8 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
     { name: 'bySubscriptionBillingAt', keys: { subscriptionId: 1, billingAt: 1 } },
     { name: 'byStatus', keys: { status: 1, issuingDate: 1 } },
     // Ingestion's PERIOD_ALREADY_INVOICED check: the latest invoiced instant, of the organization and of one id.
-    { name: 'byOrganizationStatusChargesTo', keys: { organizationId: 1, status: 1, chargesTo: 1 } },
-    { name: 'bySubscriptionStatusChargesTo', keys: { organizationId: 1, externalSubscriptionId: 1, status: 1, chargesTo: 1 } },
+    { name: 'byOrganizationStatusPeriodInvoicedTo', keys: { organizationId: 1, status: 1, periodInvoicedTo: 1 } },
+    { name: 'bySubscriptionStatusPeriodInvoicedTo', keys: { organizationId: 1, externalSubscriptionId: 1, status: 1, periodInvoicedTo: 1 } },
   ],
   handles: INVOICE_EVENT_TYPES,
   catalog: false,
@@ -42,7 +48,8 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
       case 'InvoiceCreated': {
         if (doc !== null) return doc;
         const { invoiceId, ...data } = e.data;
-        return { _id: invoiceId, ...data, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
+        const periodInvoicedTo = data.reason === 'IN_ADVANCE_CHARGE' || data.reason === 'PROGRESSIVE_BILLING' ? null : data.chargesTo;
+        return { _id: invoiceId, ...data, periodInvoicedTo, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
       }
       case 'InvoiceRefreshed': {
         if (doc === null) return doc;

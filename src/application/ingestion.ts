@@ -122,7 +122,8 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
   }
 
   /**
-   * How far each external subscription id is invoiced (the latest `chargesTo` of its finalized or voided invoices),
+   * How far each external subscription id is invoiced (the latest `periodInvoicedTo` of its finalized or voided
+   * invoices: pay-in-advance and progressive-billing invoices close no period),
    * per organization, valid while the invoices read model stays at one checkpoint. Most events are later than the
    * organization's latest invoiced instant: they are told apart with one number, without a lookup.
    */
@@ -134,9 +135,9 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     if (cached === undefined || cached.checkpoint !== checkpoint) {
       // Equality and $in on indexed fields, sorted on an indexed one: answered by SQLite from the index, one row
       // (an invoice without charges has a null chargesTo, sorted last).
-      const [last] = await invoices().find({ organizationId, status: { $in: ['FINALIZED', 'VOIDED'] } }, { sort: { chargesTo: -1 }, limit: 1 });
+      const [last] = await invoices().find({ organizationId, status: { $in: ['FINALIZED', 'VOIDED'] } }, { sort: { periodInvoicedTo: -1 }, limit: 1 });
       if (invoicedCache.size > 10_000) invoicedCache.clear();
-      invoicedCache.set(organizationId, (cached = { checkpoint, latest: last?.chargesTo ?? '', bySubscription: new Map() }));
+      invoicedCache.set(organizationId, (cached = { checkpoint, latest: last?.periodInvoicedTo ?? '', bySubscription: new Map() }));
     }
     const entry = cached;
     return {
@@ -144,8 +145,8 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       async check(externalSubscriptionId: string, timestamp: string): Promise<boolean> {
         let through = entry.bySubscription.get(externalSubscriptionId);
         if (through === undefined) {
-          const [last] = await invoices().find({ organizationId, externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] } }, { sort: { chargesTo: -1 }, limit: 1 });
-          through = last?.chargesTo ?? '';
+          const [last] = await invoices().find({ organizationId, externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] } }, { sort: { periodInvoicedTo: -1 }, limit: 1 });
+          through = last?.periodInvoicedTo ?? '';
           entry.bySubscription.set(externalSubscriptionId, through);
         }
         return timestamp <= through;

@@ -1616,7 +1616,7 @@ export function createInvoiceService(deps: AppDeps, usage: UsageService, creditN
       const billed = (await invoices().count({ subscriptionId: sub._id, 'fees.feeType': 'SUBSCRIPTION' })) > 0;
       const { created } = await creationOf(lookups, context, { reason: 'PERIOD_END', billingAt }, `preview-${sub._id}`, billed);
       const { invoiceId, ...data } = created.data;
-      return { _id: invoiceId, ...data, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
+      return { _id: invoiceId, ...data, periodInvoicedTo: data.chargesTo, status: 'DRAFT', paymentStatus: 'PENDING', sequentialId: null, organizationSequentialId: null, finalizedAt: null, voidedAt: null, updatedAt: data.createdAt };
     },
 
     collection: invoices,

@@ -68,7 +68,7 @@ const UsageEvent = builder.objectRef<UsageEventView>('UsageEvent').implement({
     invoice: t.field({
       type: Invoice,
       nullable: true,
-      description: 'The finalized (or voided) invoice whose charges period holds the event, if any.',
+      description: 'The finalized (or voided) invoice that closed the charges period holding the event, if any (pay-in-advance and progressive-billing invoices close none).',
       resolve: (e, _args, ctx) => periodInvoice(e, ctx),
     }),
     periodAlreadyInvoiced: t.boolean({
@@ -84,8 +84,8 @@ const UsageEvent = builder.objectRef<UsageEventView>('UsageEvent').implement({
 
 async function periodInvoice(e: UsageEventView, ctx: GraphQLContext): Promise<InvoiceDocument | null> {
   const [invoice] = await ctx.app.invoices.collection().find(
-    { organizationId: organizationOf(ctx), externalSubscriptionId: e.externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] }, chargesFrom: { $lte: e.timestamp }, chargesTo: { $gte: e.timestamp } },
-    { sort: { chargesTo: -1 }, limit: 1 },
+    { organizationId: organizationOf(ctx), externalSubscriptionId: e.externalSubscriptionId, status: { $in: ['FINALIZED', 'VOIDED'] }, chargesFrom: { $lte: e.timestamp }, periodInvoicedTo: { $gte: e.timestamp } },
+    { sort: { periodInvoicedTo: -1 }, limit: 1 },
   );
   return invoice ?? null;
 }

@@ -194,6 +194,32 @@ describe('progressive billing', () => {
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION', field: 'input.externalHistoricalUsageAmountCents' });
   });
 
+  it('a progressive invoice closes no period: later events of the period get no PERIOD_ALREADY_INVOICED, and the period-end invoice holds them', async () => {
+    await setup([{ amountCents: '200' }]);
+    await send(3);
+    await until(progressive, (list) => list.length === 1);
+    await server.settle();
+    const timestamp = server.system.app.deps.clock.now().toISOString();
+    const late = await ok<{ createEvents: { outcomes: { status: string; warnings: { code: string }[] }[] } }>(
+      'mutation($input: CreateEventsInput!) { createEvents(input: $input) { outcomes { status warnings { code } } } }',
+      { input: { events: [{ transactionId: 'after-progressive', externalSubscriptionId: 's1', code: 'calls', timestamp }] } },
+    );
+    expect(late.createEvents.outcomes).toEqual([{ status: 'ACCEPTED', warnings: [] }]);
+    const debug = await ok<{ event: { periodAlreadyInvoiced: boolean; invoice: { id: string } | null } }>('{ event(externalSubscriptionId: "s1", transactionId: "after-progressive") { periodAlreadyInvoiced invoice { id } } }');
+    expect(debug.event).toEqual({ periodAlreadyInvoiced: false, invoice: null });
+    await server.advanceClock('2026-02-01T00:00:00Z');
+    const [periodEnd] = await until(() => invoices('SUBSCRIPTION'), (list) => list.length === 1);
+    // 4 calls × 1 EUR, less the 3 billed progressively: the event after the progressive invoice is billed here.
+    expect(periodEnd).toMatchObject({ progressiveBillingCreditAmountCents: '300' });
+    expect(periodEnd!.fees.find((f) => f.feeType === 'CHARGE')).toMatchObject({ amountCents: '400' });
+    // Now the period is closed: an event for it is late.
+    const afterEnd = await ok<{ createEvents: { outcomes: { warnings: { code: string }[] }[] } }>(
+      'mutation($input: CreateEventsInput!) { createEvents(input: $input) { outcomes { warnings { code } } } }',
+      { input: { events: [{ transactionId: 'after-end', externalSubscriptionId: 's1', code: 'calls', timestamp }] } },
+    );
+    expect(afterEnd.createEvents.outcomes[0]!.warnings).toEqual([{ code: 'PERIOD_ALREADY_INVOICED' }]);
+  });
+
   it('usageThresholdReached pushes the progressive invoice over a websocket', async () => {
     await setup([{ amountCents: '200' }]);
     const client = server.ws(server.apiKey);
