@@ -6,11 +6,13 @@ import {
   END,
   FORWARDS,
   KurrentDBClient,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
   STREAM_STATE,
   StreamNotFoundError,
+  TransactionMaxSizeExceededError,
   UnsupportedError,
   WrongExpectedVersionError,
   excludeSystemEvents,
@@ -52,6 +54,7 @@ type DedupedEvent = { streamId: string; dedupKey: string; event: NewEvent };
 /** The stream holding the usage event with this key: the subscription's usage stream, `~`, a hash of the key. */
 const keyStreamOf = (streamId: string, dedupKey: string) => `${streamId}~${createHash('sha256').update(dedupKey).digest('hex').slice(0, 40)}`;
 import { ConcurrencyError } from '../../domain/shared/errors.ts';
+import { appendOncePerKey, KeyStreamsExist, RequestTooLarge, type KeyedEvent } from './keyedBatch.ts';
 
 /**
  * Position reported for an event whose commit position the server did not send. Only stream reads on servers
@@ -66,8 +69,10 @@ const HEAD_PAGE = 256;
 /** Largest commit position taken at face value: older servers send 2^64-1 (or 0) to mean "no position". */
 const MAX_POSITION = (1n << 63n) - 1n;
 
-/** Deduplicated appends in flight at once (each is its own stream on the server). */
+/** Deduplicated appends in flight at once, on a server without AppendRecords (each is its own request). */
 const DEDUP_CONCURRENCY = 64;
+/** Usage events per AppendRecords request (a batch of 1,000 events is ~0.5 MB, well under the server's request cap). */
+const KEYED_CHUNK = 1_000;
 
 type AnyResolved = ResolvedEvent | AllStreamResolvedEvent;
 
@@ -207,21 +212,50 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
   }
 
   /**
-   * KurrentDB has no side table to remember keys in, so each deduplicated event gets a stream of its own,
-   * named from its key and appended with NO_STREAM: the server refuses a second one forever, with no race.
-   * The stream keeps the category of `streamId` (`usage-…`), so `$ce-usage` still sees every usage event.
-   * Not atomic per batch: after a crash mid-batch, re-sending it reports the written part as duplicates.
+   * KurrentDB has no side table to remember keys in, so each deduplicated event gets a stream of its own, named from
+   * its key and written on the condition that it does not exist (NO_STREAM): the server refuses a second one forever,
+   * with no race. A batch is one AppendRecords request (appendOncePerKey: the streams it names as existing are the
+   * duplicates, the rest is sent again), so ingestion costs a round trip per batch, not per event, and each request
+   * is atomic. The stream keeps the category of `streamId` (`usage-…`), so `$ce-usage` still sees every usage event.
+   * On a server without AppendRecords (before 26.0.3), one append per event, 64 at a time, as before (not atomic per
+   * batch: after a crash mid-batch, re-sending it reports the written part as duplicates).
    */
+  let keyedBatches = true;
   async function appendDeduplicated(events: DedupedEvent[]): Promise<DedupedOutcome[]> {
+    const keyed = events.map(({ streamId, dedupKey, event }) => ({ keyStream: keyStreamOf(streamId, dedupKey), event }));
+    if (keyedBatches) {
+      try {
+        return await appendOncePerKey(keyed, appendKeyed, { chunk: KEYED_CHUNK });
+      } catch (error) {
+        if (!(error instanceof UnsupportedError)) throw error;
+        keyedBatches = false;
+      }
+    }
+    return appendEachOnce(keyed);
+  }
+
+  /** One AppendRecords request: each event to its key stream, checked NO_STREAM; existing ones named, nothing written. */
+  async function appendKeyed(events: readonly KeyedEvent[]): Promise<bigint> {
+    const records: AppendRecordInput[] = events.map(({ keyStream, event }) => ({ streamName: keyStream, record: toRecord(event) }));
+    const checks: ConsistencyCheck[] = events.map(({ keyStream }) => ({ type: STREAM_STATE, streamName: keyStream, expectedState: NO_STREAM }));
+    try {
+      return (await client.appendRecords(records, checks)).position;
+    } catch (error) {
+      if (error instanceof AppendConsistencyViolationError) throw new KeyStreamsExist(error.violations.map((violation) => violation.streamName));
+      if (error instanceof MaxAppendSizeExceededError || error instanceof TransactionMaxSizeExceededError) throw new RequestTooLarge(error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  async function appendEachOnce(events: KeyedEvent[]): Promise<DedupedOutcome[]> {
     const first = new Map<string, number>();
-    events.forEach((item, index) => first.has(item.dedupKey) || first.set(item.dedupKey, index));
+    events.forEach((item, index) => first.has(item.keyStream) || first.set(item.keyStream, index));
     const outcomes: DedupedOutcome[] = events.map(() => ({ status: 'duplicate' }));
     const indexes = [...first.values()];
     for (let start = 0; start < indexes.length; start += DEDUP_CONCURRENCY) {
       await Promise.all(
         indexes.slice(start, start + DEDUP_CONCURRENCY).map(async (index) => {
-          const { streamId, dedupKey, event } = events[index]!;
-          const keyStream = keyStreamOf(streamId, dedupKey);
+          const { keyStream, event } = events[index]!;
           try {
             const result = await append(keyStream, [event], { expectedRevision: 'no_stream' });
             outcomes[index] = { status: 'appended', position: result.position };
