@@ -4,6 +4,8 @@ import type { CustomerDocument } from '../../projections/customers.ts';
 import type { InvoiceDocument } from '../../projections/invoices.ts';
 import { organizationOf } from './auth.ts';
 import { builder, type GraphQLContext } from './builder.ts';
+import { ChargeModelDetails, chargeModelDetailsOf } from './chargeDetails.ts';
+import { ChargeFilterValueRef, filterValueList, groupValueList, PricingGroupValueRef, UNTYPED } from './chargeOutputs.ts';
 import { actorFrom, inInput, payloadOf } from './commandSupport.ts';
 import { connectionOf, paginate } from './connection.ts';
 import { Customer } from './customers.ts';
@@ -42,8 +44,10 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
     billableMetricCode: t.exposeString('billableMetricCode', { nullable: true }),
     addOnCode: t.string({ nullable: true, description: 'An ADD_ON fee: its add-on.', resolve: (f) => f.addOnCode ?? null }),
     description: t.string({ nullable: true, resolve: (f) => f.description ?? null }),
-    chargeFilterValues: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the charge filter; null for the default bucket.', resolve: (f) => f.chargeFilterValues }),
-    groupedBy: t.field({ type: 'JSON', description: '{key: value} of the pricing group ({} when not grouped).', resolve: (f) => f.groupedBy }),
+    typedChargeFilterValues: t.field({ type: [ChargeFilterValueRef], nullable: true, description: 'The charge filter’s keys and values; null for the default bucket.', resolve: (f) => filterValueList(f.chargeFilterValues) }),
+    chargeFilterValues: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the charge filter; null for the default bucket.', deprecationReason: UNTYPED('typedChargeFilterValues'), resolve: (f) => f.chargeFilterValues }),
+    typedGroupedBy: t.field({ type: [PricingGroupValueRef], description: 'The pricing group’s key values (empty when not grouped).', resolve: (f) => groupValueList(f.groupedBy) }),
+    groupedBy: t.field({ type: 'JSON', description: '{key: value} of the pricing group ({} when not grouped).', deprecationReason: UNTYPED('typedGroupedBy'), resolve: (f) => f.groupedBy }),
     trueUp: t.exposeBoolean('trueUp', { description: 'A minimum spend (charge) or minimum commitment true-up.' }),
     units: t.exposeString('units'),
     eventsCount: t.exposeInt('eventsCount'),
@@ -58,6 +62,7 @@ const Fee = builder.objectRef<InvoiceFee>('Fee').implement({
     appliedTaxes: t.field({ type: [AppliedTaxRef], resolve: (f) => f.appliedTaxes }),
     fromDatetime: t.field({ type: 'DateTime', resolve: (f) => f.fromDatetime }),
     toDatetime: t.field({ type: 'DateTime', resolve: (f) => f.toDatetime }),
+    typedDetails: t.field({ type: ChargeModelDetails, nullable: true, description: 'Charge fees: the charge model’s pricing details, typed; null for other fees (see `details`).', resolve: (f) => chargeModelDetailsOf(f.details) }),
     details: t.field({ type: 'JSON', nullable: true, description: 'Charge fees: the charge model’s pricing details; subscription fees: the proration.', resolve: (f) => f.details ?? null }),
   }),
 });

@@ -3,6 +3,8 @@ import type { PlanDocument } from '../../projections/plans.ts';
 import { CHARGE_MODELS, PLAN_INTERVALS, type PlanCharge, type PlanChargeFilter } from '../domain/plan/index.ts';
 import { BillableMetric } from './billableMetrics.ts';
 import { builder } from './builder.ts';
+import { ChargeFilterValueInput, ChargePropertiesInput } from './chargeInputs.ts';
+import { ChargeFilterValueRef, ChargePropertiesRef, filterValueList, UNTYPED } from './chargeOutputs.ts';
 
 export const PlanInterval = builder.enumType('PlanInterval', { values: PLAN_INTERVALS });
 export const ChargeModel = builder.enumType('ChargeModel', {
@@ -32,8 +34,10 @@ const ChargeFilter = builder.objectRef<PlanChargeFilter>('ChargeFilter').impleme
   description: 'Prices the events whose properties match `values` with its own properties.',
   fields: (t) => ({
     invoiceDisplayName: t.exposeString('invoiceDisplayName', { nullable: true }),
-    values: t.field({ type: 'JSON', description: '{key: [values]} or {key: ["__ALL_FILTER_VALUES__"]}.', resolve: (f) => f.values }),
-    properties: t.field({ type: 'JSON', resolve: (f) => f.properties }),
+    typedValues: t.field({ type: [ChargeFilterValueRef], description: 'The event properties matched, one entry per key.', resolve: (f) => filterValueList(f.values) }),
+    typedProperties: t.field({ type: ChargePropertiesRef, resolve: (f) => f.properties }),
+    values: t.field({ type: 'JSON', description: '{key: [values]} or {key: ["__ALL_FILTER_VALUES__"]}.', deprecationReason: UNTYPED('typedValues'), resolve: (f) => f.values }),
+    properties: t.field({ type: 'JSON', deprecationReason: UNTYPED('typedProperties'), resolve: (f) => f.properties }),
   }),
 });
 
@@ -49,7 +53,8 @@ export const Charge = builder.objectRef<PlanCharge>('Charge').implement({
       resolve: (charge, _args, ctx) => ctx.loaders.byId<BillableMetricDocument>('billableMetrics').load(charge.billableMetricId),
     }),
     chargeModel: t.field({ type: ChargeModel, resolve: (charge) => charge.chargeModel }),
-    properties: t.field({ type: 'JSON', description: "The model's properties (camelCase of Lago's).", resolve: (charge) => charge.properties }),
+    typedProperties: t.field({ type: ChargePropertiesRef, description: "The model's properties.", resolve: (charge) => charge.properties }),
+    properties: t.field({ type: 'JSON', description: "The model's properties (camelCase of Lago's).", deprecationReason: UNTYPED('typedProperties'), resolve: (charge) => charge.properties }),
     filters: t.field({ type: [ChargeFilter], resolve: (charge) => charge.filters }),
     payInAdvance: t.exposeBoolean('payInAdvance'),
     prorated: t.exposeBoolean('prorated'),
@@ -86,10 +91,13 @@ export const Plan = builder.objectRef<PlanDocument>('Plan').implement({
 });
 
 export const ChargeFilterInput = builder.inputType('ChargeFilterInput', {
+  description: 'Prices the events matching `typedValues` (or `values`) with `typedProperties` (or `properties`): one of each pair.',
   fields: (t) => ({
     invoiceDisplayName: t.string(),
-    values: t.field({ type: 'JSON', required: true, description: '{key: [values]} or {key: ["__ALL_FILTER_VALUES__"]}.' }),
-    properties: t.field({ type: 'JSON', required: true, description: "The charge model's properties for these events." }),
+    typedValues: t.field({ type: [ChargeFilterValueInput], description: 'The event properties matched, one entry per key (each key once).' }),
+    typedProperties: t.field({ type: ChargePropertiesInput, description: "The charge model's properties for these events." }),
+    values: t.field({ type: 'JSON', description: '{key: [values]} or {key: ["__ALL_FILTER_VALUES__"]}.', deprecationReason: UNTYPED('typedValues') }),
+    properties: t.field({ type: 'JSON', description: "The charge model's properties for these events.", deprecationReason: UNTYPED('typedProperties') }),
   }),
 });
 
@@ -98,7 +106,8 @@ const ChargeInput = builder.inputType('ChargeInput', {
     id: t.id({ description: "Keeps an existing charge (update); omit to add one." }),
     billableMetricCode: t.string({ required: true }),
     chargeModel: t.field({ type: ChargeModel, required: true }),
-    properties: t.field({ type: 'JSON', description: 'Per model, camelCase of Lago (e.g. {"amount": "0.05"}).' }),
+    typedProperties: t.field({ type: ChargePropertiesInput, description: "The model's properties (at most one of typedProperties and properties)." }),
+    properties: t.field({ type: 'JSON', description: 'Per model, camelCase of Lago (e.g. {"amount": "0.05"}).', deprecationReason: UNTYPED('typedProperties') }),
     filters: t.field({ type: [ChargeFilterInput] }),
     payInAdvance: t.boolean(),
     prorated: t.boolean(),

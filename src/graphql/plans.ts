@@ -4,6 +4,7 @@ import { assertPlanListCaps, type PlanInput } from '../domain/plan/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
+import { TypedFields, untypedCharges } from './chargeInputs.ts';
 import { actorFrom, identifier, payloadOf, text } from './commandSupport.ts';
 import { connectionOf, paginate } from './connection.ts';
 import { parseInput } from './errors.ts';
@@ -21,11 +22,21 @@ const DeletePlanInput = builder.inputType('DeletePlanInput', { fields: (t) => ({
 const planHeader = z.looseObject({ code: identifier, name: text().min(1, 'must not be empty') });
 const deleteSchema = z.object({ code: identifier });
 
-/** The GraphQL input as the domain's `PlanInput`, the name trimmed; list caps checked before any lookup. */
-function planInputOf(input: Record<string, unknown>): PlanInput {
+/**
+ * The GraphQL input as the domain's `PlanInput`, the name trimmed, typed charge properties and filters in their JSON
+ * form (`names` then reports errors under the typed fields); list caps checked before any lookup.
+ */
+function planInputOf(input: Record<string, unknown>, names: TypedFields): PlanInput {
   const header = parseInput(planHeader, input);
   assertPlanListCaps(input, 'input');
-  return { ...(input as unknown as PlanInput), code: header.code, name: header.name };
+  const charges = untypedCharges(input.charges, 'input.charges', names);
+  return { ...(input as unknown as PlanInput), charges: charges as PlanInput['charges'], code: header.code, name: header.name };
+}
+
+/** Runs a plan command on the input, its errors named as the client sent the fields. */
+function withPlanInput<T>(input: Record<string, unknown>, command: (plan: PlanInput) => Promise<T>): Promise<T> {
+  const names = new TypedFields();
+  return names.run(async () => command(planInputOf(input, names)));
 }
 
 builder.queryFields((t) => ({
@@ -53,13 +64,13 @@ builder.mutationFields((t) => ({
     type: PlanPayload,
     description: 'Creates a plan (Lago `POST /plans`): charges name live billable metrics, tax codes live taxes. CONFLICT when the code is taken.',
     args: { input: t.arg({ type: CreatePlanInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ plan: await ctx.app.plans.create(actorFrom(ctx), planInputOf(input)) }),
+    resolve: async (_root, { input }, ctx) => ({ plan: await withPlanInput(input, (plan) => ctx.app.plans.create(actorFrom(ctx), plan)) }),
   }),
   updatePlan: t.field({
     type: PlanPayload,
     description: 'Replaces a plan named by its code (Lago `PUT /plans/:code`): charges given with their id are kept, others added, missing ones removed.',
     args: { input: t.arg({ type: UpdatePlanInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ plan: await ctx.app.plans.update(actorFrom(ctx), planInputOf(input)) }),
+    resolve: async (_root, { input }, ctx) => ({ plan: await withPlanInput(input, (plan) => ctx.app.plans.update(actorFrom(ctx), plan)) }),
   }),
   deletePlan: t.field({
     type: PlanPayload,

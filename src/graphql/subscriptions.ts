@@ -14,6 +14,8 @@ import { actorFrom, identifier, inInput, payloadOf, text } from './commandSuppor
 import { connectionOf, paginate } from './connection.ts';
 import { Customer } from './customers.ts';
 import { parseInput } from './errors.ts';
+import { ChargePropertiesInput, TypedFields, untypedCharges } from './chargeInputs.ts';
+import { UNTYPED } from './chargeOutputs.ts';
 import { ChargeFilterInput, MinimumCommitmentInput, Plan, UsageThresholdInput } from './planTypes.ts';
 
 const STATUSES = ['PENDING', 'ACTIVE', 'TERMINATED', 'CANCELED'] as const;
@@ -119,7 +121,8 @@ const ChargeOverridesInput = builder.inputType('ChargeOverridesInput', {
   description: 'Overrides one charge of the plan, named by its id.',
   fields: (t) => ({
     id: t.id({ required: true }),
-    properties: t.field({ type: 'JSON' }),
+    typedProperties: t.field({ type: ChargePropertiesInput, description: 'The charge model’s properties (at most one of typedProperties and properties).' }),
+    properties: t.field({ type: 'JSON', deprecationReason: UNTYPED('typedProperties') }),
     filters: t.field({ type: [ChargeFilterInput] }),
     minAmountCents: t.string(),
     taxCodes: t.stringList(),
@@ -184,11 +187,23 @@ const createSchema = z.object({
   planOverrides: overrides,
 });
 const updateSchema = z.object({ externalId: identifier, name: text().nullish(), endingAt: date.nullish(), planOverrides: overrides });
-/** The input's shape (zod), then the overrides' list caps, before the application looks anything up for them. */
-function withOverrides<T extends { planOverrides?: unknown }>(schema: z.ZodType<T>, input: unknown): T {
+/**
+ * The input's shape (zod), then the overrides' list caps, before the application looks anything up for them; typed
+ * charge overrides in their JSON form (`names` reports errors under the typed fields).
+ */
+function withOverrides<T extends { planOverrides?: PlanOverrides | null }>(schema: z.ZodType<T>, input: unknown, names: TypedFields): T {
   const parsed = parseInput(schema, input);
   assertPlanListCaps(parsed.planOverrides as Parameters<typeof assertPlanListCaps>[0], 'input.planOverrides');
-  return parsed;
+  const overrides = parsed.planOverrides;
+  if (typeof overrides !== 'object' || overrides === null || !Array.isArray(overrides.charges)) return parsed;
+  const charges = untypedCharges(overrides.charges, 'input.planOverrides.charges', names) as PlanOverrides['charges'];
+  return { ...parsed, planOverrides: { ...overrides, charges } };
+}
+
+/** Runs a subscription command whose input may carry plan overrides, its errors named as the client sent them. */
+function withTypedOverrides<T>(run: (names: TypedFields) => Promise<T>): Promise<T> {
+  const names = new TypedFields();
+  return names.run(() => inInput(() => run(names)));
 }
 const terminateSchema = z.object({
   externalId: identifier,
@@ -228,14 +243,14 @@ builder.mutationFields((t) => ({
     description: 'Subscribes a customer to a plan, or changes the plan of an active externalId. Repeating it is a no-op.',
     args: { input: t.arg({ type: CreateSubscriptionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
-      subscription: await inInput(() => ctx.app.subscriptions.create(actorFrom(ctx), withOverrides(createSchema, input))),
+      subscription: await withTypedOverrides((names) => ctx.app.subscriptions.create(actorFrom(ctx), withOverrides(createSchema, input, names))),
     }),
   }),
   updateSubscription: t.field({
     type: SubscriptionPayload,
     args: { input: t.arg({ type: UpdateSubscriptionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
-      subscription: await inInput(() => ctx.app.subscriptions.update(actorFrom(ctx), withOverrides(updateSchema, input))),
+      subscription: await withTypedOverrides((names) => ctx.app.subscriptions.update(actorFrom(ctx), withOverrides(updateSchema, input, names))),
     }),
   }),
   terminateSubscription: t.field({

@@ -3,6 +3,8 @@ import type { CustomerUsageView } from '../application/usage.ts';
 import type { ChargeUsage as ChargeUsageData, FilterUsage, GroupedUsage as GroupedUsageData } from '../billing/usage/price.ts';
 import { organizationOf } from './auth.ts';
 import { builder } from './builder.ts';
+import { FeeDetailRef } from './chargeDetails.ts';
+import { ChargeFilterValueRef, filterValueList, groupValueList, PricingGroupValueRef, UNTYPED } from './chargeOutputs.ts';
 import { ChargeModel } from './planTypes.ts';
 
 /** Money and units cross the API as decimal strings, never JSON numbers (`"1550"`, `"0.25"`). */
@@ -28,7 +30,8 @@ const ChargeUsageFilter = builder.objectRef<FilterUsage>('ChargeUsageFilter').im
   fields: (t) => ({
     ...amountFields(t),
     invoiceDisplayName: t.exposeString('invoiceDisplayName', { nullable: true }),
-    values: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the filter; null for the default bucket.', resolve: (f) => f.values }),
+    typedValues: t.field({ type: [ChargeFilterValueRef], nullable: true, description: 'The filter’s keys and values; null for the default bucket.', resolve: (f) => filterValueList(f.values) }),
+    values: t.field({ type: 'JSON', nullable: true, description: '{key: [values]} of the filter; null for the default bucket.', deprecationReason: UNTYPED('typedValues'), resolve: (f) => f.values }),
   }),
 });
 
@@ -36,7 +39,8 @@ const GroupedUsage = builder.objectRef<GroupedUsageData>('GroupedUsage').impleme
   description: 'Usage of one pricing group (`pricingGroupKeys` values), priced on its own.',
   fields: (t) => ({
     ...amountFields(t),
-    groupedBy: t.field({ type: 'JSON', description: '{key: value} of the group; a missing property is null.', resolve: (g) => g.groupedBy }),
+    typedGroupedBy: t.field({ type: [PricingGroupValueRef], description: 'The group’s key values; a missing property is null.', resolve: (g) => groupValueList(g.groupedBy) }),
+    groupedBy: t.field({ type: 'JSON', description: '{key: value} of the group; a missing property is null.', deprecationReason: UNTYPED('typedGroupedBy'), resolve: (g) => g.groupedBy }),
     filters: t.field({ type: [ChargeUsageFilter], resolve: (g) => g.filters }),
   }),
 });
@@ -71,9 +75,15 @@ const ChargeUsage = builder.objectRef<ChargeUsageData>('ChargeUsage').implement(
       resolve: (c) => c.filters,
     }),
     groupedUsage: t.field({ type: [GroupedUsage], description: 'Per pricing group; empty when the charge is not grouped.', resolve: (c) => c.groupedUsage }),
+    typedDetails: t.field({
+      type: [FeeDetailRef],
+      description: 'Per fee (filter × group): the charge model’s explanation of the amount (tiers, packages, free units…).',
+      resolve: (c) => c.details,
+    }),
     details: t.field({
       type: 'JSON',
       description: 'Per fee (filter × group): the charge model’s explanation of the amount (tiers, packages, free units…).',
+      deprecationReason: UNTYPED('typedDetails'),
       resolve: (c) => c.details,
     }),
   }),
