@@ -33,6 +33,8 @@ const schema = z.object({
   HEALTH_STALL_MS: z.coerce.number().int().min(0).default(60_000),
   // Schema introspection (GraphiQL's docs, code generators): on by default; `false` refuses __schema / __type.
   INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  // OpenTelemetry tracing (the standard variable): an OTLP/HTTP collector's base URL; unset, no tracing at all.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:4318' }).optional(),
 });
 
 export interface Config {
@@ -69,6 +71,8 @@ export interface Config {
   healthStallMs: number;
   /** Whether the schema can be introspected (`__schema`, `__type`). */
   introspection: boolean;
+  /** An OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`); undefined: no tracing. */
+  otlpEndpoint: string | undefined;
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -105,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     healthStallMs: e.HEALTH_STALL_MS,
     introspection: e.INTROSPECTION === 'true',
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }

@@ -4,6 +4,7 @@ import { bootstrapDefaultOrganization, describeDefaultKey } from './bootstrap.ts
 import { composeSystem } from './compose.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createHttpServer } from './graphql/server.ts';
+import { startTracing, type Tracing } from './infrastructure/tracing.ts';
 
 let config: Config;
 try {
@@ -23,16 +24,19 @@ const shutdown = async (signal: string) => {
   logger.info('shutting down', { signal });
   billingClock?.stop();
   await http?.close();
+  await tracing?.shutdown();
   await system.close();
   process.exit(0);
 };
 
 let http: ReturnType<typeof createHttpServer> | undefined;
+let tracing: Tracing | undefined;
 if (config.role === 'worker') {
   logger.info('projection worker running', { projections: [...(system.runner?.checkpoints().keys() ?? [])] });
 } else {
   const key = await bootstrapDefaultOrganization(system, config);
-  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection });
+  tracing = config.otlpEndpoint === undefined ? undefined : await startTracing(config.otlpEndpoint);
+  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, plugins: tracing ? [tracing.plugin] : [] });
   const port = await http.listen(config.port, config.host);
   console.log(`GraphQL API: http://localhost:${port}/graphql (GraphiQL in a browser; websockets on the same path)`);
   console.log(describeDefaultKey(key));

@@ -168,9 +168,9 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
     capacity: () => maxInFlight,
     /**
      * `signal`: the client's request. Work for a client that has gone away is not done (nothing is appended for
-     * it).
+     * it). `correlationId`: the request's id, kept in the batch's metadata.
      */
-    async ingest(organizationId: string, actor: string, inputs: UsageEventInput[], signal?: AbortSignal): Promise<EventOutcome[]> {
+    async ingest(organizationId: string, actor: string, inputs: UsageEventInput[], request: { signal?: AbortSignal | undefined; correlationId?: string } = {}): Promise<EventOutcome[]> {
       if (inputs.length === 0) throw new ValidationError('input.events: at least one event is required', 'input.events');
       if (inputs.length > MAX_BATCH) throw new ValidationError(`input.events: at most ${MAX_BATCH} events per batch`, 'input.events');
       const refused = refusal();
@@ -178,21 +178,21 @@ export function createIngestionService(deps: AppDeps, options: IngestionOptions)
       inFlight += 1;
       try {
         await paced();
-        return await ingestBatch(organizationId, actor, inputs, signal);
+        return await ingestBatch(organizationId, actor, inputs, request);
       } finally {
         inFlight -= 1;
       }
     },
   };
 
-  async function ingestBatch(organizationId: string, actor: string, inputs: UsageEventInput[], signal: AbortSignal | undefined): Promise<EventOutcome[]> {
+  async function ingestBatch(organizationId: string, actor: string, inputs: UsageEventInput[], { signal, correlationId }: { signal?: AbortSignal | undefined; correlationId?: string }): Promise<EventOutcome[]> {
     // In pieces, each at its turn (turns.ts): variable coercion before this, validation, the append, the answer.
     await turns.take();
     const now = deps.clock.now();
     const found = await lookups(organizationId, inputs);
     const invoiced = await invoicedThrough(organizationId);
     const window = { now, lateWindowDays: options.lateWindowDays, futureToleranceMs: options.futureToleranceMs };
-    const metadata = { organizationId, actor, recordedAt: now.toISOString() };
+    const metadata = { organizationId, actor, recordedAt: now.toISOString(), ...(correlationId === undefined ? {} : { correlationId }) };
     const outcomes: EventOutcome[] = [];
     const batch: ValidUsageEvent[] = [];
     const batchIndex: number[] = [];

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { eventMetadata, type AppDeps } from './context.ts';
+import { eventMetadata, type Actor, type AppDeps } from './context.ts';
 import { execute } from './execute.ts';
 import { createRevocations } from './revocations.ts';
 import { organizationDecider } from '../domain/organization/index.ts';
@@ -21,6 +21,9 @@ export function generateApiKey(): string {
   return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
+/** Who runs an organization command (an operator's key), and the request it came with. */
+export type ActingAs = Omit<Actor, 'organizationId'>;
+
 export interface Principal {
   kind: 'organization' | 'admin';
   organizationId: string | null;
@@ -41,14 +44,14 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
     findRevoked: async (keyIds) => (await apiKeys().find({ _id: { $in: [...keyIds] }, revokedAt: { $ne: null } })).map((key) => key._id),
   });
 
-  const run = (organizationId: string, actor: string, command: Parameters<typeof organizationDecider.decide>[0]) =>
-    execute(deps, { organizationId, actor }, organizationStream(organizationId), organizationDecider, command);
+  const run = (organizationId: string, by: ActingAs, command: Parameters<typeof organizationDecider.decide>[0]) =>
+    execute(deps, { organizationId, ...by }, organizationStream(organizationId), organizationDecider, command);
 
-  async function createApiKey(organizationId: string, name: string, actor: string, presetKey?: string) {
+  async function createApiKey(organizationId: string, name: string, by: ActingAs, presetKey?: string) {
     if (presetKey !== undefined && presetKey.length < MIN_PRESET_KEY_LENGTH) throw new ValidationError(`key: must be at least ${MIN_PRESET_KEY_LENGTH} characters`, 'key');
     const key = presetKey ?? generateApiKey();
     const keyId = deps.newId();
-    await run(organizationId, actor, {
+    await run(organizationId, by, {
       type: 'CreateApiKey',
       data: { keyId, name, keyHash: hashApiKey(key), keyPrefix: key.slice(0, 7) },
       metadata: { now: deps.clock.now().toISOString() },
@@ -59,14 +62,14 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
   }
 
   return {
-    async createOrganization(input: { name: string; timezone?: string; defaultCurrency?: string; apiKey?: string }, actor: string) {
+    async createOrganization(input: { name: string; timezone?: string; defaultCurrency?: string; apiKey?: string }, by: ActingAs) {
       const organizationId = deps.newId();
-      await run(organizationId, actor, {
+      await run(organizationId, by, {
         type: 'CreateOrganization',
         data: { organizationId, name: input.name, timezone: input.timezone ?? 'UTC', defaultCurrency: input.defaultCurrency ?? 'USD' },
         metadata: { now: deps.clock.now().toISOString() },
       });
-      const created = await createApiKey(organizationId, 'default', actor, input.apiKey);
+      const created = await createApiKey(organizationId, 'default', by, input.apiKey);
       const organization = await organizations().findOne({ _id: organizationId });
       if (!organization) throw new NotFoundError(`organization ${organizationId} not found`);
       return { organization, ...created };
@@ -103,10 +106,10 @@ export function createOrganizationService(deps: AppDeps, options: { adminApiKey?
     createApiKey,
     revocations,
 
-    async revokeApiKey(organizationId: string, keyId: string, actor: string) {
+    async revokeApiKey(organizationId: string, keyId: string, by: ActingAs) {
       const existing = await apiKeys().findOne({ _id: keyId, organizationId });
       if (!existing) throw new NotFoundError(`API key ${keyId} not found`);
-      await run(organizationId, actor, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: deps.clock.now().toISOString() } });
+      await run(organizationId, by, { type: 'RevokeApiKey', data: { keyId }, metadata: { now: deps.clock.now().toISOString() } });
       // Appended (and in the read models: refused by every request from now on): its open streams end now.
       revocations.revoked(keyId);
       return (await apiKeys().findOne({ _id: keyId })) ?? existing;

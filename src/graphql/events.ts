@@ -188,7 +188,7 @@ builder.mutationFields((t) => ({
     extensions: { [CHECKS_OWN_STRINGS]: true },
     args: { input: t.arg({ type: UsageEventInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const [outcome] = await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), [input], ctx.request?.signal);
+      const [outcome] = await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), [input], { signal: ctx.request?.signal, correlationId: ctx.correlationId });
       return { outcome: outcome! };
     },
   }),
@@ -197,7 +197,7 @@ builder.mutationFields((t) => ({
     description: 'Ingests up to 10,000 usage events; one bad event never fails its batch.',
     extensions: { [CHECKS_OWN_STRINGS]: true },
     args: { input: t.arg({ type: CreateEventsInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ outcomes: await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), input.events, ctx.request?.signal) }),
+    resolve: async (_root, { input }, ctx) => ({ outcomes: await ctx.app.ingestion.ingest(organizationOf(ctx), actorOf(ctx), input.events, { signal: ctx.request?.signal, correlationId: ctx.correlationId }) }),
   }),
 }));
 

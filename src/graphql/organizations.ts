@@ -98,7 +98,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       ctx.app.organizations.requireAdmin(ctx.principal);
       const parsed = parseInput(createOrganizationSchema, input);
-      return ctx.app.organizations.createOrganization(parsed, actorOf(ctx));
+      return ctx.app.organizations.createOrganization(parsed, { actor: actorOf(ctx), correlationId: ctx.correlationId });
     },
   }),
   createApiKey: t.field({
@@ -108,7 +108,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       ctx.app.organizations.requireAdmin(ctx.principal);
       const parsed = parseInput(keyInputSchema, input);
-      return ctx.app.organizations.createApiKey(parsed.organizationId, parsed.name, actorOf(ctx));
+      return ctx.app.organizations.createApiKey(parsed.organizationId, parsed.name, { actor: actorOf(ctx), correlationId: ctx.correlationId });
     },
   }),
   revokeApiKey: t.field({
@@ -117,7 +117,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       ctx.app.organizations.requireAdmin(ctx.principal);
-      return ctx.app.organizations.revokeApiKey(String(input.organizationId), String(input.id), actorOf(ctx));
+      return ctx.app.organizations.revokeApiKey(String(input.organizationId), String(input.id), { actor: actorOf(ctx), correlationId: ctx.correlationId });
     },
   }),
 }));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
@@ -14,15 +13,21 @@ import type { GraphQLContext } from './builder.ts';
 import { domainToGraphQL, forSocket, maskError, requestError, useRequestErrors, useValidationCodes } from './errors.ts';
 import { createLoaders } from './loaders.ts';
 import { useRequestLimits } from './requestLimits.ts';
-import { REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON, useRevocation } from './revocation.ts';
+import { beginRequest, noteErrorCode, REQUEST_ID_HEADER, requestIdOf, useRequestLog } from './requestLog.ts';
+import { graphiqlOptions, renderOfflineGraphiQL } from './graphiql.ts';
+import { useRevocation } from './revocation.ts';
+import { authorizationOfMessage, closeOnRevocation, REFUSED_CLOSE_CODE, refusalReason } from './socketAuth.ts';
 import { schema } from './schema.ts';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
 
-function authorizationFrom(context: ServerContext & { request?: Request }): string | null {
+function authorizationFrom(context: ServerContext & { request?: Request; params?: unknown }): string | null {
   const fromParams = context.connectionParams?.authorization ?? context.connectionParams?.Authorization;
   if (typeof fromParams === 'string') return fromParams;
-  return context.request?.headers.get('authorization') ?? null;
+  // A websocket opened without a key: each subscribe message brings its own in `extensions.headers` (GraphiQL's
+  // Headers tab). Never over HTTP, where headers are headers.
+  if (context.request === undefined) return authorizationOfMessage(context.params);
+  return context.request.headers.get('authorization') ?? null;
 }
 
 /**
@@ -71,6 +76,8 @@ export interface HttpLimits {
   metrics?: Metrics;
   /** Schema introspection allowed (default true); false refuses `__schema` / `__type` with VALIDATION. */
   introspection?: boolean;
+  /** More Yoga plugins (OpenTelemetry tracing, when an OTLP endpoint is configured). */
+  plugins?: import('graphql-yoga').Plugin[];
 }
 
 /** Refuses introspection queries (graphql-js's `NoSchemaIntrospectionCustomRule`), on HTTP and websockets alike. */
@@ -110,8 +117,8 @@ function corsFor(origins: readonly string[]) {
   return (request: Request) => {
     const origin = request.headers.get('origin');
     if (origin === null) return false as const;
-    if (origins.includes(origin)) return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'] };
-    if (any) return { origin: [origin], credentials: false, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'] };
+    if (origins.includes(origin)) return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'], exposedHeaders: [REQUEST_ID_HEADER] };
+    if (any) return { origin: [origin], credentials: false, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization'], exposedHeaders: [REQUEST_ID_HEADER] };
     return false as const;
   };
 }
@@ -164,11 +171,13 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
   };
   /** An error answered before Yoga (its body drained, unread). */
   const answer = (req: IncomingMessage, res: ServerResponse, error: ReturnType<typeof requestError>) => {
+    noteErrorCode(req, error.body.extensions.code);
     res.writeHead(error.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ errors: [error.body] }));
     req.resume();
   };
   const refuse = (req: IncomingMessage, res: ServerResponse) => {
+    noteErrorCode(req, 'RATE_LIMITED');
     res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify({ errors: [{ message: 'too many requests in flight; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } }] }));
     req.resume();
@@ -194,14 +203,15 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { subscriptionsProtocol: 'WS', title: 'Billing engine' },
+    graphiql: graphiqlOptions,
+    renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError: maskError((error) => app.deps.logger.error('unexpected error', { error: String((error as Error)?.stack ?? error) })) },
     maxRequestBodySize: MAX_BODY,
     cors: corsFor(limits.corsOrigins ?? []),
-    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation(), ...(limits.metrics ? [useOperationMetrics(limits.metrics)] : []), ...(limits.introspection === false ? [useNoIntrospection()] : [])],
+    plugins: [useValidationCodes(), useRequestErrors(), ...useRequestLimits(), useIngestionAdmission(app), useRevocation(), ...(limits.metrics ? [useOperationMetrics(limits.metrics)] : []), ...(limits.introspection === false ? [useNoIntrospection()] : []), useRequestLog(), ...(limits.plugins ?? [])],
     context: async (context) => {
       const principal = await app.organizations.authenticate(authorizationFrom(context));
-      return { app, principal, correlationId: randomUUID(), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
+      return { app, principal, correlationId: requestIdOf(context.req), loaders: createLoaders(app.deps.readModels, principal.organizationId) };
     },
     logging: false,
   });
@@ -222,6 +232,8 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       res.end(JSON.stringify(req.url === '/health' ? { status: status.live ? 'ok' : 'failing', ...status } : status));
       return;
     }
+    // From here on, every answer carries `x-request-id` and is logged (one line per request, requestLog.ts).
+    beginRequest(req, res, app.deps.logger);
     if (!isGraphQLPath(req.url)) return answer(req, res, requestError('NOT_FOUND', 404, 'not found: the API is at /graphql (and /health, /ready)'));
     const length = Number(req.headers['content-length'] ?? (req.method === 'POST' ? MAX_BODY : 0)) || 0;
     // Past the body cap: refused at once, unread (a body without a length is cut at the cap while read).
@@ -258,24 +270,28 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
       onConnect: async (ctx) => {
-        // A socket without a valid key is closed at once (4403), before any operation runs.
-        let principal: Awaited<ReturnType<typeof app.organizations.authenticate>>;
-        try {
-          principal = await app.organizations.authenticate(authorizationFrom({ connectionParams: ctx.connectionParams ?? {} }));
-        } catch {
-          return false;
-        }
-        // Revoking the key closes the socket (4403 "API key revoked"), here or from another API instance (revocation.ts).
+        // A key in connectionParams is checked here: a bad one closes the socket at once (4403, with the reason),
+        // before any operation runs. A socket without one is accepted, and each operation authenticates with its
+        // own message's `extensions.headers` (onSubscribe), as GraphiQL sends them.
         const { socket } = ctx.extra;
+        const authorization = authorizationFrom({ connectionParams: ctx.connectionParams ?? {} });
+        let principal: Awaited<ReturnType<typeof app.organizations.authenticate>> | null = null;
+        if (authorization !== null) {
+          try {
+            principal = await app.organizations.authenticate(authorization);
+          } catch (error) {
+            // Closed here for a readable reason; graphql-ws's own close ("Forbidden") then finds it closing.
+            socket.close(REFUSED_CLOSE_CODE, refusalReason(error));
+            return false;
+          }
+        }
         if (limits.metrics !== undefined) {
           const metrics = limits.metrics;
           metrics.socketOpened();
           socket.once('close', () => metrics.socketClosed());
         }
-        if (principal.keyId !== null && socket.readyState === socket.OPEN) {
-          const unwatch = app.organizations.revocations.watch(principal.keyId, () => socket.close(REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON));
-          socket.once('close', unwatch);
-        }
+        // Revoking the key closes the socket (4403 "API key revoked"), here or from another API instance (revocation.ts).
+        if (principal !== null) closeOnRevocation(socket, principal.keyId, app.organizations.revocations);
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -300,9 +316,13 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
         try {
           contextValue = await contextFactory();
         } catch (error) {
-          if (error instanceof DomainError) return [maskError(() => {})(error) as GraphQLError];
+          // No valid key, from the connection or this message: UNAUTHENTICATED on this operation; the socket stays.
+          // (Yoga's masked errors hand the context's error over wrapped in a GraphQLError, already masked.)
+          if (error instanceof DomainError || error instanceof GraphQLError) return [forSocket(maskError(() => {})(error) as GraphQLError)];
           throw error;
         }
+        // A key this operation brought itself is watched like a connection's: its revocation closes the socket.
+        closeOnRevocation(ctx.extra.socket, (contextValue as GraphQLContext).principal.keyId, app.organizations.revocations);
         return {
           schema: enveloped,
           operationName: params.operationName,

@@ -5,6 +5,7 @@ import { ensureDefaultOrganization } from '../../src/bootstrap.ts';
 import { composeSystem, type System, type SystemOverrides } from '../../src/compose.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createHttpServer } from '../../src/graphql/server.ts';
+import { startTracing } from '../../src/infrastructure/tracing.ts';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef';
 
@@ -30,12 +31,16 @@ export interface GqlResult<T> {
   errors: { message: string; extensions?: { code?: string; field?: string } }[] | undefined;
 }
 
-/** Starts the real server (embedded store, in-memory SQLite unless `env` says otherwise) on a free port. */
-export async function startTestServer(env: Record<string, string> = {}, overrides: Omit<SystemOverrides, 'logger'> = {}): Promise<TestServer> {
+/**
+ * Starts the real server (embedded store, in-memory SQLite unless `env` says otherwise) on a free port; silent unless
+ * `overrides.logger` is given (and traced, as `npm start` is, when `env` has OTEL_EXPORTER_OTLP_ENDPOINT).
+ */
+export async function startTestServer(env: Record<string, string> = {}, overrides: SystemOverrides = {}): Promise<TestServer> {
   const config = loadConfig({ DATABASE_PATH: ':memory:', DATA_DIR: `/tmp/billing-test-${process.pid}-${Date.now()}`, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', ...env });
-  const system = await composeSystem(config, { ...overrides, logger: createLogger('silent') });
+  const system = await composeSystem(config, { ...overrides, logger: overrides.logger ?? createLogger('silent') });
   const apiKey = (await ensureDefaultOrganization(system, config))!;
-  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection });
+  const tracing = config.otlpEndpoint === undefined ? undefined : await startTracing(config.otlpEndpoint);
+  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, plugins: tracing ? [tracing.plugin] : [] });
   const port = await http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
@@ -79,6 +84,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await http.close();
+      await tracing?.shutdown();
       await system.close();
     },
   };
