@@ -31,6 +31,8 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional(),
   // /health fails when the projections are behind the log and have not advanced for this long (0: never).
   HEALTH_STALL_MS: z.coerce.number().int().min(0).default(60_000),
+  // On SIGTERM: how long requests in flight and websockets get to finish before they are cut.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   // Schema introspection (GraphiQL's docs, code generators): on by default; `false` refuses __schema / __type.
   INTROSPECTION: z.enum(['true', 'false']).default('true'),
   // OpenTelemetry tracing (the standard variable): an OTLP/HTTP collector's base URL; unset, no tracing at all.
@@ -69,6 +71,8 @@ export interface Config {
   corsOrigins: string[];
   /** /health fails once the projections are behind and have not advanced for this long (0: never). */
   healthStallMs: number;
+  /** On SIGTERM, how long requests in flight and websockets get before they are cut. */
+  shutdownGraceMs: number;
   /** Whether the schema can be introspected (`__schema`, `__type`). */
   introspection: boolean;
   /** An OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`); undefined: no tracing. */
@@ -108,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxLagEvents: e.INGEST_MAX_LAG_EVENTS,
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     healthStallMs: e.HEALTH_STALL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     introspection: e.INTROSPECTION === 'true',
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

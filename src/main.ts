@@ -23,7 +23,8 @@ const billingClock = config.role === 'api' ? undefined : startBillingClock(syste
 const shutdown = async (signal: string) => {
   logger.info('shutting down', { signal });
   billingClock?.stop();
-  await http?.close();
+  // Requests in flight finish and websockets are told to reconnect elsewhere; then the projections commit.
+  await http?.close(config.shutdownGraceMs);
   await tracing?.shutdown();
   await system.close();
   process.exit(0);

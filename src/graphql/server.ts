@@ -53,8 +53,17 @@ const isGraphQLPath = (url: string | undefined) => url === '/graphql' || url?.st
 export interface HttpServer {
   server: Server;
   listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Graceful: stops accepting connections, lets the requests in flight finish (their connections closed after the
+   * answer), closes websockets with 1001 "server shutting down" (graphql-ws clients reconnect), and after `graceMs`
+   * (default 10 s) cuts whatever is still open.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** Code and reason websockets are closed with on shutdown: "going away", which graphql-ws clients retry. */
+export const SHUTDOWN_CLOSE_CODE = 1001;
+export const SHUTDOWN_CLOSE_REASON = 'server shutting down';
 
 /**
  * HTTP + websocket server on one port: GraphQL (and GraphiQL) at /graphql, graphql-ws subscriptions on the same
@@ -216,7 +225,17 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     logging: false,
   });
 
+  /** Answers not yet finished, so a shutdown can let them finish and close their connections after them. */
+  const answering = new Set<ServerResponse>();
+  let draining = false;
+  const endAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    res.once('finish', () => res.socket?.end());
+  };
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    answering.add(res);
+    res.once('close', () => answering.delete(res));
+    if (draining) endAfter(res);
     if (req.method === 'GET' && req.url === '/metrics' && limits.metrics !== undefined) {
       const { body, contentType } = await limits.metrics.scrape();
       res.writeHead(200, { 'content-type': contentType });
@@ -346,11 +365,20 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
           resolve(typeof address === 'object' && address ? address.port : port);
         });
       }),
-    close: async () => {
+    close: async (graceMs = 10_000) => {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const res of answering) endAfter(res);
+      for (const client of wss.clients) client.close(SHUTDOWN_CLOSE_CODE, SHUTDOWN_CLOSE_REASON);
+      const cut = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+        server.closeAllConnections();
+      }, graceMs);
+      await closed;
+      clearTimeout(cut);
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
