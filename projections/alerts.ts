@@ -26,9 +26,9 @@ export const alertsProjection = defineProjection<AlertDocument>({
   name: 'alerts',
   collection: ALERTS,
   indexes: [
-    { name: 'byOrganizationCreated', keys: { organizationId: 1, deletedAt: 1, createdAt: 1 } },
-    { name: 'bySubscription', keys: { organizationId: 1, externalSubscriptionId: 1, deletedAt: 1, createdAt: 1 } },
-    { name: 'byWallet', keys: { organizationId: 1, walletId: 1, deletedAt: 1, createdAt: 1 } },
+    { name: 'byOrganizationCreated', keys: { organizationId: 1, deletedAt: 1, createdAt: 1, _id: 1 } },
+    { name: 'bySubscription', keys: { organizationId: 1, externalSubscriptionId: 1, deletedAt: 1, createdAt: 1, _id: 1 } },
+    { name: 'byWallet', keys: { organizationId: 1, walletId: 1, deletedAt: 1, createdAt: 1, _id: 1 } },
   ],
   handles: ALERT_EVENT_TYPES,
   // Nothing is priced from alerts: their writes must not invalidate cached usage contexts.
@@ -61,9 +61,9 @@ export const triggeredAlertsProjection = defineProjection<TriggeredAlertDocument
   name: 'triggeredAlerts',
   collection: TRIGGERED_ALERTS,
   indexes: [
-    { name: 'byOrganizationSequence', keys: { organizationId: 1, sequence: 1 } },
-    { name: 'bySubscriptionSequence', keys: { organizationId: 1, externalSubscriptionId: 1, sequence: 1 } },
-    { name: 'byWalletSequence', keys: { organizationId: 1, walletId: 1, sequence: 1 } },
+    { name: 'byOrganizationSequence', keys: { organizationId: 1, sequence: 1, _id: 1 } },
+    { name: 'bySubscriptionSequence', keys: { organizationId: 1, externalSubscriptionId: 1, sequence: 1, _id: 1 } },
+    { name: 'byWalletSequence', keys: { organizationId: 1, walletId: 1, sequence: 1, _id: 1 } },
   ],
   handles: ['AlertTriggered'],
   catalog: false,

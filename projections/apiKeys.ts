@@ -16,7 +16,7 @@ export const apiKeysProjection = defineProjection<ApiKeyDocument>({
   collection: 'apiKeys',
   indexes: [
     { name: 'byHash', keys: { keyHash: 1 }, unique: true },
-    { name: 'byOrganization', keys: { organizationId: 1 } },
+    { name: 'byOrganization', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
   ],
   handles: ['ApiKeyCreated', 'ApiKeyRevoked'],
   documentIds: (event) => [(event.data as { keyId: string }).keyId],

@@ -26,7 +26,8 @@ export function catalogItemProjection<Definition>(options: {
   return defineProjection<CatalogItemDocument<Definition>>({
     name: options.name,
     collection: options.name,
-    indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }],
+    // Lists page by (createdAt, _id) within an organization: this index returns them in that order.
+    indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }, { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } }],
     handles: [events.created, events.updated, events.deleted],
     ...(options.catalog === false ? { catalog: false } : {}),
     documentIds: (event: RecordedEvent) => [String((event.data as Record<string, unknown>)[idField])],

@@ -18,7 +18,7 @@ export const APPLIED_COUPONS = 'appliedCoupons';
 export const couponsProjection = defineProjection<CouponDocument>({
   name: 'coupons',
   collection: COUPONS,
-  indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }],
+  indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }, { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } }],
   handles: ['CouponCreated', 'CouponUpdated', 'CouponTerminated'],
   // Current usage reads no coupon.
   catalog: false,
@@ -76,6 +76,8 @@ export const appliedCouponsProjection = defineProjection<AppliedCouponDocument>(
     { name: 'byCustomerStatus', keys: { customerId: 1, status: 1 } },
     { name: 'byOrganizationCustomer', keys: { organizationId: 1, externalCustomerId: 1 } },
     { name: 'byCoupon', keys: { couponId: 1 } },
+    { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
+    { name: 'byCustomerCreated', keys: { customerId: 1, createdAt: 1, _id: 1 } },
   ],
   handles: ['AppliedCouponCreated', 'AppliedCouponCredited', 'AppliedCouponTerminated'],
   catalog: false,

@@ -18,7 +18,8 @@ export const creditNotesProjection = defineProjection<CreditNoteDocument>({
   name: 'creditNotes',
   collection: CREDIT_NOTES,
   indexes: [
-    { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1 } },
+    { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
+    { name: 'byCustomerCreated', keys: { customerId: 1, createdAt: 1, _id: 1 } },
     { name: 'byCustomerStatus', keys: { customerId: 1, creditStatus: 1 } },
     { name: 'byInvoice', keys: { invoiceId: 1 } },
   ],

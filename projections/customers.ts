@@ -16,7 +16,7 @@ export type CustomerDocument = {
 export const customersProjection = defineProjection<CustomerDocument>({
   name: 'customers',
   collection: 'customers',
-  indexes: [{ name: 'byOrganizationExternalId', keys: { organizationId: 1, externalId: 1 } }],
+  indexes: [{ name: 'byOrganizationExternalId', keys: { organizationId: 1, externalId: 1 } }, { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } }],
   handles: ['CustomerCreated', 'CustomerUpdated', 'CustomerDeleted'],
   documentIds: (event) => [(event.data as { customerId: string }).customerId],
   fold(doc, event) {

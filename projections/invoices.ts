@@ -31,8 +31,8 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
   name: 'invoices',
   collection: INVOICES,
   indexes: [
-    { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1 } },
-    { name: 'byCustomerCreatedAt', keys: { organizationId: 1, customerId: 1, createdAt: 1 } },
+    { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
+    { name: 'byCustomerCreatedAt', keys: { organizationId: 1, customerId: 1, createdAt: 1, _id: 1 } },
     { name: 'bySubscriptionBillingAt', keys: { subscriptionId: 1, billingAt: 1 } },
     { name: 'byStatus', keys: { status: 1, issuingDate: 1 } },
     // Ingestion's PERIOD_ALREADY_INVOICED check: the latest invoiced instant, of the organization and of one id.

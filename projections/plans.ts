@@ -27,7 +27,7 @@ export const plansProjection = defineProjection<PlanDocument>({
   collection: 'plans',
   // NOTE: no index on `charges.billableMetricCode`: the embedded store pushes equality on indexed fields down to
   // json_extract, which does not look inside arrays; unindexed, mingo matches array elements as MongoDB does.
-  indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }],
+  indexes: [{ name: 'byOrganizationCode', keys: { organizationId: 1, code: 1 } }, { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } }],
   handles: ['PlanCreated', 'PlanUpdated', 'PlanDeleted'],
   documentIds: (event) => [(event.data as { planId: string }).planId],
   fold(doc, event) {

@@ -103,6 +103,7 @@ export const subscriptionsProjection = defineProjection<SubscriptionDocument>({
     { name: 'byExternalId', keys: { organizationId: 1, externalId: 1 } },
     { name: 'byCustomer', keys: { organizationId: 1, externalCustomerId: 1 } },
     { name: 'byStatus', keys: { organizationId: 1, status: 1 } },
+    { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
     // The billing clock's scans, across organizations.
     { name: 'dueActivations', keys: { status: 1, activatesAt: 1 } },
     { name: 'dueEndings', keys: { status: 1, endingAt: 1 } },

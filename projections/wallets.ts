@@ -31,7 +31,9 @@ export const walletsProjection = defineProjection<WalletDocument>({
   collection: WALLETS,
   indexes: [
     { name: 'byCustomerStatus', keys: { customerId: 1, status: 1 } },
-    { name: 'byOrganizationCustomer', keys: { organizationId: 1, externalCustomerId: 1, createdAt: 1 } },
+    { name: 'byOrganizationCustomer', keys: { organizationId: 1, externalCustomerId: 1, createdAt: 1, _id: 1 } },
+    { name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
+    { name: 'byCustomerCreated', keys: { customerId: 1, createdAt: 1, _id: 1 } },
     { name: 'byStatusExpiration', keys: { status: 1, expirationAt: 1 } },
   ],
   handles: WALLET_EVENT_TYPES,
@@ -76,7 +78,7 @@ export const walletTransactionsProjection = defineProjection<WalletTransactionDo
   name: 'walletTransactions',
   collection: WALLET_TRANSACTIONS,
   indexes: [
-    { name: 'byWalletSequence', keys: { walletId: 1, sequence: 1 } },
+    { name: 'byWalletSequence', keys: { walletId: 1, sequence: 1, _id: 1 } },
     { name: 'byWalletStatus', keys: { walletId: 1, status: 1 } },
     { name: 'byInvoice', keys: { invoiceId: 1 } },
   ],

@@ -6,7 +6,8 @@ import { builder } from './builder.ts';
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+  /** Counted only when a query selects `totalCount`: a page alone never counts the matching documents. */
+  totalCount: () => Promise<number>;
 }
 
 const PageInfo = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
@@ -29,7 +30,7 @@ export function connectionOf<T>(name: string, node: ObjectRef<any, T>) {
     fields: (t) => ({
       edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
       pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
-      totalCount: t.exposeInt('totalCount'),
+      totalCount: t.int({ resolve: (c) => c.totalCount() }),
     }),
   });
 }
@@ -48,7 +49,8 @@ function decodeCursor(cursor: string): [string, string] {
 
 /**
  * Keyset pagination over a read-model collection, ordered by `sortKey` then `_id` (ascending, or descending for
- * "most recent first"): each page is one indexed query, whatever the page number.
+ * "most recent first"): each page is one indexed query, whatever the page number. One document past the page is
+ * read to answer `hasNextPage`; nothing is counted unless `totalCount` is asked for.
  */
 export async function paginate<T extends Document>(
   collection: ReadCollection<T>,
@@ -59,17 +61,24 @@ export async function paginate<T extends Document>(
 ): Promise<Connection<T>> {
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > 500) throw new ValidationError('first: must be between 1 and 500', 'first');
-  let pageFilter = filter;
-  if (args.after) {
-    const [key, id] = decodeCursor(args.after);
-    const beyond = direction === 1 ? '$gt' : '$lt';
-    pageFilter = { $and: [filter, { $or: [{ [sortKey]: { [beyond]: key } }, { [sortKey]: key, _id: { [beyond]: id } }] }] };
-  }
-  const [docs, totalCount] = await Promise.all([
-    collection.find(pageFilter, { sort: { [sortKey]: direction, _id: direction }, limit: first + 1 }),
-    collection.count(filter),
-  ]);
+  const pageFilter = args.after ? afterCursor(filter, decodeCursor(args.after), sortKey, direction) : filter;
+  const docs = await collection.find(pageFilter, { sort: { [sortKey]: direction, _id: direction }, limit: first + 1 });
   const page = docs.slice(0, first);
   const edges = page.map((node) => ({ cursor: encodeCursor(String(node[sortKey] ?? ''), node._id), node }));
-  return { edges, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  let total: Promise<number> | undefined;
+  return { edges, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: () => (total ??= collection.count(filter)) };
+}
+
+/**
+ * The documents after a cursor: past its sort key, or at it with a greater (lower, descending) `_id`. The bound on
+ * the sort key alone, beside the `$or`, is implied by it but is what an index on (equality fields, sort key, `_id`)
+ * scans from; kept at the top level of the filter when nothing is there already, so equality tests stay top-level
+ * too (the embedded store pushes those down to SQLite).
+ */
+export function afterCursor(filter: Filter, [key, id]: [string, string], sortKey: string, direction: 1 | -1): Filter {
+  const beyond = direction === 1 ? '$gt' : '$lt';
+  const from = { [sortKey]: { [direction === 1 ? '$gte' : '$lte']: key } };
+  const $or = [{ [sortKey]: { [beyond]: key } }, { [sortKey]: key, _id: { [beyond]: id } }];
+  if (Object.hasOwn(filter, sortKey) || Object.hasOwn(filter, '$or')) return { $and: [filter, from, { $or }] };
+  return { ...filter, ...from, $or };
 }

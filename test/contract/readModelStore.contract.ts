@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Document, ReadModelStore } from '../../src/application/ports/readModelStore.ts';
+import type { Document, ReadCollection, ReadModelStore } from '../../src/application/ports/readModelStore.ts';
+import { ConcurrencyError } from '../../src/domain/shared/errors.ts';
+import { paginate, type Connection } from '../../src/graphql/connection.ts';
 
 /** The read-model store contract: MongoDB query semantics, atomic commit + checkpoint, idempotent positions. */
 export function readModelStoreContract(name: string, factory: () => Promise<ReadModelStore>): void {
@@ -108,6 +110,66 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       expect(loaded.has('missing')).toBe(false);
     });
 
+    it('commits a batch all or nothing: when the store refuses one write, no document and no checkpoint of it is kept', async () => {
+      await store.ensureIndexes('unique', [{ name: 'byCode', keys: { code: 1 }, unique: true }]);
+      await store.commit([{ collection: 'unique', id: 'a', doc: doc('a', { code: 'x', v: 1 }), position: 1n }], [{ name: 'atomic', position: 1n }]);
+      const refused = store.commit(
+        [
+          { collection: 'others', id: 'o', doc: doc('o', { n: 1 }), position: 2n },
+          { collection: 'unique', id: 'a', doc: doc('a', { code: 'x', v: 2 }), position: 2n },
+          { collection: 'unique', id: 'b', doc: doc('b', { code: 'x' }), position: 2n },
+        ],
+        [{ name: 'atomic', position: 2n }, { name: 'other', position: 2n }],
+      );
+      await expect(refused).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.collection('others').findOne({ _id: 'o' })).toBeNull();
+      expect(await store.collection('unique').findOne({ _id: 'a' })).toEqual(doc('a', { code: 'x', v: 1 }));
+      expect(await store.collection('unique').findOne({ _id: 'b' })).toBeNull();
+      expect(await store.getCheckpoint('atomic')).toBe(1n);
+      expect(await store.getCheckpoint('other')).toBeNull();
+      // The store still commits after a refused batch.
+      await store.commit([{ collection: 'unique', id: 'b', doc: doc('b', { code: 'y' }), position: 3n }], [{ name: 'atomic', position: 3n }]);
+      expect(await store.collection('unique').count({})).toBe(2);
+      expect(await store.getCheckpoint('atomic')).toBe(3n);
+    });
+
+    it('pages lists by (sort key, _id) either way, through cursors across ties: one document past a page says there is more, and nothing is counted unless asked', async () => {
+      await store.ensureIndexes('pages', [{ name: 'byOrganizationCreated', keys: { organizationId: 1, createdAt: 1, _id: 1 } }]);
+      const days = { p1: '01', p2: '02', p3: '02', p4: '02', p5: '03', p6: '04', p7: '04' };
+      const live = Object.entries(days).map(([id, day], i) => ({ collection: 'pages', id, doc: doc(id, { organizationId: 'o1', createdAt: `2026-01-${day}`, deletedAt: null }), position: BigInt(i + 1) }));
+      await store.commit(
+        [
+          ...live.reverse(),
+          { collection: 'pages', id: 'p0', doc: doc('p0', { organizationId: 'o1', createdAt: '2026-01-02', deletedAt: '2026-02-01' }), position: 8n },
+          { collection: 'pages', id: 'q1', doc: doc('q1', { organizationId: 'o2', createdAt: '2026-01-02', deletedAt: null }), position: 9n },
+        ],
+        [],
+      );
+      const pages = store.collection('pages');
+      let counts = 0;
+      const counting: ReadCollection = Object.assign(Object.create(pages) as ReadCollection, { count: (filter: Record<string, unknown>) => ((counts += 1), pages.count(filter)) });
+      const filter = { organizationId: 'o1', deletedAt: null };
+      const walk = async (sortKey: string, direction: 1 | -1, first: number) => {
+        const seen: string[][] = [];
+        let after: string | null = null;
+        for (;;) {
+          const connection: Connection<Document> = await paginate(counting, filter, { first, after }, sortKey, direction);
+          seen.push(connection.edges.map((edge) => edge.node._id));
+          if (!connection.pageInfo.hasNextPage) return seen;
+          after = connection.pageInfo.endCursor;
+        }
+      };
+      expect(await walk('createdAt', 1, 3)).toEqual([['p1', 'p2', 'p3'], ['p4', 'p5', 'p6'], ['p7']]);
+      expect(await walk('createdAt', -1, 3)).toEqual([['p7', 'p6', 'p5'], ['p4', 'p3', 'p2'], ['p1']]);
+      expect(await walk('_id', -1, 4)).toEqual([['p7', 'p6', 'p5', 'p4'], ['p3', 'p2', 'p1']]);
+      // A page that ends exactly at the last document has no next page.
+      expect(await walk('createdAt', 1, 7)).toEqual([['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']]);
+      expect(counts).toBe(0);
+      const connection = await paginate(counting, filter, { first: 2 });
+      expect([await connection.totalCount(), await connection.totalCount()]).toEqual([7, 7]);
+      expect(counts).toBe(1);
+    });
+
     it('never moves a checkpoint backwards', async () => {
       await seed();
       await store.commit([], [{ name: 'contract', position: 2n }]);
@@ -124,6 +186,15 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       await seed();
       await store.ensureIndexes('items', [{ name: 'byOrg', keys: { organizationId: 1, code: 1 } }]);
       expect((await store.collection('items').find({ organizationId: 'o2', code: 'c' })).map((d) => d._id)).toEqual(['c']);
+    });
+
+    it('replaces a declared index whose definition changed under the same name', async () => {
+      await store.ensureIndexes('redefined', [{ name: 'byCode', keys: { code: 1 }, unique: true }]);
+      await store.commit([{ collection: 'redefined', id: 'a', doc: doc('a', { code: 'x', n: 1 }), position: 1n }], []);
+      await expect(store.commit([{ collection: 'redefined', id: 'b', doc: doc('b', { code: 'x', n: 2 }), position: 2n }], [])).rejects.toBeInstanceOf(ConcurrencyError);
+      await store.ensureIndexes('redefined', [{ name: 'byCode', keys: { code: 1, n: 1 }, unique: true }]);
+      await store.commit([{ collection: 'redefined', id: 'b', doc: doc('b', { code: 'x', n: 2 }), position: 2n }], []);
+      expect((await store.collection('redefined').find({ code: 'x' }, { sort: { n: 1 } })).map((d) => d._id)).toEqual(['a', 'b']);
     });
 
     it('resets collections and checkpoint for a rebuild', async () => {

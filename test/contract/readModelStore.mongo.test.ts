@@ -28,8 +28,9 @@ if (url) {
   projectionRunnerContract('MongoDB', () => freshStore(url));
 } else {
   // No MongoDB server can run where this suite usually runs (no Docker), so the contract is skipped unless
-  // MONGODB_URL points at a real server, e.g. MONGODB_URL='mongodb://localhost:27017'. The skipped block is
-  // registered so the run reports the skip and its reason instead of silently running nothing.
+  // MONGODB_URL points at a real replica set, e.g. MONGODB_URL='mongodb://localhost:27017/?replicaSet=rs0'
+  // (`npm run test:server` starts one). The skipped block is registered so the run reports the skip and its
+  // reason instead of silently running nothing.
   const reason = 'set MONGODB_URL to run';
   console.info(`MongoDB adapter contract skipped: ${reason}`);
   describe.skipIf(!url)(`MongoDB adapter (skipped: ${reason})`, () => {

@@ -274,12 +274,12 @@ export function createSqliteReadModelStore(db: DatabaseSync, options: SqliteRead
         if (!NAME.test(index.name) || !keys.every((key) => FIELD.test(key))) throw new Error(`invalid index ${index.name}`);
         // `_id` as the `id` column, so `{ a, _id: { $gt } }` sorted by `_id` is one index range scan (keyset paging).
         const columns = keys.map(columnOf).join(', ');
+        const spec = JSON.stringify(index);
+        const stored = db.prepare('SELECT spec FROM rm_indexes WHERE collection = ? AND name = ?').get(collection, index.name) as { spec: string } | undefined;
+        // Same name, another definition (the projection changed its index): replace it, as the MongoDB store does.
+        if (stored !== undefined && stored.spec !== spec) db.exec(`DROP INDEX IF EXISTS ${table}_${index.name}`);
         db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${table}_${index.name} ON ${table} (${columns})`);
-        db.prepare('INSERT OR REPLACE INTO rm_indexes (collection, name, spec) VALUES (?, ?, ?)').run(
-          collection,
-          index.name,
-          JSON.stringify(index),
-        );
+        db.prepare('INSERT OR REPLACE INTO rm_indexes (collection, name, spec) VALUES (?, ?, ?)').run(collection, index.name, spec);
         for (const key of keys) fields.add(key);
       }
       indexedFields.set(collection, fields);
