@@ -2,6 +2,7 @@ import type { ProjectionHost, ProjectionStatus } from '../src/application/ports/
 import type { ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { EventStore } from '../src/application/ports/eventStore.ts';
 import type { Logger } from '../src/application/logger.ts';
+import { followLog } from '../src/application/logFollower.ts';
 import type { CommitInfo, ProjectionRunner } from './runner.ts';
 import { METERS, subjectKey, type UsageMeterDocument } from './usageStore.ts';
 
@@ -135,16 +136,17 @@ export class PollingHost extends TrackedHost {
   async start(): Promise<void> {
     await this.poll();
     this.state = { ...this.state, running: true };
-    const head = await this.eventStore.headPosition();
-    const subscription = this.eventStore.subscribeToAll(head === null ? {} : { after: head });
-    this.tail = subscription;
-    void (async () => {
-      for await (const event of subscription) {
+    // From the head on; resubscribes by itself when the store drops it (logFollower.ts).
+    this.tail = followLog(this.eventStore, {
+      after: 'head',
+      name: 'usage change tail',
+      logger: this.logger,
+      handle: (event) => {
         const data = event.data as { organizationId?: string; externalSubscriptionId?: string; externalId?: string };
         if (event.type === 'UsageEventIngested') this.pendingChanges.add(subjectKey(data.organizationId!, data.externalSubscriptionId!));
         else if (event.type.startsWith('Subscription') && data.organizationId && data.externalId) this.pendingChanges.add(subjectKey(data.organizationId, data.externalId));
-      }
-    })().catch((error: unknown) => this.logger.error('usage change tail stopped', { error: String(error) }));
+      },
+    });
     const loop = () => {
       if (this.stopped) return;
       this.timer = setTimeout(() => void this.poll().catch((error: unknown) => this.logger.warn('checkpoint poll failed', { error: String(error) })).finally(loop), this.intervalMs);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { EventStore, LogPart, RecordedEvent } from '../src/application/ports/eventStore.ts';
 import type { Document, DocumentWrite, ReadModelStore } from '../src/application/ports/readModelStore.ts';
 import type { Logger } from '../src/application/logger.ts';
+import { backoff, retrier, RESUBSCRIBING, type BackoffOptions } from '../src/application/logFollower.ts';
 import { collectionsOf, isStateful, type AnyProjection, type FoldFailure, type Projection, type StatefulFold, type StatefulProjection } from './projection.ts';
 import { QUARANTINE, quarantineRecord, type QuarantineDocument } from './quarantine.ts';
 
@@ -33,12 +34,15 @@ export interface ProjectionRunnerOptions {
   log?: LogPart;
   /** The stateful projection starts from empty read models (a rebuild): see StatefulDeps. */
   fromEmpty?: boolean;
+  /** Waits before resubscribing to a dropped log subscription, or retrying a failed background read. */
+  resubscribe?: BackoffOptions;
   logger?: Logger;
 }
 
 const IDLE = Symbol('idle');
 const TIMEOUT = Symbol('timeout');
 type Next = IteratorResult<RecordedEvent> | typeof IDLE;
+const ignore = () => {};
 const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
 const sleep = (ms: number) => new Promise<typeof TIMEOUT>((resolve) => setTimeout(() => resolve(TIMEOUT), Math.max(0, ms)));
 
@@ -94,7 +98,8 @@ export class ProjectionRunner {
   /** Collections of the simple projections that are catalog (their writes move `catalog`). */
   private readonly catalogCollections: Set<string>;
   private readonly stateful: { projection: StatefulProjection; fold: StatefulFold } | null;
-  private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage' | 'log' | 'fromEmpty'>>;
+  private readonly options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'refoldPage' | 'log' | 'fromEmpty' | 'resubscribe'>>;
+  private readonly resubscribe: BackoffOptions | undefined;
   private readonly log: LogPart;
   private readonly logger: Logger | undefined;
   /** Documents of simple projections folded but not committed: later folds read them from here. */
@@ -110,6 +115,8 @@ export class ProjectionRunner {
   private readonly watched = new Map<string, number>();
   private stopFollowing: (() => Promise<void>) | null = null;
   private failure: string | null = null;
+  /** Why following the log stopped for good (an error no retry can mend): health fails until a restart. */
+  private stoppedBy: string | null = null;
   private wake: (() => void) | null = null;
 
   constructor(eventStore: EventStore, readModels: ReadModelStore, projections: AnyProjection[], options: ProjectionRunnerOptions = {}) {
@@ -127,6 +134,8 @@ export class ProjectionRunner {
       backgroundBudgetMs: options.backgroundBudgetMs ?? 20,
     };
     this.logger = options.logger;
+    this.resubscribe = options.resubscribe;
+    this.backgroundDelays = backoff(options.resubscribe);
     this.commits.setMaxListeners(0);
   }
 
@@ -168,9 +177,9 @@ export class ProjectionRunner {
     return this.catalog;
   }
 
-  /** Why the last commit failed, while it is being retried; null when healthy. */
+  /** Why the runner stopped following the log, or why the last commit failed while it is retried; null when healthy. */
   lastFailure(): string | null {
-    return this.failure;
+    return this.stoppedBy ?? this.failure;
   }
 
   /** Someone waits for `position`: commit as soon as it is folded. */
@@ -221,44 +230,87 @@ export class ProjectionRunner {
     if (this.stateful) yield this.stateful.projection;
   }
 
+  /**
+   * Follows the log from `from`. When the store drops the subscription (it throws or ends), the page read so far is
+   * folded and the runner resubscribes strictly after its last event (`folded`) after a back-off: every event read
+   * is folded once, none is skipped. The subscription is read directly (no wrapper, no extra promise per event).
+   */
   private follow(from: bigint): void {
-    const subscription = this.eventStore.subscribeToAll({ after: from, usage: this.log });
-    const iterator = subscription[Symbol.asyncIterator]();
+    const open = (after: bigint) => {
+      const subscription = this.eventStore.subscribeToAll({ after, usage: this.log });
+      return { subscription, iterator: subscription[Symbol.asyncIterator]() };
+    };
+    const retry = retrier({ name: 'projections', logger: this.logger, backoff: this.resubscribe });
+    let current = open(from);
     let running = true;
     const loop = (async () => {
-      let pending: Promise<IteratorResult<RecordedEvent>> = iterator.next();
+      let pending: Promise<IteratorResult<RecordedEvent>> = current.iterator.next();
       while (running) {
-        const first = await nextOrTimeout(pending, this.waitMs(), (wake) => (this.wake = wake));
+        let dropped: { error: unknown } | null = null;
+        let first: IteratorResult<RecordedEvent> | typeof TIMEOUT;
+        try {
+          first = await nextOrTimeout(pending, this.waitMs(), (wake) => (this.wake = wake));
+        } catch (error) {
+          first = TIMEOUT;
+          dropped = { error };
+        }
         this.wake = null;
-        if (first !== TIMEOUT) {
-          if (first.done) break;
+        if (first !== TIMEOUT && first.done) {
+          dropped = { error: new Error('the log subscription ended') };
+        } else if (first !== TIMEOUT) {
           const page: RecordedEvent[] = [first.value];
-          pending = iterator.next();
+          pending = current.iterator.next();
           // Take what is already available without waiting: pages grow under load, stay small when idle. One
           // turn of the event loop per page (not per event: a pending setImmediate per event would keep every
           // event of a long catch-up reachable until the loop yields).
           const turn = idle();
           while (page.length < this.options.batchSize) {
-            const next: Next = await Promise.race([pending, turn]);
-            if (next === IDLE || next.done) break;
+            let next: Next;
+            try {
+              next = await Promise.race([pending, turn]);
+            } catch (error) {
+              dropped = { error };
+              break;
+            }
+            if (next === IDLE) break;
+            if (next.done) {
+              dropped = { error: new Error('the log subscription ended') };
+              break;
+            }
             page.push(next.value);
-            pending = iterator.next();
+            pending = current.iterator.next();
           }
+          // Awaited only after the page is folded: a drop meanwhile must not count as an unhandled rejection.
+          pending.catch(ignore);
+          retry.reset();
           await this.processPage(page);
           // Under load there is no idle moment: background work still gets a slice every so often.
-          if (this.stateful?.fold.hasBackgroundWork() && performance.now() - this.lastBackground >= BACKGROUND_EVERY_MS) await this.background();
-        } else if (this.stateful?.fold.hasBackgroundWork()) {
+          if (this.backgroundDue() && performance.now() - this.lastBackground >= BACKGROUND_EVERY_MS) await this.background();
+        } else if (this.backgroundDue()) {
           await this.background();
         }
         if (this.shouldCommit()) await this.commitWithRetry();
+        if (dropped !== null && running) {
+          void current.subscription.close().catch(() => {});
+          await retry.wait(RESUBSCRIBING, dropped.error, { after: this.folded.toString() });
+          if (!running) break;
+          current = open(this.folded);
+          pending = current.iterator.next();
+          pending.catch(ignore);
+        }
         // Catching up never waits on I/O: yield once per page so that messages (waits, watches) and timers run.
         await idle();
       }
-    })().catch((error: unknown) => this.logger?.error('projections stopped', { error: String(error) }));
+    })().catch((error: unknown) => {
+      // Not a store failure (those are retried): the health check fails so that the process is restarted.
+      this.stoppedBy = `projections stopped: ${String(error)}`;
+      this.logger?.error('projections stopped', { error: String(error) });
+    });
     this.stopFollowing = async () => {
       running = false;
       this.wake?.();
-      await subscription.close();
+      retry.interrupt();
+      await current.subscription.close();
       await loop;
       if (this.overlay.size > 0 || (this.stateful?.fold.pending() ?? 0) > 0) await this.commit().catch(() => {});
     };
@@ -267,9 +319,24 @@ export class ProjectionRunner {
   private lastBackground = 0;
   private watchedDirty = false;
   private lastCommit = 0;
+  private readonly backgroundDelays: ReturnType<typeof backoff>;
+  /** A background step failed (a read of the store): none before this instant. */
+  private backgroundRetryAt = 0;
+
+  private backgroundDue(): boolean {
+    return this.stateful?.fold.hasBackgroundWork() === true && performance.now() >= this.backgroundRetryAt;
+  }
 
   private async background(): Promise<void> {
-    await this.stateful!.fold.backgroundStep(this.options.backgroundBudgetMs);
+    try {
+      await this.stateful!.fold.backgroundStep(this.options.backgroundBudgetMs);
+      this.backgroundDelays.reset();
+    } catch (error) {
+      // A step reads before it changes anything: it is simply taken again later.
+      const retryInMs = this.backgroundDelays.next();
+      this.backgroundRetryAt = performance.now() + retryInMs;
+      this.logger?.warn('projection background step failed; retrying', { error: String(error), retryInMs });
+    }
     this.lastBackground = performance.now();
     // Re-fold progress is committed with the documents it wrote: a crash resumes from the last page committed.
     this.urgent = true;
@@ -277,7 +344,12 @@ export class ProjectionRunner {
 
   /** How long to wait for the next event before committing or doing background work. */
   private waitMs(): number {
-    if (this.stateful?.fold.hasBackgroundWork()) return 0;
+    if (this.backgroundDue()) return 0;
+    if (this.stateful?.fold.hasBackgroundWork()) return Math.min(this.backgroundRetryAt - performance.now(), this.commitWaitMs());
+    return this.commitWaitMs();
+  }
+
+  private commitWaitMs(): number {
     if (this.uncommittedSince === null) return 1_000;
     const interval = this.uncommittedSince + this.options.commitIntervalMs - performance.now();
     return this.watchedDirty ? Math.min(interval, this.lastCommit + WATCHED_COMMIT_MS - performance.now()) : interval;

@@ -131,6 +131,8 @@ export interface SystemOverrides {
   logger?: Logger;
   /** Wraps the read-model store (tests: a store that fails on purpose). */
   wrapReadModels?: (store: ReadModelStore) => ReadModelStore;
+  /** Wraps the event store (tests: one that drops subscriptions); the embedded worker thread keeps its own. */
+  wrapEventStore?: (store: EventStore) => EventStore;
 }
 
 export async function composeSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
@@ -138,7 +140,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   // Ingestion works in turns on this thread, so queries arriving meanwhile are answered first (turns.ts).
   const turns = createTurns();
   const opened = await openStores(config, logger, turns);
-  const stores = overrides.wrapReadModels ? { ...opened, readModels: overrides.wrapReadModels(opened.readModels) } : opened;
+  const wrapped = overrides.wrapReadModels ? { ...opened, readModels: overrides.wrapReadModels(opened.readModels) } : opened;
+  const stores = overrides.wrapEventStore ? { ...wrapped, eventStore: overrides.wrapEventStore(wrapped.eventStore) } : wrapped;
   const { eventStore, readModels } = stores;
   const clock = overrides.clock ?? (config.clock === 'manual' ? await createManualClock(eventStore, config.clockStart) : systemClock);
   // This thread reads the read models too: it must know their collections and indexes before anything folds.
@@ -201,6 +204,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
 
   /** The lowest checkpoint seen by health checks, and since when it has not moved. */
   let progress = { lowest: -1n, sinceMs: Date.now() };
+  /** The head as last read: a health check answers from it while the store cannot be read (never throws). */
+  let lastHead = 0n;
   const system: System = {
     app,
     metrics,
@@ -208,7 +213,10 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     runner: host instanceof InlineHost ? host.runner : undefined,
     logger,
     async health() {
-      const head = (await eventStore.headPosition()) ?? 0n;
+      const head = await eventStore.headPosition().then(
+        (position) => (lastHead = position ?? 0n),
+        (error: unknown) => (logger.warn('health: reading the head of the log failed', { error: String(error) }), lastHead),
+      );
       const nowMs = Date.now();
       const status = host.status();
       const projections = everyProjection.map((name) => {

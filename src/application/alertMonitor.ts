@@ -1,6 +1,6 @@
 import type { AppDeps } from './context.ts';
 import { keyedQueue } from './keyedQueue.ts';
-import type { Subscription } from './ports/eventStore.ts';
+import { followLog } from './logFollower.ts';
 import type { WalletMonitor, WalletUpdate } from './walletMonitor.ts';
 import type { AlertCreated, AlertDeleted } from '../domain/alert/index.ts';
 import { subjectKey } from '../../projections/usageStore.ts';
@@ -34,7 +34,7 @@ export function createAlertMonitor(deps: AppDeps, walletMonitor: WalletMonitor, 
   // A wallet's checks run one after the other, so an older balance is never decided after a newer one.
   const perWallet = keyedQueue();
   const stops: (() => void)[] = [];
-  let follower: Subscription | null = null;
+  let follower: { close(): Promise<void> } | null = null;
   let started: Promise<void> | null = null;
   let closed = false;
 
@@ -102,14 +102,19 @@ export function createAlertMonitor(deps: AppDeps, walletMonitor: WalletMonitor, 
     if (entry.timer !== null) clearTimeout(entry.timer);
   }
 
-  /** Follows the log for alerts created and deleted by any instance. */
-  async function follow(after: bigint | null): Promise<void> {
-    follower = deps.eventStore.subscribeToAll({ ...(after === null ? {} : { after }), usage: 'none' });
-    for await (const event of follower) {
-      if (closed) break;
-      if (event.type === 'AlertCreated') watch((event as unknown as AlertCreated).data);
-      else if (event.type === 'AlertDeleted') unwatch((event as unknown as AlertDeleted).data);
-    }
+  /** Follows the log for alerts created and deleted by any instance (resubscribing when the store drops it). */
+  function follow(after: bigint | null): void {
+    follower = followLog(deps.eventStore, {
+      after,
+      usage: 'none',
+      name: 'alert monitor',
+      logger: deps.logger,
+      handle: (event) => {
+        if (closed) return;
+        if (event.type === 'AlertCreated') watch((event as unknown as AlertCreated).data);
+        else if (event.type === 'AlertDeleted') unwatch((event as unknown as AlertDeleted).data);
+      },
+    });
   }
 
   /** Watches every live alert once the read models hold the log up to `head`, then checks each subscription once. */
@@ -138,7 +143,7 @@ export function createAlertMonitor(deps: AppDeps, walletMonitor: WalletMonitor, 
       );
       // The follower takes what is appended after `head`, the load what was before: together, every alert. Both in
       // the background: at a first start the read models may take long to catch up.
-      void follow(head).catch((error: unknown) => !closed && deps.logger.error('alert monitor stopped following the log', { error: String(error) }));
+      follow(head);
       void load(head).catch(warn('loading the alerts failed'));
     })();
     return started;

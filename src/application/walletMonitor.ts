@@ -1,5 +1,6 @@
 import type { AppDeps } from './context.ts';
-import type { Subscription } from './ports/eventStore.ts';
+import { followLog } from './logFollower.ts';
+import type { RecordedEvent } from './ports/eventStore.ts';
 import type { OngoingBalance, WalletService } from './wallets.ts';
 import { subjectKey } from '../../projections/usageStore.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
@@ -43,7 +44,7 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
   const coalesceMs = options.coalesceMs ?? 25;
   const watched = new Map<string, Watched>();
   const bySubject = new Map<string, Set<Watched>>();
-  let follower: Subscription | null = null;
+  let follower: { close(): Promise<void> } | null = null;
   let started: Promise<void> | null = null;
   let closed = false;
 
@@ -130,27 +131,26 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
     if (entry.dirty && watched.has(keyOf(entry.organizationId, entry.customerId))) markDirty(entry);
   }
 
-  /** Follows the log for what changes a watched customer's wallets (their events, subscriptions, invoices). */
-  async function follow(): Promise<void> {
-    const head = await deps.eventStore.headPosition();
-    follower = deps.eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
-    for await (const event of follower) {
-      if (closed) break;
-      const data = event.data as { customerId?: string; organizationId?: string; walletId?: string };
-      if (data.organizationId === undefined) continue;
-      const byCustomer = data.customerId !== undefined && (event.type.startsWith('Wallet') || event.type.startsWith('Invoice') || event.type.startsWith('Subscription'));
-      if (!byCustomer && !(event.type.startsWith('Wallet') && data.walletId !== undefined)) continue;
-      const customerId = data.customerId ?? (await customerOfWallet(data));
-      if (customerId === null) continue;
-      const key = keyOf(data.organizationId, customerId);
-      const known = watched.get(key);
-      if (known === undefined && !(event.type === 'WalletCreated' || event.type === 'WalletUpdated')) continue;
-      await deps.waitForProjections(event.position, { usage: false });
-      const entry = known ?? entryFor(data.organizationId, customerId);
-      // Which wallets and subscriptions it has changes with these only; the rest (transactions, invoices) changes values.
-      if (known === undefined || STRUCTURAL.test(event.type)) await refresh(entry);
-      if (watched.has(key)) markDirty(entry);
-    }
+  /**
+   * What changes a watched customer's wallets (their events, subscriptions, invoices), from the log. Run again for
+   * the same event when it fails (a read, a wait for the projections): see followLog.
+   */
+  async function onEvent(event: RecordedEvent): Promise<void> {
+    if (closed) return;
+    const data = event.data as { customerId?: string; organizationId?: string; walletId?: string };
+    if (data.organizationId === undefined) return;
+    const byCustomer = data.customerId !== undefined && (event.type.startsWith('Wallet') || event.type.startsWith('Invoice') || event.type.startsWith('Subscription'));
+    if (!byCustomer && !(event.type.startsWith('Wallet') && data.walletId !== undefined)) return;
+    const customerId = data.customerId ?? (await customerOfWallet(data));
+    if (customerId === null) return;
+    const key = keyOf(data.organizationId, customerId);
+    const known = watched.get(key);
+    if (known === undefined && !(event.type === 'WalletCreated' || event.type === 'WalletUpdated')) return;
+    await deps.waitForProjections(event.position, { usage: false });
+    const entry = known ?? entryFor(data.organizationId, customerId);
+    // Which wallets and subscriptions it has changes with these only; the rest (transactions, invoices) changes values.
+    if (known === undefined || STRUCTURAL.test(event.type)) await refresh(entry);
+    if (watched.has(key)) markDirty(entry);
   }
 
   async function customerOfWallet(data: { walletId?: string }): Promise<string | null> {
@@ -165,9 +165,7 @@ export function createWalletMonitor(deps: AppDeps, wallets: WalletService, optio
         await refresh(entry);
         markDirty(entry);
       }
-      void follow().catch((error: unknown) => {
-        if (!closed) deps.logger.error('wallet monitor stopped following the log', { error: String(error) });
-      });
+      follower = followLog(deps.eventStore, { after: 'head', usage: 'none', name: 'wallet monitor', logger: deps.logger, handle: onEvent });
     })();
     return started;
   }

@@ -1,3 +1,4 @@
+import { resilientSubscription } from '../application/logFollower.ts';
 import type { RecordedEvent } from '../application/ports/eventStore.ts';
 import { organizationOf } from './auth.ts';
 import type { GraphQLContext } from './builder.ts';
@@ -8,9 +9,8 @@ import type { GraphQLContext } from './builder.ts';
  */
 export async function* followDocuments<T>(ctx: GraphQLContext, accept: (event: RecordedEvent) => boolean, load: (event: RecordedEvent, organizationId: string) => Promise<T | null>): AsyncGenerator<T> {
   const organizationId = organizationOf(ctx);
-  const { eventStore, waitForProjections } = ctx.app.deps;
-  const head = await eventStore.headPosition();
-  const subscription = eventStore.subscribeToAll({ ...(head === null ? {} : { after: head }), usage: 'none' });
+  const { eventStore, waitForProjections, logger } = ctx.app.deps;
+  const subscription = resilientSubscription(eventStore, { after: await eventStore.headPosition(), usage: 'none', name: 'document subscription', logger });
   try {
     for await (const event of subscription) {
       if (event.metadata.organizationId !== organizationId || !accept(event)) continue;

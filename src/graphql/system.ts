@@ -1,4 +1,6 @@
 import { billingStep } from '../application/billingClock.ts';
+import type { Logger } from '../application/logger.ts';
+import { resilientSubscription } from '../application/logFollower.ts';
 import { isManualClock, type ManualClock } from '../application/ports/clockControl.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import { ForbiddenError } from '../domain/shared/errors.ts';
@@ -82,14 +84,14 @@ builder.subscriptionFields((t) => ({
   auditEvents: t.field({
     type: AuditEvent,
     description: "Every domain event appended for the caller's organization from now on (an audit tail).",
-    subscribe: (_root, _args, ctx) => organizationEvents(ctx.app.deps.eventStore, organizationOf(ctx)),
+    subscribe: (_root, _args, ctx) => organizationEvents(ctx.app.deps, organizationOf(ctx)),
     resolve: (event) => event,
   }),
 }));
 
-async function* organizationEvents(eventStore: EventStore, organizationId: string): AsyncGenerator<RecordedEvent> {
-  const head = await eventStore.headPosition();
-  const subscription = eventStore.subscribeToAll(head === null ? {} : { after: head });
+async function* organizationEvents({ eventStore, logger }: { eventStore: EventStore; logger: Logger }, organizationId: string): AsyncGenerator<RecordedEvent> {
+  // Resubscribes by itself when the store drops it (logFollower.ts).
+  const subscription = resilientSubscription(eventStore, { after: await eventStore.headPosition(), name: 'audit events', logger });
   try {
     for await (const event of subscription) {
       if (event.metadata.organizationId === organizationId) yield event;

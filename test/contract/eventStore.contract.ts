@@ -393,6 +393,39 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(await store.headPosition()).toBe(found?.position);
       });
 
+      it('reports the head as the last event appended, domain or usage; a subscription after one resumes strictly after it', async () => {
+        const domain = await store.append(`${prefix}_head`, [event('H', 1)]);
+        expect(await store.headPosition()).toBe(domain.position);
+        const [outcome] = await store.appendUsage(batch([usage('h', 2)]));
+        const usagePosition = outcome?.status === 'appended' ? outcome.position : null;
+        expect(await store.headPosition()).toBe(usagePosition);
+        const next = await store.append(`${prefix}_head`, [event('H', 3)]);
+        expect(await store.headPosition()).toBe(next.position);
+        // A resubscribe from a checkpoint: the next event comes first, never the checkpoint's own again.
+        const subscription = store.subscribeToAll({ after: usagePosition! });
+        const first = await subscription[Symbol.asyncIterator]().next();
+        await subscription.close();
+        expect(first.value?.position).toBe(next.position);
+      });
+
+      it("follows domain events only with usage: 'none' (the log followers that never look at usage)", async () => {
+        const before = await store.headPosition();
+        await store.append(`${prefix}_dom`, [event('D', 1)]);
+        await store.appendUsage(batch([usage('skip', 2)]));
+        await store.append(`${prefix}_dom`, [event('D', 3)]);
+        const subscription = store.subscribeToAll({ ...(before === null ? {} : { after: before }), usage: 'none' });
+        const seen: RecordedEvent[] = [];
+        for await (const e of subscription) {
+          if (e.streamId.startsWith(prefix) || (e.data as { organizationId?: string }).organizationId === org()) seen.push(e);
+          if (seen.length === 2) break;
+        }
+        await subscription.close();
+        expect(seen.map((e) => [e.type, (e.data as { n: number }).n])).toEqual([
+          ['D', 1],
+          ['D', 3],
+        ]);
+      });
+
       it('appends each key exactly once when concurrent callers send overlapping batches', async () => {
         const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 50 }, (_, i) => usage(`k${(b * 17 + i) % 60}`, b * 100 + i)));
         const outcomes = (await Promise.all(batches.map((events) => store.appendUsage(batch(events))))).flat();

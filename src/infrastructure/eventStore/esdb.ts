@@ -15,6 +15,7 @@ import {
   TransactionMaxSizeExceededError,
   UnsupportedError,
   WrongExpectedVersionError,
+  eventTypeFilter,
   excludeSystemEvents,
   jsonEvent,
 } from '@kurrent/kurrentdb-client';
@@ -36,6 +37,7 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  LogPart,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -64,7 +66,7 @@ export const UNKNOWN_POSITION = -1n;
 
 /** Raw events read per round trip by `readAll` (system events are dropped client-side, so pages are refilled). */
 const READ_ALL_PAGE = 1_000;
-/** Raw events read per round trip by `headPosition` while walking back over trailing system events. */
+/** Raw events read per round trip by `headPosition`'s fallback, walking back over trailing system events. */
 const HEAD_PAGE = 256;
 /** Largest commit position taken at face value: older servers send 2^64-1 (or 0) to mean "no position". */
 const MAX_POSITION = (1n << 63n) - 1n;
@@ -399,14 +401,19 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
     return events;
   }
 
-  function subscribeToAll(options: { after?: bigint; usage?: unknown } = {}): Subscription {
-    if (options.usage !== undefined && options.usage !== 'all') throw new Error('KurrentDB: reading part of the log is not supported');
+  function subscribeToAll(options: { after?: bigint; usage?: LogPart } = {}): Subscription {
+    if (typeof options.usage === 'object') throw new Error('KurrentDB: reading part of the log is not supported');
     const after = options.after;
-    // Server-side filter drops `$`-typed events; the stream-name check below catches the rest.
-    const source = client.subscribeToAll({ fromPosition: toReadPosition(after), filter: excludeSystemEvents() });
-    // Errors surface through iteration; this listener only keeps an un-iterated subscription from crashing the
-    // process with an unhandled 'error' event.
-    source.on('error', () => {});
+    const withoutUsage = options.usage === 'none';
+    // Server-side filter drops `$`-typed events (and usage events for `usage: 'none'`: the log followers that want
+    // domain events only); the checks below catch the rest.
+    const filter = withoutUsage ? eventTypeFilter({ regex: '^(?!\\$)(?!UsageEventIngested$)' }) : excludeSystemEvents();
+    const source = client.subscribeToAll({ fromPosition: toReadPosition(after), filter });
+    // Errors surface through iteration. This listener keeps an un-iterated subscription from crashing the process
+    // with an unhandled 'error' event, and keeps an error emitted before iteration began (the client emits it, it
+    // does not destroy the stream) from being missed: the iteration would then wait forever.
+    let early: { error: unknown } | null = null;
+    source.on('error', (error) => (early ??= { error }));
     let stopped: Promise<void> | undefined;
     let cancelled = false;
     const stop = (): Promise<void> => {
@@ -424,14 +431,19 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
 
     async function* iterate(): AsyncGenerator<RecordedEvent> {
       try {
+        if (early !== null) throw early.error;
         // Async iteration pulls from the client's Readable on demand: while the consumer is busy, the Readable's
         // buffer fills, the gRPC stream is paused and HTTP/2 flow control holds the server back.
         for await (const resolved of source) {
           if (cancelled) return;
           const event = toUserEvent(resolved);
-          if (!event || (after !== undefined && event.position <= after)) continue;
+          if (!event || (after !== undefined && event.position <= after) || (withoutUsage && event.type === 'UsageEventIngested')) continue;
           yield event;
         }
+        // A drop (leader change, "consumer too slow", a lost connection: gRPC keep-alives detect a silent one)
+        // reaches the loop above as the Readable's error; a call the server ends without one is a drop too. Either
+        // way the caller resubscribes (application/logFollower.ts).
+        if (!cancelled && !closed) throw new Error('KurrentDB ended the subscription to $all');
       } catch (error) {
         if (cancelled || closed) return;
         throw error;
@@ -450,9 +462,25 @@ export async function createEsdbEventStore(url: string): Promise<EventStore> {
     };
   }
 
+  /**
+   * One event read backwards from the end of $all, system events filtered out by the server (readAll's `filter`,
+   * client 1.0+): what every usage query in `ROLE=api` and every health check costs. Only when that event is still
+   * a system one (a non-`$` type in a `$` stream) does it walk back page by page.
+   */
   async function headPosition(): Promise<bigint | null> {
-    // Walk backwards from the end of $all until the first user event; trailing system events are skipped.
-    let from: ReadPosition = END;
+    for await (const resolved of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: excludeSystemEvents() })) {
+      const event = toUserEvent(resolved);
+      if (event) return event.position;
+      const position = positionOf(resolved);
+      return walkBackFrom(position === undefined ? END : { commit: position, prepare: position });
+    }
+    // The filter matched nothing: no user event in the log.
+    return null;
+  }
+
+  /** Walks backwards from `from` until the first user event; system events are skipped. */
+  async function walkBackFrom(start: ReadPosition): Promise<bigint | null> {
+    let from: ReadPosition = start;
     for (;;) {
       let received = 0;
       let lastRaw: bigint | undefined;
