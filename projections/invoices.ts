@@ -34,6 +34,10 @@ export const invoicesProjection = defineProjection<InvoiceDocument>({
     { name: 'byOrganizationCreatedAt', keys: { organizationId: 1, createdAt: 1, _id: 1 } },
     { name: 'byCustomerCreatedAt', keys: { organizationId: 1, customerId: 1, createdAt: 1, _id: 1 } },
     { name: 'bySubscriptionBillingAt', keys: { subscriptionId: 1, billingAt: 1 } },
+    // A subscription's and a customer's invoices of one status and reason (finalized progressive ones, drafts): what
+    // every wallet balance and progressive check reads, exact in the index instead of every invoice of theirs.
+    { name: 'bySubscriptionStatusReason', keys: { subscriptionId: 1, status: 1, reason: 1 } },
+    { name: 'byCustomerStatusReason', keys: { organizationId: 1, customerId: 1, status: 1, reason: 1 } },
     { name: 'byStatus', keys: { status: 1, issuingDate: 1 } },
     // Ingestion's PERIOD_ALREADY_INVOICED check: the latest invoiced instant, of the organization and of one id.
     { name: 'byOrganizationStatusPeriodInvoicedTo', keys: { organizationId: 1, status: 1, periodInvoicedTo: 1 } },

@@ -12,6 +12,18 @@ export async function finalizedProgressiveInvoices(readModels: ReadModelStore, s
   return newestFirst(docs);
 }
 
+/** A customer's finalized progressive-billing invoices, by subscription id, each list newest first. */
+export async function finalizedProgressiveInvoicesOfCustomer(readModels: ReadModelStore, organizationId: string, customerId: string): Promise<Map<string, InvoiceDocument[]>> {
+  const docs = await readModels.collection<InvoiceDocument>(INVOICES).find({ organizationId, customerId, status: 'FINALIZED', reason: 'PROGRESSIVE_BILLING' });
+  const bySubscription = new Map<string, InvoiceDocument[]>();
+  for (const doc of newestFirst(docs)) {
+    const list = bySubscription.get(doc.subscriptionId);
+    if (list === undefined) bySubscription.set(doc.subscriptionId, [doc]);
+    else list.push(doc);
+  }
+  return bySubscription;
+}
+
 export const newestFirst = (docs: InvoiceDocument[]): InvoiceDocument[] => docs.sort((a, b) => (b.organizationSequentialId ?? 0) - (a.organizationSequentialId ?? 0));
 
 /** Whether the invoice's charges period holds `at` (what "this period's" progressive invoices are). */

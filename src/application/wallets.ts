@@ -3,7 +3,7 @@ import { executeGuarded, guardKeys } from './consistency.ts';
 import { getCustomerByExternalId } from './customers.ts';
 import { execute } from './execute.ts';
 import type { InvoiceService } from './invoices.ts';
-import { finalizedProgressiveInvoices, holds } from './progressiveInvoices.ts';
+import { finalizedProgressiveInvoicesOfCustomer, holds } from './progressiveInvoices.ts';
 import { applicableTimezone } from './subscriptions.ts';
 import type { UsageService } from './usage.ts';
 import BigNumber from 'bignumber.js';
@@ -127,9 +127,11 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
     const result = new Map<string, OngoingBalance>();
     if (docs.length === 0) return result;
     // By the indexed external id (a query on `customerId` would read every live subscription of every organization).
-    const [subs, drafts] = await Promise.all([
+    const [subs, drafts, progressive] = await Promise.all([
       deps.readModels.collection<SubscriptionDocument>('subscriptions').find({ organizationId, externalCustomerId: docs[0]!.externalCustomerId, status: 'ACTIVE' }),
       deps.readModels.collection<InvoiceDocument>(INVOICES).find({ organizationId, customerId, status: 'DRAFT' }),
+      // One read for all its subscriptions (exact in the byCustomerStatusReason index): usually none.
+      finalizedProgressiveInvoicesOfCustomer(deps.readModels, organizationId, customerId),
     ]);
     const usageFees: UsageFee[] = [];
     const progressiveBillingFees: OngoingFee[] = [];
@@ -139,7 +141,7 @@ export function createWalletService(deps: AppDeps, invoices: InvoiceService, usa
       for (const fee of view?.walletFees() ?? []) usageFees.push({ feeType: 'CHARGE', currency: view!.currency, ...fee });
       // What the period's progressive invoices billed is in the current usage and already invoiced: netted out, each
       // fee net of what it deducted from the one before (Lago's `Subscriptions::ProgressiveBilledAmount` invoices).
-      for (const invoice of await finalizedProgressiveInvoices(deps.readModels, sub._id)) if (holds(invoice, nowIso)) progressiveBillingFees.push(...invoice.fees.map(ongoingFeeOf));
+      for (const invoice of progressive.get(sub._id) ?? []) if (holds(invoice, nowIso)) progressiveBillingFees.push(...invoice.fees.map(ongoingFeeOf));
     }
     const draftInvoices: DraftInvoice[] = drafts.map((invoice) => ({ totalAmountCents: new BigNumber(invoice.totals.totalAmountCents), fees: invoice.fees.map(ongoingFeeOf) }));
     const balances = ongoingBalances(
