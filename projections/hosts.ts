@@ -123,6 +123,7 @@ export class PollingHost extends TrackedHost {
   private pendingChanges = new Set<string>();
   private tail: { close(): Promise<void> } | null = null;
   private stopped = false;
+  private polled = 0;
 
   constructor(readModels: ReadModelStore, eventStore: EventStore, names: readonly string[], logger: Logger, intervalMs = 20) {
     super();
@@ -167,15 +168,20 @@ export class PollingHost extends TrackedHost {
   private async poll(): Promise<void> {
     const checkpoints = new Map<string, bigint>();
     for (const name of this.names) checkpoints.set(name, (await this.readModels.getCheckpoint(name)) ?? 0n);
-    const meters = await this.readModels.collection<UsageMeterDocument>(METERS).find({ pending: true });
-    const stale = meters.filter((m) => m.refold !== null).map((m) => m._id);
     const usage = checkpoints.get(USAGE) ?? 0n;
     const previous = this.state.checkpoints.get(USAGE) ?? 0n;
+    // The quarantine grows only with a checkpoint (a quarantined event is passed): counted again only when one moved
+    // (on MongoDB, a count every poll was a whole-collection count 50 times a second per API instance). Re-folds
+    // finish between checkpoints: read while any is known, or when a checkpoint moved.
+    const moved = this.polled === 0 || [...checkpoints].some(([name, position]) => position !== (this.state.checkpoints.get(name) ?? 0n));
+    this.polled += 1;
+    const stale = moved || this.state.stale.size > 0 ? (await this.readModels.collection<UsageMeterDocument>(METERS).find({ pending: true })).filter((m) => m.refold !== null).map((m) => m._id) : [];
+    const quarantined = moved ? await this.readModels.collection('quarantine').count({}) : this.state.quarantined;
     // Changes seen on the tail are the worker's once its checkpoint moved past them.
     const changed = usage > previous ? [...this.pendingChanges] : [];
     if (changed.length > 0) this.pendingChanges = new Set();
     // A separate process's commits are not told apart: any move of a catalog checkpoint counts as a change.
     const catalog = [...checkpoints].filter(([name]) => name !== USAGE).reduce((max, [, p]) => (p > max ? p : max), 0n);
-    this.committed({ checkpoints, changed, stale, quarantined: await this.readModels.collection('quarantine').count({}), catalog });
+    this.committed({ checkpoints, changed, stale, quarantined, catalog });
   }
 }

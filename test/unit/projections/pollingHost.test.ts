@@ -1,0 +1,53 @@
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/application/logger.ts';
+import type { ReadModelStore } from '../../../src/application/ports/readModelStore.ts';
+import { createSqliteEventStore } from '../../../src/infrastructure/eventStore/sqlite.ts';
+import { createSqliteReadModelStore } from '../../../src/infrastructure/readModels/sqlite.ts';
+import { PollingHost } from '../../../projections/hosts.ts';
+
+/** A read-model store that counts the reads of the quarantine (a whole-collection count on MongoDB). */
+function counting(store: ReadModelStore) {
+  const counts = { quarantine: 0, polls: 0 };
+  const wrapped: ReadModelStore = Object.assign(Object.create(store) as ReadModelStore, {
+    getCheckpoint: (name: string) => {
+      counts.polls += 1;
+      return store.getCheckpoint(name);
+    },
+    collection: (name: string) => {
+      const collection = store.collection(name);
+      if (name !== 'quarantine') return collection;
+      return Object.assign(Object.create(collection) as typeof collection, {
+        count: (...args: Parameters<typeof collection.count>) => {
+          counts.quarantine += 1;
+          return collection.count(...args);
+        },
+      });
+    },
+  });
+  return { wrapped, counts };
+}
+
+const until = async (done: () => boolean) => {
+  const deadline = Date.now() + 5_000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  return done();
+};
+
+describe('PollingHost (ROLE=api): checkpoints polled, the rest read only when something was committed', () => {
+  it('counts the quarantine once while nothing moves, and again after a checkpoint moved', async () => {
+    const db = new DatabaseSync(':memory:');
+    const readModels = createSqliteReadModelStore(db);
+    const { wrapped, counts } = counting(readModels);
+    const host = new PollingHost(wrapped, createSqliteEventStore(db), ['invoices'], createLogger('silent'), 5);
+    await host.start();
+    expect(await until(() => counts.polls >= 10)).toBe(true);
+    expect(counts.quarantine).toBe(1);
+    await readModels.commit([], [{ name: 'invoices', position: 7n }]);
+    expect(await until(() => host.status().checkpoints.get('invoices') === 7n)).toBe(true);
+    const after = counts.polls;
+    expect(await until(() => counts.polls >= after + 10)).toBe(true);
+    expect(counts.quarantine).toBe(2);
+    await host.stop();
+  });
+});
