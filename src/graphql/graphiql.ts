@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
 /** What the Headers tab starts with: a placeholder to replace, never a real key. */
@@ -15,16 +14,18 @@ export const graphiqlOptions: GraphiQLOptions = {
   defaultHeaders: GRAPHIQL_HEADERS,
 };
 
-const pages = new Map<string, string>();
+const pages = new Map<string, Promise<string>>();
 
 /**
  * The page from `@graphql-yoga/render-graphiql`, whose script, styles, fonts and editor workers are inlined, so it
  * loads with no network but this server (Yoga's own page loads them from a CDN: offline, a blank page). Rendered
  * once per set of options: the page is about 9 MB.
  */
-export function renderOfflineGraphiQL(options: GraphiQLOptions): string {
+export function renderOfflineGraphiQL(options: GraphiQLOptions): Promise<string> {
   const key = JSON.stringify(options);
   let page = pages.get(key);
-  if (page === undefined) pages.set(key, (page = renderGraphiQL(options)));
+  // Loaded on the first page asked for: the module is a 9 MB string (~40 MB of RSS a server that never serves
+  // GraphiQL would carry).
+  if (page === undefined) pages.set(key, (page = import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options))));
   return page;
 }
