@@ -61,6 +61,9 @@ export interface HttpServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How long an idle kept-alive HTTP connection stays open. */
+export const KEEP_ALIVE_MS = 65_000;
+
 /** Code and reason websockets are closed with on shutdown: "going away", which graphql-ws clients retry. */
 export const SHUTDOWN_CLOSE_CODE = 1001;
 export const SHUTDOWN_CLOSE_REASON = 'server shutting down';
@@ -354,6 +357,10 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     },
     wss,
   );
+  // Kept-alive connections outlive a load balancer's idle timeout (60 s on common ones): a server that closes first
+  // races the balancer's next request on that connection, which the client then sees as a reset (Node's 5 s default).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
 
   return {
     server,
