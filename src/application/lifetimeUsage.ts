@@ -13,7 +13,9 @@ import { INVOICES, type InvoiceDocument } from '../../projections/invoices.ts';
 import { LIFETIME_USAGES, lifetimeUsageId, type LifetimeUsageDocument } from '../../projections/lifetimeUsages.ts';
 import type { PlanDocument } from '../../projections/plans.ts';
 import type { SubscriptionDocument } from '../../projections/subscriptions.ts';
-import { parseSubjectKey } from '../../projections/usageStore.ts';
+import { parseSubjectKey, subjectKey } from '../../projections/usageStore.ts';
+import { followLog } from './logFollower.ts';
+import type { RecordedEvent } from './ports/eventStore.ts';
 
 export const lifetimeUsageStream = (organizationId: string, externalSubscriptionId: string) => streamName('lifetimeUsage', organizationId, externalSubscriptionId);
 
@@ -89,18 +91,57 @@ export function createLifetimeUsageService(deps: AppDeps, usage: UsageService, i
     return invoices.billProgressive(view.subscription, applied, key);
   }
 
-  // Which usage subjects have thresholds, cached until the catalog moves (a plan, override or subscription change).
-  let cache = { catalog: -1n, subjects: new Map<string, boolean>() };
+  // Which usage subjects have thresholds: computed from the subscription and its plan, forgotten when an event of
+  // that subscription or plan is appended (followed on the log), and cached only from read models that have folded
+  // every such event seen. Before, any catalog change (a customer's signup) dropped every subject's answer and each
+  // active subscription's next commit looked its subscription and plan up again.
+  const thresholdsKnown = new Map<string, { has: boolean; planId: string | null }>();
+  const subjectsByPlan = new Map<string, Set<string>>();
+  /** The last invalidating event seen (null until the follower runs: nothing is cached). */
+  let invalidatedAt: bigint | null = null;
+  const folded = (position: bigint) => {
+    const checkpoints = deps.projections.status().checkpoints;
+    return (checkpoints.get('subscriptions') ?? 0n) >= position && (checkpoints.get('plans') ?? 0n) >= position;
+  };
+  function forget(subject: string): void {
+    const known = thresholdsKnown.get(subject);
+    if (known === undefined) return;
+    thresholdsKnown.delete(subject);
+    if (known.planId !== null) subjectsByPlan.get(known.planId)?.delete(subject);
+  }
+  function onCatalogEvent(event: RecordedEvent): void {
+    const data = event.data as { organizationId?: string; externalId?: string; planId?: string };
+    if (event.type.startsWith('Subscription') && data.organizationId !== undefined && data.externalId !== undefined) {
+      forget(subjectKey(data.organizationId, data.externalId));
+    } else if (event.type.startsWith('Plan') && data.planId !== undefined) {
+      for (const subject of [...(subjectsByPlan.get(data.planId) ?? [])]) forget(subject);
+      subjectsByPlan.delete(data.planId);
+    } else {
+      return;
+    }
+    invalidatedAt = event.position;
+  }
   async function watched(subject: string): Promise<boolean> {
-    const catalog = deps.projections.status().catalog;
-    if (cache.catalog !== catalog) cache = { catalog, subjects: new Map() };
-    const known = cache.subjects.get(subject);
-    if (known !== undefined) return known;
+    const known = thresholdsKnown.get(subject);
+    if (known !== undefined) return known.has;
+    const floor = invalidatedAt;
     const { organizationId, externalSubscriptionId: externalId } = parseSubjectKey(subject);
     const sub = await subscriptions().findOne({ organizationId, externalId, status: 'ACTIVE' });
     const plan = sub === null ? null : await deps.readModels.collection<PlanDocument>('plans').findOne({ _id: sub.planId });
     const has = sub !== null && plan !== null && thresholdsOf(plan, sub).length > 0;
-    cache.subjects.set(subject, has);
+    // Kept only when what was read holds every invalidation seen, and none came while reading.
+    if (floor !== null && invalidatedAt === floor && folded(floor)) {
+      if (thresholdsKnown.size >= 500_000) {
+        thresholdsKnown.clear();
+        subjectsByPlan.clear();
+      }
+      thresholdsKnown.set(subject, { has, planId: sub?.planId ?? null });
+      if (sub !== null) {
+        let set = subjectsByPlan.get(sub.planId);
+        if (set === undefined) subjectsByPlan.set(sub.planId, (set = new Set()));
+        set.add(subject);
+      }
+    }
     return has;
   }
 
@@ -130,6 +171,8 @@ export function createLifetimeUsageService(deps: AppDeps, usage: UsageService, i
   }
 
   let stop: (() => void) | null = null;
+  let follower: { close(): Promise<void> } | null = null;
+  let closed = false;
   return {
     of,
     check,
@@ -148,12 +191,22 @@ export function createLifetimeUsageService(deps: AppDeps, usage: UsageService, i
     },
     /** Checks thresholds after every commit that changed a watched subscription's usage. */
     start(): void {
-      stop ??= deps.projections.onCommit((changed) => {
+      if (stop !== null) return;
+      stop = deps.projections.onCommit((changed) => {
         for (const subject of changed) void watched(subject).then((has) => has && schedule(subject));
       });
+      // Subscription and plan events from the head on; answers are cached once the read models hold that head.
+      void (async () => {
+        const head = await deps.eventStore.headPosition();
+        if (closed) return;
+        follower = followLog(deps.eventStore, { after: head, usage: 'none', name: 'lifetime usage thresholds', logger: deps.logger, handle: onCatalogEvent });
+        invalidatedAt ??= head ?? 0n;
+      })().catch((error: unknown) => deps.logger.warn('lifetime usage: the catalog follower did not start; thresholds are looked up at every commit', { error: String(error) }));
     },
     close(): void {
+      closed = true;
       stop?.();
+      void follower?.close();
       for (const timer of timers.values()) clearTimeout(timer);
     },
   };

@@ -220,6 +220,42 @@ describe('progressive billing', () => {
     expect(afterEnd.createEvents.outcomes[0]!.warnings).toEqual([{ code: 'PERIOD_ALREADY_INVOICED' }]);
   });
 
+  it('thresholds added after usage began are billed: a subscription override, then a plan update, each seen at the next commit', async () => {
+    await setup([]);
+    await send(3);
+    await server.settle();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await progressive()).toEqual([]);
+    // A customer (a catalog change that touches no threshold) between: nothing changes.
+    await ok('mutation { createCustomer(input: {externalId: "c2", currency: "EUR"}) { customer { externalId } } }');
+    await send(1);
+    await server.settle();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await progressive()).toEqual([]);
+    // The subscription gets its own thresholds: the next usage crosses them.
+    await ok('mutation { updateSubscription(input: {externalId: "s1", planOverrides: {usageThresholds: [{amountCents: "500"}]}}) { subscription { externalId } } }');
+    await server.settle();
+    await send(1);
+    const [first] = await until(progressive, (list) => list.length === 1);
+    expect(first).toMatchObject({ feesAmountCents: '500' });
+    // A second subscription on the plan, then the plan gets thresholds: its next usage crosses them too.
+    await ok('mutation { createSubscription(input: {externalId: "s2", externalCustomerId: "c1", planCode: "basic"}) { subscription { status } } }');
+    const timestamp = server.system.app.deps.clock.now().toISOString();
+    const sendTo = (id: string, n: number) =>
+      ok('mutation($input: CreateEventsInput!) { createEvents(input: $input) { acceptedCount } }', {
+        input: { events: Array.from({ length: n }, () => ({ transactionId: `s2-${(sent += 1)}`, externalSubscriptionId: id, code: 'calls', timestamp })) },
+      });
+    await sendTo('s2', 2);
+    await server.settle();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await progressive()).toHaveLength(1);
+    await ok('mutation { updatePlan(input: {code: "basic", name: "Basic", interval: MONTHLY, amountCents: "1000", amountCurrency: "EUR", usageThresholds: [{amountCents: "300"}], charges: [{billableMetricCode: "calls", chargeModel: STANDARD, properties: {amount: "1"}}]}) { plan { code } } }');
+    await server.settle();
+    await sendTo('s2', 1);
+    const list = await until(progressive, (invoices) => invoices.length === 2);
+    expect(list.map((i) => i.feesAmountCents).sort()).toEqual(['300', '500']);
+  });
+
   it('usageThresholdReached pushes the progressive invoice over a websocket', async () => {
     await setup([{ amountCents: '200' }]);
     const client = server.ws(server.apiKey);
