@@ -228,6 +228,26 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     logging: false,
   });
 
+  type SocketOperation = { started: number; requestId: string; operation: string | null; operationName: string | null; fields: string[]; organizationId: string | null };
+  const socketOperations = new WeakMap<object, Map<string, SocketOperation>>();
+  const operationsOf = (socket: object) => {
+    let operations = socketOperations.get(socket);
+    if (operations === undefined) socketOperations.set(socket, (operations = new Map()));
+    return operations;
+  };
+  const logOperation = (socket: object, id: string, errorCodes: string[]) => {
+    const operation = operationsOf(socket).get(id);
+    operationsOf(socket).delete(id);
+    app.deps.logger.info('websocket operation', {
+      requestId: operation?.requestId ?? null,
+      operation: operation?.operation ?? null,
+      operationName: operation?.operationName ?? null,
+      fields: operation?.fields ?? [],
+      organizationId: operation?.organizationId ?? null,
+      durationMs: operation === undefined ? 0 : Math.round((performance.now() - operation.started) * 100) / 100,
+      ...(errorCodes.length > 0 ? { errorCodes } : {}),
+    });
+  };
   /** Answers not yet finished, so a shutdown can let them finish and close their connections after them. */
   const answering = new Set<ServerResponse>();
   let draining = false;
@@ -345,6 +365,15 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
         }
         // A key this operation brought itself is watched like a connection's: its revocation closes the socket.
         closeOnRevocation(ctx.extra.socket, (contextValue as GraphQLContext).principal.keyId, app.organizations.revocations);
+        const definition = (document as DocumentNode).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+        operationsOf(ctx.extra.socket).set(_id, {
+          started: performance.now(),
+          requestId: (contextValue as GraphQLContext).correlationId,
+          operation: definition?.operation ?? null,
+          operationName: params.operationName ?? definition?.name?.value ?? null,
+          fields: definition?.selectionSet.selections.flatMap((selection: SelectionNode) => (selection.kind === Kind.FIELD ? [selection.name.value] : [])).slice(0, 10) ?? [],
+          organizationId: (contextValue as GraphQLContext).principal.organizationId,
+        });
         return {
           schema: enveloped,
           operationName: params.operationName,
@@ -354,6 +383,9 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
           rootValue: { execute, subscribe },
         };
       },
+      // One log line per websocket operation when it ends (completed, or ended by an error), as per HTTP request.
+      onComplete: (ctx, id) => logOperation(ctx.extra.socket, id, []),
+      onError: (ctx, id, _payload, errors) => logOperation(ctx.extra.socket, id, errors.map((error) => String(error.extensions?.code ?? 'INTERNAL'))),
     },
     wss,
   );

@@ -123,6 +123,25 @@ describe('request ids', () => {
     expect(ids[0]).not.toBe(ids[1]);
   });
 
+  it('logs one line per websocket operation when it ends, with its id (the events\' correlation id) and error codes', async () => {
+    const log = await loggedServer();
+    const socket = server!.ws(server!.apiKey);
+    await new Promise<void>((resolve, reject) =>
+      socket.subscribe({ query: CREATE_CUSTOMER, variables: { id: 'ws-logged' } }, { next: () => undefined, error: reject, complete: resolve }),
+    );
+    const [created] = (await server!.system.app.deps.eventStore.readAll()).filter((e) => e.type === 'CustomerCreated');
+    const bad = await new Promise<unknown>((resolve) => socket.subscribe({ query: '{ nope }' }, { next: () => undefined, error: resolve, complete: () => resolve(null) }));
+    expect(bad).not.toBeNull();
+    const until = Date.now() + 2_000;
+    while (log.lines().filter((l) => l.msg === 'websocket operation').length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const [done, failed] = log.lines().filter((l) => l.msg === 'websocket operation');
+    expect(done).toMatchObject({ level: 'info', requestId: created!.metadata.correlationId, operation: 'mutation', fields: ['createCustomer'], organizationId: created!.metadata.organizationId });
+    expect(typeof done!.durationMs).toBe('number');
+    expect(failed).toMatchObject({ errorCodes: ['VALIDATION'] });
+    // Neither the variables nor the query text.
+    expect(log.raw.join('\n')).not.toContain('ws-logged');
+  });
+
   it('is on every /graphql answer: errors, an unknown path, a body past the cap (answered before Yoga)', async () => {
     const log = await loggedServer();
     const unauthenticated = await post('{ customers { totalCount } }', { key: 'bk_not-a-key', requestId: 'no-key' });
