@@ -25,13 +25,16 @@ export function tracesUrl(endpoint: string): string {
  * loads none of OpenTelemetry.
  */
 export async function startTracing(endpoint: string): Promise<Tracing> {
-  const [api, { NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { useOpenTelemetry }] = await Promise.all([
+  const [api, { defaultResource, resourceFromAttributes }, { NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { useOpenTelemetry }] = await Promise.all([
     import('@opentelemetry/api'),
+    import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@envelop/opentelemetry'),
   ]);
-  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(endpoint) }))] });
+  // The service's name in every span: `OTEL_SERVICE_NAME` when set (the standard variable), else billing-engine.
+  const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME || 'billing-engine' }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(endpoint) }))] });
   provider.register();
   // The plugin's own context type (its span, under a private symbol) is added by the plugin itself: hence the cast.
   // NOTE: no variables, results or resolver spans (their attributes carry the arguments): an API key created or a

@@ -281,6 +281,7 @@ describe('OpenTelemetry', () => {
     const traces = received.filter((r) => r.method === 'POST' && r.url === '/v1/traces');
     expect(traces.length).toBeGreaterThan(0);
     expect(traces.map((t) => t.body).join('')).toContain('"mutation.AddCustomer"');
+    expect(traces.map((t) => t.body).join('')).toMatch(/"key":"service\.name","value":\{"stringValue":"billing-engine"\}/);
     // No variables in a span.
     expect(traces.map((t) => t.body).join('')).not.toContain('traced');
   });
