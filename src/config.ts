@@ -33,6 +33,8 @@ const schema = z.object({
   HEALTH_STALL_MS: z.coerce.number().int().min(0).default(60_000),
   // On SIGTERM: how long requests in flight and websockets get to finish before they are cut.
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // A websocket opened without a key is closed (4401) unless an operation brings a valid one within this long.
+  WS_KEYLESS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   // Schema introspection (GraphiQL's docs, code generators): on by default; `false` refuses __schema / __type.
   INTROSPECTION: z.enum(['true', 'false']).default('true'),
   // OpenTelemetry tracing (the standard variable): an OTLP/HTTP collector's base URL; unset, no tracing at all.
@@ -73,6 +75,8 @@ export interface Config {
   healthStallMs: number;
   /** On SIGTERM, how long requests in flight and websockets get before they are cut. */
   shutdownGraceMs: number;
+  /** A websocket opened without a key is closed unless an operation brings a valid one within this long. */
+  wsKeylessTimeoutMs: number;
   /** Whether the schema can be introspected (`__schema`, `__type`). */
   introspection: boolean;
   /** An OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`); undefined: no tracing. */
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     healthStallMs: e.HEALTH_STALL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    wsKeylessTimeoutMs: e.WS_KEYLESS_TIMEOUT_MS,
     introspection: e.INTROSPECTION === 'true',
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

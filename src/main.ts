@@ -37,7 +37,7 @@ if (config.role === 'worker') {
 } else {
   const key = await bootstrapDefaultOrganization(system, config);
   tracing = config.otlpEndpoint === undefined ? undefined : await startTracing(config.otlpEndpoint);
-  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, plugins: tracing ? [tracing.plugin] : [] });
+  http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, keylessSocketMs: config.wsKeylessTimeoutMs, plugins: tracing ? [tracing.plugin] : [] });
   const port = await http.listen(config.port, config.host);
   console.log(`GraphQL API: http://localhost:${port}/graphql (GraphiQL in a browser; websockets on the same path)`);
   console.log(describeDefaultKey(key));

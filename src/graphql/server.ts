@@ -64,6 +64,10 @@ export interface HttpServer {
 /** How long an idle kept-alive HTTP connection stays open. */
 export const KEEP_ALIVE_MS = 65_000;
 
+/** A socket opened without a key none of whose operations brought a valid one in time. */
+export const KEYLESS_CLOSE_CODE = 4401;
+export const KEYLESS_CLOSE_REASON = 'Unauthorized: no operation brought a valid API key';
+
 /** Code and reason websockets are closed with on shutdown: "going away", which graphql-ws clients retry. */
 export const SHUTDOWN_CLOSE_CODE = 1001;
 export const SHUTDOWN_CLOSE_REASON = 'server shutting down';
@@ -88,6 +92,8 @@ export interface HttpLimits {
   metrics?: Metrics;
   /** Schema introspection allowed (default true); false refuses `__schema` / `__type` with VALIDATION. */
   introspection?: boolean;
+  /** A socket opened without a key is closed after this long unless one of its operations brought a valid key (default 60 s). */
+  keylessSocketMs?: number;
   /** More Yoga plugins (OpenTelemetry tracing, when an OTLP endpoint is configured). */
   plugins?: import('graphql-yoga').Plugin[];
 }
@@ -228,6 +234,7 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
     logging: false,
   });
 
+  const keylessTimers = new WeakMap<object, NodeJS.Timeout>();
   type SocketOperation = { started: number; requestId: string; operation: string | null; operationName: string | null; fields: string[]; organizationId: string | null };
   const socketOperations = new WeakMap<object, Map<string, SocketOperation>>();
   const operationsOf = (socket: object) => {
@@ -334,6 +341,12 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
         }
         // Revoking the key closes the socket (4403 "API key revoked"), here or from another API instance (revocation.ts).
         if (principal !== null) closeOnRevocation(socket, principal.keyId, app.organizations.revocations);
+        // Without a key, the socket has a while for an operation to bring one; otherwise it is not held open forever.
+        if (principal === null) {
+          const timer = setTimeout(() => socket.close(KEYLESS_CLOSE_CODE, KEYLESS_CLOSE_REASON), limits.keylessSocketMs ?? 60_000);
+          keylessTimers.set(socket, timer);
+          socket.once('close', () => clearTimeout(timer));
+        }
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -365,6 +378,8 @@ export function createHttpServer(app: App, health: () => Promise<SystemHealth>, 
         }
         // A key this operation brought itself is watched like a connection's: its revocation closes the socket.
         closeOnRevocation(ctx.extra.socket, (contextValue as GraphQLContext).principal.keyId, app.organizations.revocations);
+        clearTimeout(keylessTimers.get(ctx.extra.socket));
+        keylessTimers.delete(ctx.extra.socket);
         const definition = (document as DocumentNode).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
         operationsOf(ctx.extra.socket).set(_id, {
           started: performance.now(),

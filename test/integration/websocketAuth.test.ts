@@ -1,6 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REVOKED_CLOSE_CODE, REVOKED_CLOSE_REASON } from '../../src/graphql/revocation.ts';
+import { KEYLESS_CLOSE_CODE, KEYLESS_CLOSE_REASON } from '../../src/graphql/server.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 /**
@@ -112,5 +113,38 @@ describe('websocket authentication', () => {
     expect(response.status).toBe(401);
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('a socket opened without a key', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => server?.close());
+
+  /** A raw graphql-transport-ws socket, acknowledged without a key. */
+  async function keyless(url: string) {
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+      socket.on('message', (data) => (JSON.parse(String(data)) as { type: string }).type === 'connection_ack' && resolve());
+      socket.once('error', reject);
+    });
+    return { socket, closed };
+  }
+
+  it('is closed with 4401 when no operation brings a valid key in time, and kept open once one does', async () => {
+    server = await startTestServer({ WS_KEYLESS_TIMEOUT_MS: '300' });
+    const idle = await keyless(server.wsUrl);
+    expect(await idle.closed).toEqual({ code: KEYLESS_CLOSE_CODE, reason: KEYLESS_CLOSE_REASON });
+
+    const used = await keyless(server.wsUrl);
+    let closedEarly = false;
+    void used.closed.then(() => (closedEarly = true));
+    used.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: AUDIT, extensions: { headers: { authorization: `Bearer ${server.apiKey}` } } } }));
+    // Past the timeout, and longer: an authenticated operation keeps it.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(closedEarly).toBe(false);
+    used.socket.close();
   });
 });

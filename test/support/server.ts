@@ -40,7 +40,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const system = await composeSystem(config, { ...overrides, logger: overrides.logger ?? createLogger('silent') });
   const apiKey = (await ensureDefaultOrganization(system, config))!;
   const tracing = config.otlpEndpoint === undefined ? undefined : await startTracing(config.otlpEndpoint);
-  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, plugins: tracing ? [tracing.plugin] : [] });
+  const http = createHttpServer(system.app, () => system.health(), { corsOrigins: config.corsOrigins, metrics: system.metrics, introspection: config.introspection, keylessSocketMs: config.wsKeylessTimeoutMs, plugins: tracing ? [tracing.plugin] : [] });
   const port = await http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
