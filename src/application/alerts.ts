@@ -8,7 +8,7 @@ import type { UsageService } from './usage.ts';
 import type { WalletMonitor, WalletUpdate } from './walletMonitor.ts';
 import type { OngoingBalance, WalletService } from './wallets.ts';
 import { alertCurrentValue, isWalletAlert, type AlertSource, type AlertType } from '../billing/alerts.ts';
-import { alertDecider, type AlertCommand, type AlertOwner, type AlertThresholdInput } from '../domain/alert/index.ts';
+import { alertDecider, type AlertCommand, type AlertOwner, type AlertThresholdInput, type CreateAlertData } from '../domain/alert/index.ts';
 import { NotFoundError } from '../domain/shared/errors.ts';
 import { streamName } from '../domain/shared/streams.ts';
 import { ALERTS, TRIGGERED_ALERTS, type AlertDocument, type TriggeredAlertDocument } from '../../projections/alerts.ts';
@@ -21,16 +21,8 @@ export type LifetimeUsageOf = (organizationId: string, externalSubscriptionId: s
 /** Where alerts read the values they watch. */
 export type AlertSources = { usage: UsageService; wallets: WalletService; walletMonitor: WalletMonitor; lifetime: LifetimeUsageOf };
 
-/** A new alert as the API gives it (see domain/alert `CreateAlertData`). */
-export type CreateAlertInput = {
-  alertType: string;
-  code: string;
-  name?: string | null;
-  externalSubscriptionId?: string | null;
-  walletId?: string | null;
-  billableMetricCode?: string | null;
-  thresholds: AlertThresholdInput[];
-};
+/** A new alert as the API gives it: the decider's create without the ids the application assigns. */
+export type CreateAlertInput = Omit<CreateAlertData, 'organizationId' | 'alertId'>;
 /** An alert's new name and thresholds; omitted: kept. */
 export type UpdateAlertInput = { id: string; name?: string | null; thresholds?: AlertThresholdInput[] | null };
 /** Alerts (or triggered alerts) of a subscription, of a wallet, or of either when both are given. */

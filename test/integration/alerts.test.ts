@@ -1,6 +1,6 @@
 import BigNumber from 'bignumber.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, take, type TestServer } from '../support/server.ts';
+import { startTestServer, take, until, type TestServer } from '../support/server.ts';
 
 /** Usage monitoring alerts through GraphQL and websockets (reference §6.3). */
 
@@ -68,15 +68,6 @@ const triggered = (args: Record<string, unknown> = {}) =>
   ok<{ triggeredAlerts: { edges: { node: Triggered }[] } }>(`query($s: String, $w: ID) { triggeredAlerts(externalSubscriptionId: $s, walletId: $w, first: 100) { edges { node { ${TRIGGERED} } } } }`, args).then((d) =>
     d.triggeredAlerts.edges.map((e) => e.node),
   );
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Waits until the alert's checks have seen `value`. */
 const seen = async (id: string, value: string) => expect((await until(() => alert(id), (a) => a.previousValue === value)).previousValue).toBe(value);

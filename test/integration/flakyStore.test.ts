@@ -10,7 +10,8 @@ import { createSqliteEventStore } from '../../src/infrastructure/eventStore/sqli
 import { createSqliteReadModelStore } from '../../src/infrastructure/readModels/sqlite.ts';
 import { openDatabase } from '../../src/infrastructure/sqlite/database.ts';
 import { createPlanWith } from '../support/catalog.ts';
-import { flakyEventStore, seededRandom, type FlakyEventStore } from '../support/flakyEventStore.ts';
+import { seededRandom } from '../../scripts/bench/random.ts';
+import { flakyEventStore, type FlakyEventStore } from '../support/flakyEventStore.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const FAST = { initialMs: 1, maxMs: 8 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, take, type TestServer } from '../support/server.ts';
+import { startTestServer, take, until, type TestServer } from '../support/server.ts';
 
 /** Lifetime usage and progressive billing through GraphQL, websockets and the manual clock (reference §6.2, §4.4 step 3). */
 
@@ -50,15 +50,6 @@ async function send(count: number): Promise<void> {
 async function invoices(type?: string): Promise<Invoice[]> {
   const data = await ok<{ invoices: { edges: { node: Invoice }[] } }>(`{ invoices(first: 100) { edges { node { ${INVOICE} } } } }`);
   return data.invoices.edges.map((e) => e.node).filter((i) => type === undefined || i.invoiceType === type);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The progressive invoices, as the `invoiceType` filter lists them. */

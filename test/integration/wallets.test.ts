@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, take, type TestServer } from '../support/server.ts';
+import { startTestServer, take, until, type TestServer } from '../support/server.ts';
 
 /** Prepaid wallets through GraphQL, websockets and the manual clock (README "Wallets"; reference §4.4 step 7, §5.4). */
 
@@ -103,15 +103,6 @@ async function invoices(): Promise<Invoice[]> {
 }
 
 const subscriptionInvoices = async () => (await invoices()).filter((i) => i.invoiceType === 'SUBSCRIPTION').sort((a, b) => (a.chargesToDatetime ?? '').localeCompare(b.chargesToDatetime ?? ''));
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('wallets', () => {
   it('granted credits settle at once; paid credits wait for their credit invoice to be paid', async () => {

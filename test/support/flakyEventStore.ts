@@ -1,16 +1,5 @@
 import type { EventStore, RecordedEvent, Subscription } from '../../src/application/ports/eventStore.ts';
-
-/** A deterministic generator in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../../scripts/bench/random.ts';
 
 export interface FlakyOptions {
   seed: number;

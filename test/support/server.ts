@@ -115,3 +115,13 @@ export function take<T>(client: Client, query: string, count: number, variables?
   });
   return { started, done };
 }
+
+/** Reads until `done` holds or `timeoutMs` passes, every 20 ms; answers the last value read (the test asserts it). */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -28,12 +28,6 @@ function counting(store: ReadModelStore) {
   return { wrapped, counts };
 }
 
-const until = async (done: () => boolean) => {
-  const deadline = Date.now() + 5_000;
-  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  return done();
-};
-
 describe('PollingHost (ROLE=api): checkpoints polled, the rest read only when something was committed', () => {
   it('counts the quarantine once while nothing moves, and again after a checkpoint moved', async () => {
     const db = new DatabaseSync(':memory:');
@@ -41,12 +35,12 @@ describe('PollingHost (ROLE=api): checkpoints polled, the rest read only when so
     const { wrapped, counts } = counting(readModels);
     const host = new PollingHost(wrapped, createSqliteEventStore(db), ['invoices'], createLogger('silent'), 5);
     await host.start();
-    expect(await until(() => counts.polls >= 10)).toBe(true);
+    await expect.poll(() => counts.polls).toBeGreaterThanOrEqual(10);
     expect(counts.quarantine).toBe(1);
     await readModels.commit([], [{ name: 'invoices', position: 7n }]);
-    expect(await until(() => host.status().checkpoints.get('invoices') === 7n)).toBe(true);
+    await expect.poll(() => host.status().checkpoints.get('invoices')).toBe(7n);
     const after = counts.polls;
-    expect(await until(() => counts.polls >= after + 10)).toBe(true);
+    await expect.poll(() => counts.polls).toBeGreaterThanOrEqual(after + 10);
     expect(counts.quarantine).toBe(2);
     await host.stop();
   });
