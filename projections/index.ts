@@ -14,6 +14,7 @@ import { addOnsProjection } from './addOns.ts';
 import { walletsProjection, walletTransactionsProjection } from './wallets.ts';
 import { alertsProjection, triggeredAlertsProjection } from './alerts.ts';
 import { lifetimeUsagesProjection } from './lifetimeUsages.ts';
+import { webhookEndpointsProjection, webhooksProjection } from './webhooks.ts';
 import { BUCKETS, METERS, VALUES } from './usageStore.ts';
 
 /** Every read model the engine maintains. */
@@ -34,6 +35,7 @@ export const allProjections: AnyProjection[] = [
   walletTransactionsProjection,
   alertsProjection, triggeredAlertsProjection,
   lifetimeUsagesProjection,
+  webhookEndpointsProjection, webhooksProjection,
 ];
 
 export function findProjection(name: string): AnyProjection | undefined {

@@ -14,6 +14,8 @@ import { createWalletService } from './wallets.ts';
 import { createWalletMonitor } from './walletMonitor.ts';
 import { createLifetimeUsageService } from './lifetimeUsage.ts';
 import { createAlertService } from './alerts.ts';
+import { createWebhookEndpointService } from './webhookEndpoints.ts';
+import { createWebhookService } from './webhooks.ts';
 
 export interface AppOptions {
   adminApiKey?: string | undefined;
@@ -48,6 +50,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     walletMonitor,
     lifetimeUsage,
     alerts,
+    webhookEndpoints: createWebhookEndpointService(deps),
+    webhooks: createWebhookService(deps),
     usageFeed: createUsageFeed(deps.projections, (watch) => usage.currentReader(watch.organizationId, watch.externalCustomerId, watch.externalSubscriptionId, watch.applyTaxes), deps.turns ? { schedule: deps.turns.run } : {}),
   };
 }

@@ -47,6 +47,8 @@ export const guardKeys = {
   couponUse: (externalCustomerId: string, code: string) => `couponUse/${externalCustomerId}/${code}`,
   /** A wallet code among one customer's wallets: two creations racing cannot both take it. */
   walletCode: (externalCustomerId: string, code: string) => `walletCode/${externalCustomerId}/${code}`,
+  /** The organization's live webhook endpoints (their count and urls): two creations racing cannot both pass the rules. */
+  webhookEndpoints: () => 'webhookEndpoints',
 };
 
 export const writersStream = (organizationId: string, key: string) => streamName('guard', organizationId, key);

@@ -12,6 +12,7 @@ import './creditNotes.ts';
 import './addOns.ts';
 import './wallets.ts';
 import './alerts.ts';
+import './webhooks.ts';
 import './lifetimeUsage.ts';
 import './events.ts';
 import './system.ts';

@@ -33,10 +33,13 @@ describe('paginated lists and their indexes', () => {
     await ok('mutation { createSubscription(input: {externalId: "s1", externalCustomerId: "c1", planCode: "p"}) { subscription { status } } }');
     const created = await ok('mutation { createWallet(input: {externalCustomerId: "c1", currency: "EUR", rateAmount: "1"}) { wallet { id } } }');
     const walletId = (created as { createWallet: { wallet: { id: string } } }).createWallet.wallet.id;
+    // An endpoint nothing is sent to (no event of its one type happens here), for the lists of its webhooks.
+    const endpoint = await ok('mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/hooks", eventTypes: ["plan.deleted"]}) { webhookEndpoint { id } } }');
+    const webhookEndpointId = (endpoint as { createWebhookEndpoint: { webhookEndpoint: { id: string } } }).createWebhookEndpoint.webhookEndpoint.id;
     await server.settle();
 
     recorded.reads.length = 0;
-    const queries = listQueries({ externalCustomerId: 'c1', externalSubscriptionId: 's1', walletId });
+    const queries = listQueries({ externalCustomerId: 'c1', externalSubscriptionId: 's1', walletId, webhookEndpointId });
     for (const query of queries) {
       await ok(query);
       await ok(query, { after: ANY_CURSOR });

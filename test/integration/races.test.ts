@@ -229,6 +229,48 @@ for (const [name, start] of DEPLOYMENTS) describe(`races between commands that d
     });
   }
 
+  const WEBHOOK_ENDPOINT = 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { id url } } }';
+  const DELETE_WEBHOOK_ENDPOINT = 'mutation($input: DeleteWebhookEndpointInput!) { deleteWebhookEndpoint(input: $input) { webhookEndpoint { id } } }';
+  type CreatedEndpoint = { createWebhookEndpoint: { webhookEndpoint: { id: string; url: string } } };
+  const liveEndpoints = async () =>
+    (await server.gql<{ webhookEndpoints: { edges: { node: { id: string; url: string } }[] } }>('{ webhookEndpoints(first: 100) { edges { node { id url } } } }')).data!.webhookEndpoints.edges.map((e) => e.node);
+  // Endpoints at a closed local port, for a type nothing here makes: nothing is delivered.
+  const endpointInput = (path: string) => ({ url: `http://127.0.0.1:9/${path}`, eventTypes: ['plan.deleted'] });
+  const dropEndpoints = async (results: GqlResult<CreatedEndpoint>[]) => {
+    for (const result of results) if (!result.errors) await ok(DELETE_WEBHOOK_ENDPOINT, { id: result.data!.createWebhookEndpoint.webhookEndpoint.id });
+  };
+
+  it('createWebhookEndpoint ‖ createWebhookEndpoint of one url: one live endpoint with it', async () => {
+    const seen = new Map<string, number>();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const input = endpointInput(`same/${round}`);
+      const results = await together(round, send<CreatedEndpoint>(WEBHOOK_ENDPOINT, input), send<CreatedEndpoint>(WEBHOOK_ENDPOINT, input));
+      const pair = results.map(outcome).sort().join(', ');
+      tally(seen, pair);
+      expect(pair).toBe('CONFLICT, ok');
+      expect((await liveEndpoints()).filter((e) => e.url === input.url), `round ${round}`).toHaveLength(1);
+      await dropEndpoints(results);
+    }
+    console.info(`${name}: createWebhookEndpoint ‖ createWebhookEndpoint (same url):`, Object.fromEntries(seen));
+  });
+
+  it('createWebhookEndpoint ‖ createWebhookEndpoint for the last free slot: never more than 10 live endpoints', async () => {
+    const seen = new Map<string, number>();
+    const filled: GqlResult<CreatedEndpoint>[] = [];
+    for (let i = 0; i < 9; i += 1) filled.push(await server.gql<CreatedEndpoint>(WEBHOOK_ENDPOINT, { input: endpointInput(`fill/${i}`) }));
+    expect(filled.map(outcome)).toEqual(Array(9).fill('ok'));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const results = await together(round, send<CreatedEndpoint>(WEBHOOK_ENDPOINT, endpointInput(`slot/${round}/a`)), send<CreatedEndpoint>(WEBHOOK_ENDPOINT, endpointInput(`slot/${round}/b`)));
+      const pair = results.map(outcome).sort().join(', ');
+      tally(seen, pair);
+      expect(pair).toBe('CONFLICT, ok');
+      expect(await liveEndpoints(), `round ${round}`).toHaveLength(10);
+      await dropEndpoints(results);
+    }
+    await dropEndpoints(filled);
+    console.info(`${name}: createWebhookEndpoint ‖ createWebhookEndpoint (last slot):`, Object.fromEntries(seen));
+  });
+
   describe('identical concurrent upserts all answer the entity', () => {
     it('5 × createCustomer, 10 rounds', async () => {
       for (let round = 0; round < 10; round += 1) {

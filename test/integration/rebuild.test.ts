@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { allProjections, collectionNames } from '../../projections/index.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
+import { webhookStream } from '../../src/application/webhooks.ts';
 import { BUCKETS, METERS, VALUES, usageSnapshot } from '../../projections/usageStore.ts';
 import { createPlanWith } from '../support/catalog.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
@@ -48,6 +49,24 @@ describe('rebuilding every read model from the log', () => {
     const invoice = billed.data!.invoices.edges.map((e) => e.node).find((i) => i.fees.some((f) => f.amountCents !== '0'))!;
     const fee = invoice.fees.find((f) => f.amountCents !== '0')!;
     await ok(`mutation { createCreditNote(input: {invoiceId: "${invoice.id}", reason: OTHER, items: [{feeId: "${fee.id}", amountCents: "1"}]}) { creditNote { id } } }`);
+    // Webhook endpoints (one updated and its secret rotated, one deleted) and a failed webhook, appended as the
+    // dispatcher would: the endpoints take only a type nothing here makes, so nothing is delivered meanwhile.
+    const endpoint = async (url: string) => {
+      const result = await server.gql<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>(`mutation { createWebhookEndpoint(input: {url: "${url}", eventTypes: ["plan.deleted"]}) { webhookEndpoint { id } } }`);
+      expect(result.errors).toBeUndefined();
+      return result.data!.createWebhookEndpoint.webhookEndpoint.id;
+    };
+    const kept = await endpoint('http://127.0.0.1:9/kept');
+    await ok(`mutation { updateWebhookEndpoint(input: {id: "${kept}", signatureAlgorithm: HMAC}) { webhookEndpoint { id } } }`);
+    await ok(`mutation { rotateWebhookEndpointSecret(input: {id: "${kept}"}) { webhookEndpoint { id } } }`);
+    await ok(`mutation { deleteWebhookEndpoint(input: {id: "${await endpoint('http://127.0.0.1:9/deleted')}"}) { webhookEndpoint { id } } }`);
+    const organizationId = (await server.gql<{ organization: { id: string } }>('{ organization { id } }')).data!.organization.id;
+    const at = '2030-02-01T00:00:00.000Z';
+    const metadata = { organizationId, recordedAt: at };
+    await server.system.app.deps.eventStore.append(webhookStream(organizationId, 'wh1'), [
+      { type: 'WebhookCreated', data: { organizationId, webhookId: 'wh1', webhookEndpointId: kept, webhookType: 'plan.deleted', objectType: 'plan', objectId: 'p', sourceEventId: 'e', sourcePosition: '0'.padStart(20, '0'), payload: '{}', createdAt: at }, metadata },
+      { type: 'WebhookAttempted', data: { organizationId, webhookId: 'wh1', attempt: 1, outcome: 'FAILED', httpStatus: 500, error: 'HTTP 500', response: null, durationMs: 3, attemptedAt: at, nextAttemptAt: null }, metadata },
+    ], { expectedRevision: 'no_stream' });
     await server.settle();
 
     const { eventStore, readModels } = server.system.app.deps;

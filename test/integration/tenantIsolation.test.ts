@@ -30,11 +30,12 @@ import {
 } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookStream } from '../../src/application/webhooks.ts';
 import { schema } from '../../src/graphql/schema.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/server.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'wallet' | 'walletTransaction' | 'alert' | 'organization' | 'cursor';
+type Role = 'metric' | 'plan' | 'tax' | 'customer' | 'subscription' | 'transaction' | 'charge' | 'apiKey' | 'invoice' | 'coupon' | 'appliedCoupon' | 'creditNote' | 'fee' | 'addOn' | 'wallet' | 'walletTransaction' | 'alert' | 'webhookEndpoint' | 'webhook' | 'organization' | 'cursor';
 
 /**
  * Root fields not called, each with the reason. Empty: admin-only fields are called too (they must answer FORBIDDEN
@@ -95,6 +96,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
     case 'feeId': role = 'fee'; break;
     case 'addOnCode': role = 'addOn'; break;
     case 'walletId': role = 'wallet'; break;
+    case 'webhookEndpointId': role = 'webhookEndpoint'; break;
     case 'billableMetricCodes': role = 'metric'; break;
     case 'planCodes': role = 'plan'; break;
     case 'externalCustomerId': role = 'customer'; break;
@@ -112,7 +114,7 @@ function slotFor(path: string[], name: string, type: GraphQLInputType): Slot | n
       role = /customer/i.test(owner) ? 'customer' : /subscription/i.test(owner) ? 'subscription' : undefined;
       break;
     case 'id':
-      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : /walletTransaction/i.test(owner) ? 'walletTransaction' : /wallet/i.test(owner) ? 'wallet' : /alert/i.test(owner) ? 'alert' : undefined;
+      role = /^Charge/.test(owner) ? 'charge' : /ApiKey/.test(owner) ? 'apiKey' : /invoice/i.test(owner) ? 'invoice' : /AppliedCoupon/.test(owner) ? 'appliedCoupon' : /creditNote/i.test(owner) ? 'creditNote' : /walletTransaction/i.test(owner) ? 'walletTransaction' : /wallet/i.test(owner) ? 'wallet' : /alert/i.test(owner) ? 'alert' : /webhookEndpoint/i.test(owner) ? 'webhookEndpoint' : /webhook/i.test(owner) ? 'webhook' : undefined;
       break;
   }
   if (role === undefined) {
@@ -143,7 +145,7 @@ function plainValue(owner: string, name: string, type: GraphQLInputType): Json {
   const known: Record<string, Json> = {
     name: 'Globex item', rate: '10', rateAmount: '1', externalHistoricalUsageAmountCents: '100', amountCents: '100', amountCurrency: 'EUR', currency: 'EUR', defaultCurrency: 'EUR',
     interval: 'MONTHLY', aggregationType: 'COUNT', chargeModel: 'STANDARD', key: 'k', value: 'v', to: new Date(Date.now() + 86_400_000).toISOString(),
-    properties: { amount: '1' }, values: {}, alertType: 'BILLABLE_METRIC_CURRENT_USAGE_UNITS',
+    properties: { amount: '1' }, values: {}, alertType: 'BILLABLE_METRIC_CURRENT_USAGE_UNITS', url: 'http://127.0.0.1:9/globex-new',
   };
   let value: Json;
   if (Object.hasOwn(known, name)) value = known[name]!;
@@ -241,6 +243,9 @@ interface Tenant {
   walletTransaction: string;
   /** Its alert on its subscription's usage (it has one on its wallet too). */
   alert: string;
+  /** Its webhook endpoint, and a FAILED webhook of it (appended as the dispatcher would). */
+  webhookEndpoint: string;
+  webhook: string;
   /** The end cursor of the first page (of one) of every connection query, by root field. */
   cursors: Map<string, string | null>;
 }
@@ -304,6 +309,8 @@ function valueFor(slot: Slot, tenant: Tenant, own: boolean): Json | undefined {
       case 'wallet': value = tenant.wallet; break;
       case 'walletTransaction': value = tenant.walletTransaction; break;
       case 'alert': value = tenant.alert; break;
+      case 'webhookEndpoint': value = tenant.webhookEndpoint; break;
+      case 'webhook': value = tenant.webhook; break;
       case 'organization': value = tenant.orgId; break;
       case 'cursor': value = tenant.cursors.get(slot.path[0]!.split('.')[1]!) ?? undefined; break;
     }
@@ -413,7 +420,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
       orgId = created.createOrganization.organization.id;
       apiKeyId = created.createOrganization.apiKey.apiKey.id;
     }
-    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, wallet: '', walletTransaction: '', alert: '', cursors: new Map() } satisfies Tenant;
+    const t = { label, key, orgId, apiKeyId, metric: `${prefix}-calls`, plan: `${prefix}-plan`, tax: `${prefix}-vat`, customer: `${prefix}-cus`, subscription: `${prefix}-sub`, transactions: Array.from({ length: events }, (_, i) => `${prefix}-tx-${i}`), charge: '', invoice: '', coupon: `${prefix}-coupon`, appliedCoupon: '', creditNote: '', fee: '', addOn: `${prefix}-addon`, wallet: '', walletTransaction: '', alert: '', webhookEndpoint: '', webhook: '', cursors: new Map() } satisfies Tenant;
     await ok('mutation($input: CreateTaxInput!) { createTax(input: $input) { tax { id } } }', { input: { code: t.tax, name: `${label} VAT`, rate: '20', description: `${label} tax` } }, key);
     await ok('mutation($input: CreateBillableMetricInput!) { createBillableMetric(input: $input) { billableMetric { id } } }', { input: { code: t.metric, name: `${label} Calls`, description: `${label} metric`, aggregationType: 'COUNT' } }, key);
     const plan = await ok<{ createPlan: { plan: { charges: { id: string }[] } } }>(
@@ -457,6 +464,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
     t.wallet = wallet.createWallet.wallet.id;
     t.walletTransaction = wallet.createWallet.wallet.transactions.edges[0]!.node.id;
     t.alert = await alertsOf(t, key);
+    ({ webhookEndpoint: t.webhookEndpoint, webhook: t.webhook } = await webhooksOf(t, prefix, key));
     if (events > 0) {
       const ingested = await ok<{ createEvents: { acceptedCount: number } }>('mutation($events: [UsageEventInput!]!) { createEvents(input: {events: $events}) { acceptedCount } }', {
         events: t.transactions.map((transactionId) => ({ transactionId, externalSubscriptionId: t.subscription, code: t.metric, properties: { note: `${label} event` } })),
@@ -483,6 +491,34 @@ describe('tenant isolation: every root field of the schema, called by organizati
     const usage = await create({ alertType: 'CURRENT_USAGE_AMOUNT', code: `${t.label.toLowerCase()}-usage`, name: `${t.label} usage alert`, externalSubscriptionId: t.subscription, thresholds: [{ value: '100', code: `${t.label} step`, recurring: true }] });
     await create({ alertType: 'WALLET_ONGOING_BALANCE_AMOUNT', code: `${t.label.toLowerCase()}-wallet`, name: `${t.label} wallet alert`, walletId: t.wallet, thresholds: [{ value: '1000' }, { value: '100', recurring: true }] });
     return usage.createAlert.alert.id;
+  }
+
+  /**
+   * A webhook endpoint of `t` and a FAILED webhook of it. The endpoint takes only `plan.deleted`, which nothing in this
+   * test makes for A or the mirror (so no webhook of theirs is made or attempted while they are compared), and points
+   * at a closed local port; the webhook is appended to the log as the dispatcher would append it.
+   */
+  async function webhooksOf(t: Tenant, prefix: string, key: string): Promise<{ webhookEndpoint: string; webhook: string }> {
+    const created = await ok<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>(
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { id } } }',
+      { input: { url: `http://127.0.0.1:9/${t.label.toLowerCase()}/${prefix}`, eventTypes: ['plan.deleted'], signatureAlgorithm: 'HMAC' } },
+      key,
+    );
+    const webhookEndpointId = created.createWebhookEndpoint.webhookEndpoint.id;
+    const webhookId = `${prefix}-webhook-${t.orgId}`;
+    const at = new Date().toISOString();
+    const metadata = { organizationId: t.orgId, recordedAt: at };
+    const payload = JSON.stringify({ webhook_type: 'plan.deleted', object_type: 'plan', organization_id: t.orgId, plan: { code: t.plan, name: `${t.label} Plan` } });
+    const { position } = await server.system.app.deps.eventStore.append(
+      webhookStream(t.orgId, webhookId),
+      [
+        { type: 'WebhookCreated', data: { organizationId: t.orgId, webhookId, webhookEndpointId, webhookType: 'plan.deleted', objectType: 'plan', objectId: t.plan, sourceEventId: `${prefix}-source`, sourcePosition: '0'.padStart(20, '0'), payload, createdAt: at }, metadata },
+        { type: 'WebhookAttempted', data: { organizationId: t.orgId, webhookId, attempt: 1, outcome: 'FAILED', httpStatus: null, error: 'ECONNREFUSED', response: null, durationMs: 1, attemptedAt: at, nextAttemptAt: null }, metadata },
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await server.system.app.deps.waitForProjections(position, { usage: false });
+    return { webhookEndpoint: webhookEndpointId, webhook: webhookId };
   }
 
   /**
@@ -634,7 +670,7 @@ describe('tenant isolation: every root field of the schema, called by organizati
     }
     expect(queries.length + mutations.length + subscriptionFields.length + Object.keys(SKIP).length).toBe(roots.length);
     // The rules do find what names an entity: the fields that obviously do have slots.
-    for (const id of ['Query.customer', 'Query.customerUsage', 'Query.event', 'Query.addOn', 'Mutation.updateAddOn', 'Mutation.createPlan', 'Mutation.createEvents', 'Mutation.revokeApiKey', 'Subscription.customerUsageUpdated']) {
+    for (const id of ['Query.customer', 'Query.customerUsage', 'Query.event', 'Query.addOn', 'Mutation.updateAddOn', 'Mutation.createPlan', 'Mutation.createEvents', 'Mutation.revokeApiKey', 'Subscription.customerUsageUpdated', 'Query.webhook', 'Query.webhooks', 'Mutation.updateWebhookEndpoint', 'Mutation.retryWebhook']) {
       expect(fields.find((f) => `${f.root}.${f.name}` === id)?.slots.length ?? 0, id).toBeGreaterThan(0);
     }
   });

@@ -87,9 +87,11 @@ describe('KurrentDB + MongoDB, end to end', () => {
 
   it('serves every paginated list from an index in its order: MongoDB plans no in-memory SORT', async () => {
     const created = await ok<{ createWallet: { wallet: { id: string } } }>('mutation { createWallet(input: {externalCustomerId: "acme", currency: "EUR", rateAmount: "1"}) { wallet { id } } }');
+    // An endpoint nothing is sent to (no event of its one type happens here), for the lists of its webhooks.
+    const endpoint = await ok<{ createWebhookEndpoint: { webhookEndpoint: { id: string } } }>('mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/hooks", eventTypes: ["plan.deleted"]}) { webhookEndpoint { id } } }');
     await server.settle();
     recorded.reads.length = 0;
-    for (const query of listQueries({ externalCustomerId: 'acme', externalSubscriptionId: 'acme-main', walletId: created.createWallet.wallet.id })) {
+    for (const query of listQueries({ externalCustomerId: 'acme', externalSubscriptionId: 'acme-main', walletId: created.createWallet.wallet.id, webhookEndpointId: endpoint.createWebhookEndpoint.webhookEndpoint.id })) {
       await ok(query);
       await ok(query, { after: ANY_CURSOR });
     }

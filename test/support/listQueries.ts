@@ -3,6 +3,8 @@ export interface ListTargets {
   externalCustomerId: string;
   externalSubscriptionId: string;
   walletId: string;
+  /** A webhook endpoint of the organization: the lists of its webhooks are read too when given. */
+  webhookEndpointId?: string;
 }
 
 /** An `after` cursor the API accepts (any sort key and id): the second page's query shape without a first page. */
@@ -39,6 +41,12 @@ export function listQueries(t: ListTargets): string[] {
     `wallets${pageWith(`externalCustomerId: "${t.externalCustomerId}", status: ACTIVE`)}`,
     `customer(externalId: "${t.externalCustomerId}") { appliedCoupons${page} creditNotes${page} invoices${page} wallets${page} }`,
     `wallet(id: "${t.walletId}") { transactions${page} }`,
+    `webhookEndpoints${page}`,
+    `webhooks${page}`,
+    `webhooks${pageWith('status: FAILED')}`,
+    ...(t.webhookEndpointId === undefined
+      ? []
+      : [`webhooks${pageWith(`webhookEndpointId: "${t.webhookEndpointId}"`)}`, `webhooks${pageWith(`webhookEndpointId: "${t.webhookEndpointId}", status: PENDING`)}`]),
   ];
   return lists.map((list) => `query($after: String) { ${list} }`);
 }
