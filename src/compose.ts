@@ -19,6 +19,9 @@ import { createSqliteEventStore, type SqliteEventStore } from './infrastructure/
 import { createSqliteReadModelStore } from './infrastructure/readModels/sqlite.ts';
 import { openDatabase, optimize, refreshStatistics, STATISTICS_INTERVAL_MS, walSyncer } from './infrastructure/sqlite/database.ts';
 import { createMetrics, type Metrics } from './infrastructure/metrics.ts';
+import { createWebhookDelivery, type WebhookDelivery } from './application/webhookDelivery.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from './application/webhookDispatcher.ts';
+import { signatureHeaders } from './infrastructure/webhookSigning.ts';
 
 export interface SystemHealth {
   /** Every projection has committed the head of the log, and runs. */
@@ -44,6 +47,8 @@ export interface System {
   /** The runner itself when it runs in this thread (tests, scripts). */
   runner: ProjectionRunner | undefined;
   logger: Logger;
+  /** Where webhooks are made and sent: where the billing clock runs (not in `ROLE=api`). */
+  webhooks: { dispatcher: WebhookDispatcher; delivery: WebhookDelivery } | undefined;
   health(): Promise<SystemHealth>;
   close(): Promise<void>;
 }
@@ -157,7 +162,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
   // Every catalog event appended here moves the floor usage queries wait for (UsageWrites.changed). Invoices, their
   // numbers and fees, coupons, add-ons, and the manual clock change nothing usage is folded with: a billing run appending thousands of
   // invoices must not make each next invoice wait for the usage projection to fold past the previous one.
-  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon|addOn|creditNote|wallet|lifetimeUsage|alert)-/.test(streamId);
+  const outsideCatalog = (streamId: string) => /^(invoice|numbering|inAdvanceFee|clock|coupon|appliedCoupon|addOn|creditNote|wallet|lifetimeUsage|alert|webhook|webhookEndpoint)-/.test(streamId);
   const appending: EventStore = Object.assign(Object.create(eventStore) as EventStore, {
     append: async (...args: Parameters<EventStore['append']>) => {
       const result = await eventStore.append(...args);
@@ -201,6 +206,15 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     await app.alerts.start();
     app.lifetimeUsage.start();
   }
+  // Webhooks are made and sent in one process: the one where the billing clock runs.
+  let webhooks: System['webhooks'];
+  if (config.role !== 'api') {
+    let dispatcher: WebhookDispatcher | undefined;
+    const delivery = createWebhookDelivery(deps, { ...config.webhooks, endpoint: (id) => dispatcher?.endpoint(id) ?? null, sign: signatureHeaders });
+    dispatcher = createWebhookDispatcher(deps, delivery);
+    void dispatcher.start();
+    webhooks = { dispatcher, delivery };
+  }
 
   /** The lowest checkpoint seen by health checks, and since when it has not moved. */
   let progress = { lowest: -1n, sinceMs: Date.now() };
@@ -212,6 +226,7 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     projections: host,
     runner: host instanceof InlineHost ? host.runner : undefined,
     logger,
+    webhooks,
     async health() {
       const head = await eventStore.headPosition().then(
         (position) => (lastHead = position ?? 0n),
@@ -243,6 +258,8 @@ export async function composeSystem(config: Config, overrides: SystemOverrides =
     },
     async close() {
       app.organizations.revocations.close();
+      await webhooks?.delivery.close();
+      await webhooks?.dispatcher.close();
       await app.alerts.close();
       await app.walletMonitor.close();
       app.lifetimeUsage.close();

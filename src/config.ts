@@ -37,6 +37,12 @@ const schema = z.object({
   WS_KEYLESS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   // Schema introspection (GraphiQL's docs, code generators): on by default; `false` refuses __schema / __type.
   INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  // Webhooks: attempts per round, the first retry's wait (each next one 4× longer, at most 6 h), the request
+  // timeout, and requests in flight at once.
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   // OpenTelemetry tracing (the standard variable): an OTLP/HTTP collector's base URL; unset, no tracing at all.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:4318' }).optional(),
 });
@@ -81,6 +87,8 @@ export interface Config {
   introspection: boolean;
   /** An OTLP/HTTP collector's base URL (traces go to `<url>/v1/traces`); undefined: no tracing. */
   otlpEndpoint: string | undefined;
+  /** Webhook delivery: attempts per round, first retry wait, request timeout, requests in flight. */
+  webhooks: { attempts: number; retryBaseMs: number; timeoutMs: number; concurrency: number };
 }
 
 /** Reads the configuration from the environment; every setting is listed in the README. */
@@ -120,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsKeylessTimeoutMs: e.WS_KEYLESS_TIMEOUT_MS,
     introspection: e.INTROSPECTION === 'true',
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    webhooks: { attempts: e.WEBHOOK_ATTEMPTS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
   };
 }

@@ -3,7 +3,7 @@ import type { MetricsSink } from '../application/ports/metrics.ts';
 
 /**
  * Prometheus metrics (`prom-client`), served at `GET /metrics`: GraphQL requests and their latency per operation
- * (type and root field, a bounded set), ingestion outcomes, billing runs, websocket connections, the projections'
+ * (type and root field, a bounded set), ingestion outcomes, billing runs, webhook deliveries, websocket connections, the projections'
  * lag per projection (read from health when scraped), and the process's own (CPU, memory, event-loop lag, GC).
  */
 export function createMetrics(health?: () => Promise<{ projections: { name: string; checkpoint: string; head: string }[] }>) {
@@ -20,6 +20,13 @@ export function createMetrics(health?: () => Promise<{ projections: { name: stri
   const events = new Counter({ name: 'billing_ingestion_events_total', help: 'Usage events ingested, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
   const runs = new Histogram({ name: 'billing_billing_run_duration_seconds', help: 'Billing runs (billing clock ticks and advanceClock)', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300], registers: [registry] });
   const invoices = new Counter({ name: 'billing_invoices_total', help: 'Invoices issued, finalized and refreshed by billing runs', labelNames: ['action'] as const, registers: [registry] });
+  const webhooks = new Counter({ name: 'billing_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome (SUCCEEDED, RETRYING, FAILED)', labelNames: ['outcome'] as const, registers: [registry] });
+  const webhookDuration = new Histogram({
+    name: 'billing_webhook_delivery_duration_seconds',
+    help: 'Webhook delivery attempts: the request to the endpoint, until its answer, a refusal or the timeout',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   const sockets = new Gauge({ name: 'billing_websocket_connections', help: 'Open graphql-ws connections', registers: [registry] });
   new Gauge({
     name: 'billing_projection_lag_events',
@@ -42,6 +49,10 @@ export function createMetrics(health?: () => Promise<{ projections: { name: stri
     billingRun(seconds, counts) {
       runs.observe(seconds);
       for (const [action, n] of Object.entries(counts)) if (n > 0) invoices.inc({ action }, n);
+    },
+    webhookDelivered(outcome, seconds) {
+      webhooks.inc({ outcome });
+      webhookDuration.observe(seconds);
     },
   };
   return {

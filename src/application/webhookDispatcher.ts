@@ -1,0 +1,314 @@
+import { createHash } from 'node:crypto';
+import type { AppDeps } from './context.ts';
+import { followLog } from './logFollower.ts';
+import type { RecordedEvent } from './ports/eventStore.ts';
+import { ConcurrencyError } from '../domain/shared/errors.ts';
+import type { WebhookCreated, WebhookEndpointEvent, WebhookRetryRequested } from '../domain/webhook/events.ts';
+import { WEBHOOK_TYPES, type WebhookType } from '../domain/webhook/types.ts';
+import type { EndpointTarget, WebhookDelivery } from './webhookDelivery.ts';
+import { webhookStream } from './webhooks.ts';
+import { CREDIT_NOTES } from '../../projections/creditNotes.ts';
+import { IN_ADVANCE_FEES } from '../../projections/inAdvanceFees.ts';
+import { INVOICES } from '../../projections/invoices.ts';
+import { TRIGGERED_ALERTS } from '../../projections/alerts.ts';
+import { WALLETS, WALLET_TRANSACTIONS } from '../../projections/wallets.ts';
+import { WEBHOOK_ENDPOINTS, type WebhookEndpointDocument } from '../../projections/webhooks.ts';
+
+/** One webhook a domain event makes: its type and the read-model document sent as its object. */
+export type WebhookSource = { webhookType: WebhookType; collection: string; objectId: string };
+
+/** Where each object type's documents are. */
+const COLLECTIONS: Record<(typeof WEBHOOK_TYPES)[WebhookType], string> = {
+  triggered_alert: TRIGGERED_ALERTS,
+  billable_metric: 'billableMetrics',
+  credit_note: CREDIT_NOTES,
+  customer: 'customers',
+  fee: IN_ADVANCE_FEES,
+  invoice: INVOICES,
+  plan: 'plans',
+  subscription: 'subscriptions',
+  wallet: WALLETS,
+  wallet_transaction: WALLET_TRANSACTIONS,
+};
+
+const source = (webhookType: WebhookType, objectId: unknown): WebhookSource => ({ webhookType, collection: COLLECTIONS[WEBHOOK_TYPES[webhookType]], objectId: String(objectId) });
+
+/**
+ * The webhooks a domain event makes (Lago's names, reference §8), before any endpoint is considered. Pure: what
+ * depends on the invoice (a credit invoice paid is `invoice.paid_credit_added` too) is in the event or in
+ * `invoiceType`. An invoice is created as a draft and finalized at once unless it has a grace period: a draft
+ * with a grace period is `invoice.drafted`, every finalization `invoice.created` (`invoice.one_off_created` for
+ * one-off invoices), and a progressive-billing invoice is also the subscription's `usage_threshold_reached`.
+ */
+export function webhookSources(event: RecordedEvent, invoiceType?: string): WebhookSource[] {
+  const d = event.data as Record<string, unknown>;
+  switch (event.type) {
+    case 'CustomerCreated':
+      return [source('customer.created', d.customerId)];
+    case 'CustomerUpdated':
+      return [source('customer.updated', d.customerId)];
+    case 'BillableMetricCreated':
+      return [source('billable_metric.created', d.metricId)];
+    case 'BillableMetricUpdated':
+      return [source('billable_metric.updated', d.metricId)];
+    case 'BillableMetricDeleted':
+      return [source('billable_metric.deleted', d.metricId)];
+    case 'PlanCreated':
+      return [source('plan.created', d.planId)];
+    case 'PlanUpdated':
+      return [source('plan.updated', d.planId)];
+    case 'PlanDeleted':
+      return [source('plan.deleted', d.planId)];
+    case 'SubscriptionCreated':
+      return d.status === 'ACTIVE' ? [source('subscription.started', d.subscriptionId)] : [];
+    case 'SubscriptionActivated':
+      return [source('subscription.started', d.subscriptionId)];
+    case 'SubscriptionUpdated':
+      return [source('subscription.updated', d.subscriptionId)];
+    case 'SubscriptionCanceled':
+      return [source('subscription.canceled', d.subscriptionId)];
+    case 'SubscriptionTerminated':
+      return [source('subscription.terminated', d.subscriptionId)];
+    case 'InvoiceCreated': {
+      const out: WebhookSource[] = [];
+      if (d.finalizesAt !== null && d.finalizesAt !== undefined) out.push(source('invoice.drafted', d.invoiceId));
+      if (d.invoiceType === 'PROGRESSIVE_BILLING') out.push(source('subscription.usage_threshold_reached', d.subscriptionId));
+      return out;
+    }
+    case 'InvoiceFinalized':
+      return [source(invoiceType === 'ONE_OFF' ? 'invoice.one_off_created' : 'invoice.created', d.invoiceId)];
+    case 'InvoicePaymentStatusUpdated':
+      return [source('invoice.payment_status_updated', d.invoiceId), ...(invoiceType === 'CREDIT' && d.paymentStatus === 'SUCCEEDED' ? [source('invoice.paid_credit_added', d.invoiceId)] : [])];
+    case 'InvoiceVoided':
+      return [source('invoice.voided', d.invoiceId)];
+    case 'InAdvanceFeeCreated':
+      return [source('fee.created', event.streamId)];
+    case 'CreditNoteCreated':
+      return [source('credit_note.created', d.creditNoteId)];
+    case 'WalletCreated':
+      return [source('wallet.created', d.walletId)];
+    case 'WalletUpdated':
+      return [source('wallet.updated', d.walletId)];
+    case 'WalletTerminated':
+      return [source('wallet.terminated', d.walletId)];
+    case 'WalletTransactionCreated':
+      return [source('wallet_transaction.created', d.walletTransactionId)];
+    case 'WalletTransactionSettled':
+      return [source('wallet_transaction.updated', d.walletTransactionId)];
+    case 'WalletTransactionFailed':
+      return [source('wallet_transaction.updated', d.walletTransactionId), source('wallet_transaction.payment_failure', d.walletTransactionId)];
+    case 'AlertTriggered':
+      return [source('alert.triggered', d.triggeredAlertId)];
+    default:
+      return [];
+  }
+}
+
+/** Events whose webhook depends on the invoice's type. */
+const NEEDS_INVOICE_TYPE = new Set(['InvoiceFinalized', 'InvoicePaymentStatusUpdated']);
+
+/** The webhook an event makes for an endpoint: the same id whenever (and wherever) it is decided again. */
+export function webhookIdOf(sourceEventId: string, webhookEndpointId: string, webhookType: string): string {
+  const h = createHash('sha256').update(`${sourceEventId}\n${webhookEndpointId}\n${webhookType}`).digest('hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The body sent: Lago's envelope; the object is the read-model document (its `_id` as `id`). */
+export function webhookPayload(webhookType: WebhookType, organizationId: string, object: Record<string, unknown>): string {
+  const objectType = WEBHOOK_TYPES[webhookType];
+  const { _id, ...fields } = object;
+  return JSON.stringify({ webhook_type: webhookType, object_type: objectType, organization_id: organizationId, [objectType]: { id: _id, ...fields } });
+}
+
+const pad = (position: bigint) => position.toString().padStart(20, '0');
+const CHECKPOINT = 'webhookDispatcher';
+
+export interface WebhookDispatcherOptions {
+  /** How often the dispatcher's position is saved (a restart re-reads at most this much; default 1 s). */
+  checkpointEveryMs?: number;
+}
+
+/**
+ * Turns domain events into webhooks. Follows the log (never usage events); for an event of an organization with
+ * endpoints it appends one `WebhookCreated` per endpoint that subscribes to the event's webhook type and existed at
+ * the event's position — all of them in one atomic append, each to a new stream whose id derives from the event,
+ * the endpoint and the type, so re-reading the log after a crash never makes a webhook twice — and hands them to
+ * delivery. Its position is saved as a read-model checkpoint every `checkpointEveryMs`. It also keeps the
+ * endpoints delivery sends to, and hands `retryWebhook`'s requests (appended by any instance) to delivery.
+ */
+export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery, options: WebhookDispatcherOptions = {}) {
+  const endpoints = new Map<string, WebhookEndpointDocument>();
+  const byOrganization = new Map<string, Set<string>>();
+  let follower: { close(): Promise<void> } | null = null;
+  let started: Promise<void> | null = null;
+  let closed = false;
+  let handled: bigint | null = null;
+  let saved: bigint | null = null;
+  let checkpointTimer: NodeJS.Timeout | null = null;
+
+  function remember(doc: WebhookEndpointDocument): void {
+    endpoints.set(doc._id, doc);
+    const ids = byOrganization.get(doc.organizationId) ?? new Set<string>();
+    byOrganization.set(doc.organizationId, ids.add(doc._id));
+  }
+
+  function learn(event: WebhookEndpointEvent, position: bigint): void {
+    const d = event.data;
+    const known = endpoints.get(d.webhookEndpointId);
+    switch (event.type) {
+      case 'WebhookEndpointCreated':
+        if (known === undefined) {
+          const { webhookEndpointId, ...fields } = event.data;
+          remember({ _id: webhookEndpointId, ...fields, updatedAt: fields.createdAt, deletedAt: null, createdPosition: pad(position), deletedPosition: null });
+        }
+        return;
+      case 'WebhookEndpointUpdated':
+        if (known !== undefined) Object.assign(known, { url: event.data.url, eventTypes: event.data.eventTypes, signatureAlgorithm: event.data.signatureAlgorithm });
+        return;
+      case 'WebhookEndpointSecretRotated':
+        if (known !== undefined) known.secret = event.data.secret;
+        return;
+      case 'WebhookEndpointDeleted':
+        if (known !== undefined && known.deletedPosition === null) Object.assign(known, { deletedAt: event.data.deletedAt, deletedPosition: pad(position) });
+        return;
+    }
+  }
+
+  /** The organization's endpoints that existed at `position` and take `webhookType`. */
+  function subscribers(organizationId: string, position: bigint, webhookType: string): WebhookEndpointDocument[] {
+    const at = pad(position);
+    const out: WebhookEndpointDocument[] = [];
+    for (const id of byOrganization.get(organizationId) ?? []) {
+      const endpoint = endpoints.get(id)!;
+      if (endpoint.createdPosition >= at || (endpoint.deletedPosition !== null && endpoint.deletedPosition <= at)) continue;
+      if (endpoint.eventTypes === null || endpoint.eventTypes.includes(webhookType)) out.push(endpoint);
+    }
+    return out;
+  }
+
+  async function dispatch(event: RecordedEvent): Promise<void> {
+    const organizationId = event.metadata.organizationId;
+    const endpointIds = byOrganization.get(organizationId);
+    if (endpointIds === undefined || endpointIds.size === 0) return;
+    // Cheap first: most events make no webhook, or none an endpoint of this organization takes.
+    const candidates = webhookSources(event, 'CREDIT').concat(webhookSources(event, 'ONE_OFF'));
+    if (!candidates.some((c) => subscribers(organizationId, event.position, c.webhookType).length > 0)) return;
+    await deps.waitForProjections(event.position, { usage: false });
+    let invoiceType: string | undefined;
+    if (NEEDS_INVOICE_TYPE.has(event.type)) {
+      const invoice = await deps.readModels.collection(INVOICES).findOne({ _id: String((event.data as { invoiceId: string }).invoiceId) });
+      invoiceType = invoice === null ? undefined : String(invoice.invoiceType);
+    }
+    const createdAt = new Date().toISOString();
+    const webhooks: WebhookCreated[] = [];
+    for (const item of webhookSources(event, invoiceType)) {
+      const targets = subscribers(organizationId, event.position, item.webhookType);
+      if (targets.length === 0) continue;
+      const doc = await deps.readModels.collection(item.collection).findOne({ _id: item.objectId });
+      // Documents are kept when deleted (with `deletedAt`): a missing one is sent as the event's data.
+      const payload = webhookPayload(item.webhookType, organizationId, doc ?? { _id: item.objectId, ...(event.data as Record<string, unknown>) });
+      for (const endpoint of targets) {
+        webhooks.push({
+          type: 'WebhookCreated',
+          data: {
+            organizationId,
+            webhookId: webhookIdOf(event.id, endpoint._id, item.webhookType),
+            webhookEndpointId: endpoint._id,
+            webhookType: item.webhookType,
+            objectType: WEBHOOK_TYPES[item.webhookType],
+            objectId: item.objectId,
+            sourceEventId: event.id,
+            sourcePosition: event.position.toString(),
+            payload,
+            createdAt,
+          },
+        });
+      }
+    }
+    if (webhooks.length === 0) return;
+    const metadata = { organizationId, recordedAt: createdAt, causationId: event.id, ...(event.metadata.correlationId ? { correlationId: event.metadata.correlationId } : {}) };
+    const entry = (w: WebhookCreated) => ({ streamId: webhookStream(organizationId, w.data.webhookId), events: [{ type: w.type, data: w.data, metadata }], expectedRevision: 'no_stream' as const });
+    let made: { webhook: WebhookCreated; position: bigint }[];
+    try {
+      const result = await deps.eventStore.appendMany(webhooks.map(entry));
+      made = webhooks.map((webhook) => ({ webhook, position: result.position }));
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      // Read again after a restart: those already made stay as they are; the others are made now.
+      made = [];
+      for (const webhook of webhooks) {
+        const one = entry(webhook);
+        try {
+          made.push({ webhook, position: (await deps.eventStore.append(one.streamId, one.events, { expectedRevision: 'no_stream' })).position });
+        } catch (failure) {
+          if (!(failure instanceof ConcurrencyError)) throw failure;
+        }
+      }
+    }
+    const now = Date.now();
+    for (const { webhook, position } of made) {
+      delivery.schedule({ webhookId: webhook.data.webhookId, organizationId, webhookEndpointId: webhook.data.webhookEndpointId, position, dueAt: now });
+    }
+  }
+
+  async function handle(event: RecordedEvent): Promise<void> {
+    if (closed) return;
+    if (event.type.startsWith('WebhookEndpoint')) learn(event as unknown as WebhookEndpointEvent, event.position);
+    else if (event.type === 'WebhookRetryRequested') {
+      const d = (event as unknown as WebhookRetryRequested).data;
+      delivery.schedule({ webhookId: d.webhookId, organizationId: d.organizationId, webhookEndpointId: null, position: event.position, dueAt: Date.now() });
+    } else if (!event.type.startsWith('Webhook')) await dispatch(event);
+    handled = event.position;
+  }
+
+  async function saveCheckpoint(): Promise<void> {
+    if (handled === null || handled === saved) return;
+    const position = handled;
+    await deps.readModels.commit([], [{ name: CHECKPOINT, position }]);
+    saved = position;
+  }
+
+  async function run(): Promise<void> {
+    const head = await deps.eventStore.headPosition();
+    if (head !== null) await deps.waitForProjections(head, { usage: false });
+    if (closed) return;
+    for (const doc of await deps.readModels.collection<WebhookEndpointDocument>(WEBHOOK_ENDPOINTS).find({})) remember({ ...doc });
+    // Where to go on from: the saved position; without one (a first start, an upgrade), the first endpoint's
+    // creation (webhooks already made are not made again); without endpoints, the head.
+    const checkpoint = await deps.readModels.getCheckpoint(CHECKPOINT);
+    const firstEndpoint = [...endpoints.values()].reduce<string | null>((min, e) => (min === null || e.createdPosition < min ? e.createdPosition : min), null);
+    const after = checkpoint ?? (firstEndpoint === null ? head : BigInt(firstEndpoint) - 1n);
+    saved = checkpoint;
+    const due = await delivery.loadDue(head ?? 0n);
+    if (due > 0) deps.logger.info('webhooks due at start', { count: due });
+    if (closed) return;
+    follower = followLog(deps.eventStore, { after: after ?? null, usage: 'none', name: 'webhook dispatcher', logger: deps.logger, handle });
+    checkpointTimer = setInterval(() => void saveCheckpoint().catch((error: unknown) => deps.logger.warn('webhook dispatcher: saving its position failed', { error: String(error) })), options.checkpointEveryMs ?? 1_000);
+    checkpointTimer.unref();
+  }
+
+  return {
+    /** Starts in the background (the read models may take long to catch up at a first start). */
+    start(): Promise<void> {
+      started ??= run().catch((error: unknown) => deps.logger.error('webhook dispatcher failed to start', { error: String(error) }));
+      return started;
+    },
+    /** Where delivery sends an endpoint's webhooks now. */
+    endpoint(webhookEndpointId: string): EndpointTarget | null {
+      const doc = endpoints.get(webhookEndpointId);
+      return doc === undefined ? null : { url: doc.url, secret: doc.secret, signatureAlgorithm: doc.signatureAlgorithm, deleted: doc.deletedAt !== null };
+    },
+    /** The last position handled (tests). */
+    position: () => handled,
+    async close(): Promise<void> {
+      closed = true;
+      if (checkpointTimer !== null) clearInterval(checkpointTimer);
+      await started;
+      await follower?.close();
+      await saveCheckpoint().catch(() => {});
+    },
+  };
+}
+
+export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
