@@ -8,7 +8,7 @@
  * Then: exactly one finalized invoice per subscription, and a floor — as many invoice-sized rows (a real invoice
  * document, as the API answers it) inserted straight into node:sqlite, one transaction per row, as the store commits.
  *
- *   npm run bench:billing -- [--quick] [--subscriptions=N] [--events-per-subscription=N] [--no-load] [--profile] [--out[=file.json]]
+ *   npm run bench:billing -- [--quick] [--subscriptions=N] [--events-per-subscription=N] [--no-load] [--profile] [--webhooks] [--out[=file.json]]
  */
 import { execFileSync } from 'node:child_process';
 import { fdatasyncSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,23 +27,27 @@ import { printProfiles, summarizeProfiles, type ProfileSummary } from './profile
 import { REPO, ServerProcess } from './server.ts';
 import { bytes, distribution, fixed, int, latencies, now, rate, type Distribution } from './stats.ts';
 import { sleep } from './wait.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver.ts';
+import { Webhook } from 'standardwebhooks';
 import { SUBSCRIPTIONS_PER_CUSTOMER, subscriptionId, type Shape } from './workload.ts';
 
 // Command line ----------------------------------------------------------------------------------------------------
 
-const USAGE = `usage: npm run bench:billing -- [--quick] [--subscriptions=N] [--events-per-subscription=N] [--no-load] [--profile] [--out[=file.json]]
+const USAGE = `usage: npm run bench:billing -- [--quick] [--subscriptions=N] [--events-per-subscription=N] [--no-load] [--profile] [--webhooks] [--out[=file.json]]
   --quick                        1,000 subscriptions (200 customers) instead of 10,000 (2,000)
   --subscriptions=N              any size (customers: a fifth of it)
   --events-per-subscription=N    usage ingested in January, on average per subscription (default 20)
   --no-load                      no query probe and no ingestion during the billing run (the run alone)
   --profile                      restart the server with --cpu-prof after the setup, so that its profile covers the
                                  billing run; print the top functions by self time per thread
+  --webhooks                     one webhook endpoint (in this process) takes every invoice.created: time to the
+                                 last delivery, duplicates, signatures, and the floor (the same requests sent to it)
   --out[=file]                   every figure as JSON (bare --out: ./bench-billing.json; default: a file in the temp dir)`;
 
-type Options = { quick: boolean; subscriptions: number; eventsPerSubscription: number; load: boolean; profile: boolean; out: string | null };
+type Options = { quick: boolean; subscriptions: number; eventsPerSubscription: number; load: boolean; profile: boolean; webhooks: boolean; out: string | null };
 
 function parseOptions(argv: readonly string[]): Options | string {
-  const options: Options = { quick: false, subscriptions: 10_000, eventsPerSubscription: 20, load: true, profile: false, out: null };
+  const options: Options = { quick: false, subscriptions: 10_000, eventsPerSubscription: 20, load: true, profile: false, webhooks: false, out: null };
   let subscriptions: number | null = null;
   for (const arg of argv) {
     const at = arg.indexOf('=');
@@ -58,6 +62,7 @@ function parseOptions(argv: readonly string[]): Options | string {
     else if (flag === '--events-per-subscription') options.eventsPerSubscription = count();
     else if (flag === '--no-load' && value === undefined) options.load = false;
     else if (flag === '--profile' && value === undefined) options.profile = true;
+    else if (flag === '--webhooks' && value === undefined) options.webhooks = true;
     else if (flag === '--out') options.out = value || 'bench-billing.json';
     else if (flag === '--help' || flag === '-h') return '';
     else return `unknown argument: ${arg}`;
@@ -305,6 +310,21 @@ try {
   }
   const live = server;
 
+  // Webhooks: one endpoint (this process) takes every `invoice.created`; delivery is timed from the run's start.
+  let receiver: WebhookReceiver | null = null;
+  let webhookSecret = '';
+  if (options.webhooks) {
+    receiver = await startWebhookReceiver();
+    const created = await gql<{ createWebhookEndpoint: { webhookEndpoint: { signingSecret: string } } }>(
+      endpoint,
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { signingSecret } } }',
+      { input: { url: receiver.url, eventTypes: ['invoice.created'] } },
+    );
+    webhookSecret = created.data.createWebhookEndpoint.webhookEndpoint.signingSecret;
+    receiver.verifyWith(webhookSecret);
+    console.log(`  webhook endpoint ${receiver.url} for invoice.created (signatures verified on arrival)`);
+  }
+
   // The billing run, with the probes around it.
   console.log(`\n== billing run: advanceClock to ${RUN_TO}${options.load ? `, while a query probe and an ingestion client (batches of ${RUN_BATCH}, back to back) run` : ', nothing else running'}`);
   let probe: IpcChild<ToProbe, FromProbe> | null = null;
@@ -366,6 +386,40 @@ try {
   }
   console.log(`  advanceClock answered (clock at ${advanced.data.advanceClock.now}) after ${fixed(runSeconds, 2)} s`);
   console.log(`  server RSS (every 100 ms, ${memory.samples} samples): ${bytes(memory.startBytes)} at the start, peak ${bytes(memory.peakBytes)}, ${bytes(memory.endBytes)} at the end`);
+  let webhooks: Record<string, unknown> | null = null;
+  if (receiver) {
+    const expected = shape.subscriptions;
+    const giveUp = now() + 600_000;
+    while (receiver.arrivals.length < expected && now() < giveUp) await sleep(50);
+    await sleep(2_000); // anything sent twice would arrive now
+    const arrivals = receiver.arrivals;
+    const ids = new Set(arrivals.map((a) => a.id));
+    const first = arrivals[0]?.t ?? null;
+    const last = arrivals[arrivals.length - 1]?.t ?? null;
+    const sample = (await gql<{ webhooks: { edges: { node: { id: string; payload: string } }[] } }>(endpoint, '{ webhooks(first: 1) { edges { node { id payload } } } }')).data.webhooks.edges[0]?.node;
+    const floor = sample ? await receiver.floor(arrivals.length, sample.payload, { 'webhook-id': sample.id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(webhookSecret).sign(sample.id, new Date(), sample.payload) }, 4) : null;
+    const deliveredRate = first !== null && last !== null && last > first ? (arrivals.length - 1) / ((last - first) / 1000) : null;
+    webhooks = {
+      expected,
+      received: arrivals.length,
+      unique: ids.size,
+      duplicates: arrivals.length - ids.size,
+      badSignatures: receiver.badSignatures(),
+      types: [...new Set(arrivals.map((a) => a.type))],
+      firstAfterRunStartSeconds: first === null ? null : (first - runFrom) / 1000,
+      lastAfterRunStartSeconds: last === null ? null : (last - runFrom) / 1000,
+      lastAfterAnswerSeconds: last === null ? null : (last - runTo) / 1000,
+      deliveredPerSecond: deliveredRate,
+      floor,
+      payloadBytes: sample ? Buffer.byteLength(sample.payload) : null,
+    };
+    console.log(
+      `  webhooks: ${int(arrivals.length)} of ${int(expected)} invoice.created received (${int(ids.size)} distinct ids, ${int(arrivals.length - ids.size)} twice, ${receiver.badSignatures()} bad signatures); first ${fixed(webhooks.firstAfterRunStartSeconds as number | null, 2)} s after the run started, last ${fixed(webhooks.lastAfterRunStartSeconds as number | null, 2)} s (${fixed(webhooks.lastAfterAnswerSeconds as number | null, 2)} s after advanceClock answered); ${int(deliveredRate)} webhooks/s between the first and the last`,
+    );
+    if (floor) console.log(`  floor: the same ${int(arrivals.length)} requests (${int(webhooks.payloadBytes as number)} B bodies) straight to the receiver, 4 at a time (the engine's limit per endpoint): ${int(floor.rate)} requests/s`);
+    if (arrivals.length !== expected || ids.size !== arrivals.length || receiver.badSignatures() > 0) failures.push(`webhooks: expected ${expected} distinct, correctly signed invoice.created, got ${arrivals.length} (${ids.size} distinct, ${receiver.badSignatures()} bad signatures)`);
+    await receiver.close();
+  }
   if (queries && ingestion) {
     const d = (key: string, from: Record<string, unknown>) => from[key] as Distribution;
     console.log(`  customerUsage during the run: ${latencies(d('usageDuringRun', queries))}; before it: ${latencies(d('usageBefore', queries))}`);
@@ -460,6 +514,7 @@ try {
     ingestion,
     floor: { normal: plain, durable, ratio: invoicesPerSecond && plain.rate ? invoicesPerSecond / plain.rate : null, durableRatio: invoicesPerSecond && durable.rate ? invoicesPerSecond / durable.rate : null },
     invoiceSample: invoice,
+    webhooks,
     disk: { totalBytes: disk.totalBytes, walBytes: disk.walBytes },
     profiles,
   });
@@ -487,6 +542,12 @@ try {
     add('invoices totalCount p50 / p99 during the run', `${fixed(q.countDuringRun!.p50, 1)} / ${fixed(q.countDuringRun!.p99, 1)} ms`);
     add('ingestion during the run: acked events/s, ack p99', `${int(ing.rateDuringRun)} ev/s, ${fixed(ing.ackDuringRun.p99, 1)} ms`, 'keeps answering', ing.ackDuringRun.count > 0 ? 'ok' : 'MISSED');
     add('  before the run (same client)', `${int(ing.rateBefore)} ev/s, ${fixed((ingestion!.ackBefore as Distribution).p99, 1)} ms`);
+  }
+  if (webhooks) {
+    const wh = webhooks as { received: number; unique: number; lastAfterAnswerSeconds: number | null; deliveredPerSecond: number | null; floor: { rate: number } | null };
+    add('webhooks: invoice.created received once each', `${int(wh.unique)} of ${int(shape.subscriptions)}`, 'one each', wh.unique === shape.subscriptions && wh.received === wh.unique ? 'ok' : 'FAILED');
+    add('  delivered / s (first to last); last after the answer', `${int(wh.deliveredPerSecond)} /s; ${fixed(wh.lastAfterAnswerSeconds, 2)} s`);
+    add('  floor: the same requests straight to the receiver, 4 at a time', `${int(wh.floor?.rate ?? null)} /s`);
   }
   const w = [0, 1, 2].map((i) => Math.max(...table.map((r) => r[i]!.length)));
   console.log('\n== summary');
