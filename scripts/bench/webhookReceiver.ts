@@ -6,6 +6,7 @@
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { now } from './stats.ts';
 
 export type Arrival = { t: number; id: string; type: string };
 
@@ -27,7 +28,7 @@ export async function startWebhookReceiver() {
         } catch {
           badSignatures += 1;
         }
-        arrivals.push({ t: performance.now(), id, type });
+        arrivals.push({ t: now(), id, type });
       }
       response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
     });

@@ -27,7 +27,18 @@ export interface WebhookDeliveryOptions {
 }
 
 /** A webhook due at `dueAt`, folded at or before `position` (its document is read once the read models hold it). */
-export type DueWebhook = { webhookId: string; organizationId: string; webhookEndpointId: string | null; position: bigint; dueAt: number };
+export type DueWebhook = {
+  webhookId: string;
+  organizationId: string;
+  webhookEndpointId: string | null;
+  position: bigint;
+  dueAt: number;
+  /** A webhook just made, with what its first attempt needs (no read of its document); dropped when many wait. */
+  fresh?: { webhookType: string; payload: string; sourceEventId: string } | undefined;
+};
+
+/** At most this many queued webhooks keep their body in memory (the others read it when sent). */
+const FRESH_LIMIT = 1_000;
 
 const RESPONSE_LIMIT = 1_000;
 
@@ -55,6 +66,8 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
   const closing = new AbortController();
   const running = new Set<Promise<void>>();
   let active = 0;
+  /** Queued webhooks that keep their body (`fresh`). */
+  let fresh = 0;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
 
@@ -123,7 +136,7 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
         // The store could not be read or appended to: the webhook stays due, and is tried again a little later.
         deps.logger.warn('webhook delivery failed to run; trying again', { webhookId: item.webhookId, error: String(error) });
         queued.add(item.webhookId);
-        push({ ...item, dueAt: now() + 1_000 });
+        push({ ...item, fresh: undefined, dueAt: now() + 1_000 });
       })
       .finally(() => {
         active -= 1;
@@ -148,15 +161,36 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
     return 0;
   }
 
+  /** What the first attempt of a webhook just made needs, as its document would say it. */
+  const freshDocument = (item: DueWebhook & { fresh: NonNullable<DueWebhook['fresh']> }): WebhookDocument =>
+    ({
+      _id: item.webhookId,
+      organizationId: item.organizationId,
+      webhookEndpointId: item.webhookEndpointId,
+      webhookType: item.fresh.webhookType,
+      payload: item.fresh.payload,
+      sourceEventId: item.fresh.sourceEventId,
+      status: 'PENDING',
+      attempts: 0,
+      nextAttemptAt: null,
+      revision: '0',
+      history: [],
+    }) as unknown as WebhookDocument;
+
   async function attempt(item: DueWebhook): Promise<void> {
     queued.delete(item.webhookId);
-    await deps.waitForProjections(item.position, { usage: false });
-    const doc = await deps.readModels.collection<WebhookDocument>(WEBHOOKS).findOne({ _id: item.webhookId });
+    if (item.fresh !== undefined) fresh -= 1;
+    let doc: WebhookDocument | null;
+    if (item.fresh !== undefined && item.webhookEndpointId !== null) doc = freshDocument(item as DueWebhook & { fresh: NonNullable<DueWebhook['fresh']> });
+    else {
+      await deps.waitForProjections(item.position, { usage: false });
+      doc = await deps.readModels.collection<WebhookDocument>(WEBHOOKS).findOne({ _id: item.webhookId });
+    }
     if (doc === null || (doc.status !== 'PENDING' && doc.status !== 'RETRYING')) return;
     // A retry or a restart found it due again later than this item thought: wait for its own time.
     const due = doc.nextAttemptAt === null ? now() : Date.parse(doc.nextAttemptAt);
     if (due > now() + 5) {
-      schedule({ ...item, webhookEndpointId: doc.webhookEndpointId, dueAt: due });
+      schedule({ ...item, fresh: undefined, webhookEndpointId: doc.webhookEndpointId, dueAt: due });
       return;
     }
     const number = doc.attempts + 1;
@@ -227,8 +261,10 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
   }
 
   /** Queues a webhook (once: a webhook already queued keeps its place). */
-  function schedule(item: DueWebhook): void {
-    if (closed || queued.has(item.webhookId)) return;
+  function schedule(given: DueWebhook): void {
+    if (closed || queued.has(given.webhookId)) return;
+    const item = given.fresh !== undefined && fresh >= FRESH_LIMIT ? { ...given, fresh: undefined } : given;
+    if (item.fresh !== undefined) fresh += 1;
     queued.add(item.webhookId);
     push(item);
     if (heap[0] === item) arm();

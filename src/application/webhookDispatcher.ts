@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppDeps } from './context.ts';
-import { followLog } from './logFollower.ts';
+import { followLog, retrier } from './logFollower.ts';
 import type { RecordedEvent } from './ports/eventStore.ts';
 import { ConcurrencyError } from '../domain/shared/errors.ts';
 import type { WebhookCreated, WebhookEndpointEvent, WebhookRetryRequested } from '../domain/webhook/events.ts';
@@ -123,6 +123,9 @@ export function webhookPayload(webhookType: WebhookType, organizationId: string,
 
 const pad = (position: bigint) => position.toString().padStart(20, '0');
 const CHECKPOINT = 'webhookDispatcher';
+/** Events dispatched in one run at most, and webhooks in one atomic append. */
+const BATCH = 1_000;
+const APPEND_CHUNK = 200;
 
 export interface WebhookDispatcherOptions {
   /** How often the dispatcher's position is saved (a restart re-reads at most this much; default 1 s). */
@@ -187,25 +190,19 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
     return out;
   }
 
-  async function dispatch(event: RecordedEvent): Promise<void> {
+  /** The webhooks an event makes for the endpoints that take them (reads the read models: they hold the event). */
+  async function webhooksOf(event: RecordedEvent, createdAt: string, read: (collection: string, id: string) => Promise<Record<string, unknown> | null>): Promise<WebhookCreated[]> {
     const organizationId = event.metadata.organizationId;
-    const endpointIds = byOrganization.get(organizationId);
-    if (endpointIds === undefined || endpointIds.size === 0) return;
-    // Cheap first: most events make no webhook, or none an endpoint of this organization takes.
-    const candidates = webhookSources(event, 'CREDIT').concat(webhookSources(event, 'ONE_OFF'));
-    if (!candidates.some((c) => subscribers(organizationId, event.position, c.webhookType).length > 0)) return;
-    await deps.waitForProjections(event.position, { usage: false });
     let invoiceType: string | undefined;
     if (NEEDS_INVOICE_TYPE.has(event.type)) {
-      const invoice = await deps.readModels.collection(INVOICES).findOne({ _id: String((event.data as { invoiceId: string }).invoiceId) });
+      const invoice = await read(INVOICES, String((event.data as { invoiceId: string }).invoiceId));
       invoiceType = invoice === null ? undefined : String(invoice.invoiceType);
     }
-    const createdAt = new Date().toISOString();
     const webhooks: WebhookCreated[] = [];
     for (const item of webhookSources(event, invoiceType)) {
       const targets = subscribers(organizationId, event.position, item.webhookType);
       if (targets.length === 0) continue;
-      const doc = await deps.readModels.collection(item.collection).findOne({ _id: item.objectId });
+      const doc = await read(item.collection, item.objectId);
       // Documents are kept when deleted (with `deletedAt`): a missing one is sent as the event's data.
       const payload = webhookPayload(item.webhookType, organizationId, doc ?? { _id: item.objectId, ...(event.data as Record<string, unknown>) });
       for (const endpoint of targets) {
@@ -226,30 +223,115 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
         });
       }
     }
-    if (webhooks.length === 0) return;
-    const metadata = { organizationId, recordedAt: createdAt, causationId: event.id, ...(event.metadata.correlationId ? { correlationId: event.metadata.correlationId } : {}) };
-    const entry = (w: WebhookCreated) => ({ streamId: webhookStream(organizationId, w.data.webhookId), events: [{ type: w.type, data: w.data, metadata }], expectedRevision: 'no_stream' as const });
-    let made: { webhook: WebhookCreated; position: bigint }[];
-    try {
-      const result = await deps.eventStore.appendMany(webhooks.map(entry));
-      made = webhooks.map((webhook) => ({ webhook, position: result.position }));
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-      // Read again after a restart: those already made stay as they are; the others are made now.
-      made = [];
-      for (const webhook of webhooks) {
-        const one = entry(webhook);
-        try {
-          made.push({ webhook, position: (await deps.eventStore.append(one.streamId, one.events, { expectedRevision: 'no_stream' })).position });
-        } catch (failure) {
-          if (!(failure instanceof ConcurrencyError)) throw failure;
+    return webhooks;
+  }
+
+  /** Whether an event may make a webhook for an endpoint: cheap, before anything is read. */
+  function mayMake(event: RecordedEvent): boolean {
+    const organizationId = event.metadata.organizationId;
+    const endpointIds = byOrganization.get(organizationId);
+    if (endpointIds === undefined || endpointIds.size === 0) return false;
+    const candidates = webhookSources(event, 'CREDIT').concat(webhookSources(event, 'ONE_OFF'));
+    return candidates.some((c) => subscribers(organizationId, event.position, c.webhookType).length > 0);
+  }
+
+  /**
+   * Makes the webhooks of a run of events: one wait for the read models (at the run's last event that makes one),
+   * then every webhook appended `no_stream`, in atomic appends of up to APPEND_CHUNK streams. A chunk refused because
+   * one of its webhooks exists (the log read again after a restart) is appended one webhook at a time, the
+   * existing ones left as they are.
+   */
+  async function dispatch(events: readonly RecordedEvent[]): Promise<void> {
+    const makers = events.filter(mayMake);
+    if (makers.length === 0) return;
+    await deps.waitForProjections(makers[makers.length - 1]!.position, { usage: false });
+    const createdAt = new Date().toISOString();
+    const webhooks: { webhook: WebhookCreated; source: RecordedEvent }[] = [];
+    // Each document is read once per run (an invoice's type and its body are the same read).
+    const documents = new Map<string, Promise<Record<string, unknown> | null>>();
+    const read = (collection: string, id: string) => {
+      const key = `${collection}/${id}`;
+      let found = documents.get(key);
+      if (found === undefined) documents.set(key, (found = deps.readModels.collection(collection).findOne({ _id: id })));
+      return found;
+    };
+    for (const event of makers) for (const webhook of await webhooksOf(event, createdAt, read)) webhooks.push({ webhook, source: event });
+    const entry = ({ webhook, source }: { webhook: WebhookCreated; source: RecordedEvent }) => ({
+      streamId: webhookStream(webhook.data.organizationId, webhook.data.webhookId),
+      events: [
+        {
+          type: webhook.type,
+          data: webhook.data,
+          metadata: { organizationId: webhook.data.organizationId, recordedAt: createdAt, causationId: source.id, ...(source.metadata.correlationId ? { correlationId: source.metadata.correlationId } : {}) },
+        },
+      ],
+      expectedRevision: 'no_stream' as const,
+    });
+    const now = Date.now();
+    const made = (webhook: WebhookCreated, position: bigint) =>
+      delivery.schedule({
+        webhookId: webhook.data.webhookId,
+        organizationId: webhook.data.organizationId,
+        webhookEndpointId: webhook.data.webhookEndpointId,
+        position,
+        dueAt: now,
+        fresh: { webhookType: webhook.data.webhookType, payload: webhook.data.payload, sourceEventId: webhook.data.sourceEventId },
+      });
+    for (let i = 0; i < webhooks.length; i += APPEND_CHUNK) {
+      const chunk = webhooks.slice(i, i + APPEND_CHUNK);
+      try {
+        const result = await deps.eventStore.appendMany(chunk.map(entry));
+        for (const { webhook } of chunk) made(webhook, result.position);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        for (const item of chunk) {
+          const one = entry(item);
+          try {
+            made(item.webhook, (await deps.eventStore.append(one.streamId, one.events, { expectedRevision: 'no_stream' })).position);
+          } catch (failure) {
+            if (!(failure instanceof ConcurrencyError)) throw failure;
+          }
         }
       }
     }
-    const now = Date.now();
-    for (const { webhook, position } of made) {
-      delivery.schedule({ webhookId: webhook.data.webhookId, organizationId, webhookEndpointId: webhook.data.webhookEndpointId, position, dueAt: now });
+  }
+
+  /**
+   * The follower hands every event here; they are dispatched in runs (what arrived while the previous run was being
+   * made, at most BATCH): a billing run's thousands of invoices make their webhooks in a few appends, not one each.
+   * The follower waits while BATCH events are waiting, so memory stays bounded when the log is read from far back.
+   * A run that fails is tried again (back-off), never skipped; `handled` (what is saved) is the last run's end.
+   */
+  const buffer: RecordedEvent[] = [];
+  let draining: Promise<void> | null = null;
+  let room: { promise: Promise<void>; resolve: () => void } | null = null;
+  const retry = retrier({ name: 'webhook dispatcher', logger: deps.logger });
+
+  async function drain(): Promise<void> {
+    while (buffer.length > 0 && !closed) {
+      const run = buffer.slice(0, BATCH);
+      try {
+        await dispatch(run);
+        retry.reset();
+      } catch (error) {
+        if (closed) return;
+        await retry.wait('webhook dispatcher failed on a run of events; retrying it', error, { from: run[0]!.position.toString(), to: run[run.length - 1]!.position.toString() });
+        continue;
+      }
+      buffer.splice(0, run.length);
+      handled = run[run.length - 1]!.position;
+      if (room !== null && buffer.length < BATCH) {
+        room.resolve();
+        room = null;
+      }
     }
+  }
+
+  function startDraining(): void {
+    draining ??= drain().finally(() => {
+      draining = null;
+      if (buffer.length > 0 && !closed) startDraining();
+    });
   }
 
   async function handle(event: RecordedEvent): Promise<void> {
@@ -258,8 +340,17 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
     else if (event.type === 'WebhookRetryRequested') {
       const d = (event as unknown as WebhookRetryRequested).data;
       delivery.schedule({ webhookId: d.webhookId, organizationId: d.organizationId, webhookEndpointId: null, position: event.position, dueAt: Date.now() });
-    } else if (!event.type.startsWith('Webhook')) await dispatch(event);
-    handled = event.position;
+    }
+    buffer.push(event);
+    startDraining();
+    if (buffer.length >= BATCH) {
+      if (room === null) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        room = { promise, resolve };
+      }
+      await room.promise;
+    }
   }
 
   async function saveCheckpoint(): Promise<void> {
@@ -306,6 +397,9 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
       if (checkpointTimer !== null) clearInterval(checkpointTimer);
       await started;
       await follower?.close();
+      retry.interrupt();
+      room?.resolve();
+      await draining;
       await saveCheckpoint().catch(() => {});
     },
   };
