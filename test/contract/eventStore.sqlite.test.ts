@@ -121,3 +121,36 @@ describe('embedded event store ids', () => {
     expect([...usageIds].sort()).toEqual(usageIds);
   });
 });
+
+describe('embedded event store: live subscriptions share the pages they read', () => {
+  const domain = (n: number) => ({ type: 'Noted', data: { n }, metadata });
+  const take = async (iterator: AsyncIterator<{ data: unknown; position: bigint }>, count: number) => {
+    const out: { data: unknown; position: bigint }[] = [];
+    while (out.length < count) out.push((await iterator.next()).value);
+    return out;
+  };
+
+  it('followers at one cursor get the same events (decoded once), and new appends reach every one of them', async () => {
+    const store = createSqliteEventStore(openDatabase(':memory:'), { pageSize: 3 });
+    for (let i = 0; i < 5; i++) await store.append(`note-${i}`, [domain(i)]);
+    const [a, b] = [store.subscribeToAll({ usage: 'none' }), store.subscribeToAll({ usage: 'none' })];
+    const [ia, ib] = [a[Symbol.asyncIterator](), b[Symbol.asyncIterator]()];
+    const firstA = await take(ia, 5);
+    const firstB = await take(ib, 5);
+    expect(firstA.map((e) => e.data)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
+    // The same objects: the second follower's pages came from the first one's reads.
+    firstA.forEach((event, i) => expect(firstB[i]).toBe(event));
+    // Waiting at the end, both see what is appended next; a page read at an older head is never served for a newer one.
+    const nextA = take(ia, 2);
+    const nextB = take(ib, 2);
+    await store.append('note-5', [domain(5)]);
+    await store.append('note-6', [domain(6)]);
+    expect((await nextA).map((e) => e.data)).toEqual([{ n: 5 }, { n: 6 }]);
+    expect((await nextB).map((e) => e.data)).toEqual([{ n: 5 }, { n: 6 }]);
+    const late = store.subscribeToAll({ usage: 'none', after: firstA[4]!.position })[Symbol.asyncIterator]();
+    await store.append('note-7', [domain(7)]);
+    expect((await take(late, 3)).map((e) => e.data)).toEqual([{ n: 5 }, { n: 6 }, { n: 7 }]);
+    await Promise.all([a.close(), b.close()]);
+    await store.close();
+  });
+});

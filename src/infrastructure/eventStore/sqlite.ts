@@ -351,13 +351,31 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
     });
   }
 
+  /**
+   * The pages live subscriptions read last, by (cursor, part, head): followers of the log (the wallet and alert
+   * monitors, the webhook dispatcher, the lifetime-usage cache, websocket subscriptions) are woken by the same
+   * append and read the same page; it is read and decoded once. The head is read in the same synchronous step as
+   * the page (only this connection appends), so a page cached for a head is exactly what a read at that head gives.
+   * Events are shared between subscribers: they are never mutated.
+   */
+  const recentPages = new Map<string, RecordedEvent[]>();
+  function livePage(cursor: bigint, part: LogPart): RecordedEvent[] {
+    const key = `${cursor}/${typeof part === 'object' ? `${part.partition}:${part.of}` : part}/${readHead()}`;
+    const cached = recentPages.get(key);
+    if (cached !== undefined) return cached;
+    const page = readMerged(cursor, pageSize, part);
+    recentPages.set(key, page);
+    if (recentPages.size > 8) recentPages.delete(recentPages.keys().next().value!);
+    return page;
+  }
+
   function subscribe(after: bigint, part: LogPart): Subscription {
     const state = { closed: false };
     async function* iterate(): AsyncGenerator<RecordedEvent> {
       let cursor = after;
       while (!state.closed && !closed) {
         // Pull one page at a time: a slow consumer simply leaves the next page unread.
-        const page = readMerged(cursor, pageSize, part);
+        const page = livePage(cursor, part);
         for (const event of page) {
           if (state.closed) return;
           cursor = event.position;
