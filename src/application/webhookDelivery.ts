@@ -1,4 +1,5 @@
 import type { AppDeps } from './context.ts';
+import type { StreamAppend } from './ports/eventStore.ts';
 import { ConcurrencyError } from '../domain/shared/errors.ts';
 import type { WebhookAttemptOutcome, WebhookAttempted, WebhookSignatureAlgorithm } from '../domain/webhook/events.ts';
 import { webhookStream } from './webhooks.ts';
@@ -41,6 +42,9 @@ export type DueWebhook = {
 const FRESH_LIMIT = 1_000;
 
 const RESPONSE_LIMIT = 1_000;
+/** Attempt records appended together: at most this many, waiting at most this long. */
+const RECORD_BATCH = 100;
+const RECORD_WINDOW_MS = 5;
 
 /**
  * Delivers webhooks at least once. Each attempt POSTs the webhook's stored body, signed, to its endpoint's current
@@ -51,12 +55,12 @@ const RESPONSE_LIMIT = 1_000;
  * webhook is still due and is sent again after the restart — with the same `webhook-id`, so receivers deduplicate.
  *
  * Due webhooks wait in a heap ordered by due time, one timer for the earliest; at most `concurrency` requests run at
- * once and `perEndpoint` to one endpoint, so a slow endpoint cannot hold back the others. Memory per queued webhook
+ * once and `perEndpoint` (half of them) to one endpoint, so a slow endpoint cannot hold back the others. Memory per queued webhook
  * is its id and due time: bodies are read from the read model when sent.
  */
 export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOptions) {
   const now = options.now ?? Date.now;
-  const perEndpoint = options.perEndpoint ?? Math.max(1, Math.ceil(options.concurrency / 4));
+  const perEndpoint = options.perEndpoint ?? Math.max(1, Math.ceil(options.concurrency / 2));
   const maxDelay = options.maxRetryDelayMs ?? 6 * 3_600_000;
   const heap: DueWebhook[] = [];
   const queued = new Set<string>();
@@ -65,6 +69,7 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
   const blocked = new Map<string, DueWebhook[]>();
   const closing = new AbortController();
   const running = new Set<Promise<void>>();
+  const recordings = new Set<Promise<void>>();
   let active = 0;
   /** Queued webhooks that keep their body (`fresh`). */
   let fresh = 0;
@@ -155,6 +160,46 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
     running.add(run);
   }
 
+  /**
+   * Attempts are recorded together: those that end within the same few milliseconds are appended in one atomic
+   * append, each at the revision its attempt read (a burst of deliveries costs a few appends, not one each). When
+   * one of them finds its stream moved, the others are appended one by one; that one answers null.
+   */
+  let pending: { entry: StreamAppend; resolve: (position: bigint | null) => void; reject: (error: unknown) => void }[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+  function record(entry: StreamAppend): Promise<bigint | null> {
+    return new Promise((resolve, reject) => {
+      pending.push({ entry, resolve, reject });
+      if (pending.length >= RECORD_BATCH) void flush();
+      else flushTimer ??= setTimeout(() => void flush(), RECORD_WINDOW_MS);
+    });
+  }
+  async function flush(): Promise<void> {
+    if (flushTimer !== null) clearTimeout(flushTimer);
+    flushTimer = null;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    try {
+      const result = await deps.eventStore.appendMany(batch.map((p) => p.entry));
+      for (const p of batch) p.resolve(result.position);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || batch.length === 1) {
+        for (const p of batch) error instanceof ConcurrencyError ? p.resolve(null) : p.reject(error);
+        return;
+      }
+    }
+    for (const p of batch) {
+      try {
+        p.resolve((await deps.eventStore.append(p.entry.streamId, p.entry.events, { expectedRevision: p.entry.expectedRevision })).position);
+      } catch (error) {
+        if (error instanceof ConcurrencyError) p.resolve(null);
+        else p.reject(error);
+      }
+    }
+  }
+
   /** The index after which this round's attempts count: the last FAILED attempt (a retry started a new round). */
   function roundBase(doc: WebhookDocument): number {
     for (let i = doc.history.length - 1; i >= 0; i--) if (doc.history[i]!.outcome === 'FAILED') return doc.history[i]!.attempt;
@@ -227,22 +272,28 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
         nextAttemptAt: nextAt === null ? null : new Date(nextAt).toISOString(),
       },
     };
-    let position: bigint;
-    try {
-      const appended = await deps.eventStore.append(
-        webhookStream(doc.organizationId, doc._id),
-        [{ type: event.type, data: event.data, metadata: { organizationId: doc.organizationId, recordedAt: new Date(now()).toISOString(), causationId: doc.sourceEventId } }],
-        { expectedRevision: BigInt(doc.revision) },
-      );
-      position = appended.position;
-    } catch (failure) {
-      // Another deliverer recorded this attempt first (or a retry was requested meanwhile): it is theirs.
-      if (failure instanceof ConcurrencyError) return;
-      throw failure;
-    }
-    deps.metrics?.webhookDelivered(outcome, durationMs / 1000);
-    if (outcome !== 'SUCCEEDED') deps.logger.info('webhook delivery failed', { webhookId: doc._id, webhookType: doc.webhookType, attempt: number, outcome, httpStatus, error });
-    if (nextAt !== null) schedule({ webhookId: doc._id, organizationId: doc.organizationId, webhookEndpointId: doc.webhookEndpointId, position, dueAt: nextAt });
+    // Recorded in the background: the endpoint's slot is free for its next webhook as soon as this one is answered.
+    const recording = record({
+      streamId: webhookStream(doc.organizationId, doc._id),
+      events: [{ type: event.type, data: event.data, metadata: { organizationId: doc.organizationId, recordedAt: new Date(now()).toISOString(), causationId: doc.sourceEventId } }],
+      expectedRevision: BigInt(doc.revision),
+    }).then(
+      (position) => {
+        // Another deliverer recorded this attempt first (or a retry was requested meanwhile): it is theirs.
+        if (position === null) return;
+        deps.metrics?.webhookDelivered(outcome, durationMs / 1000);
+        if (outcome !== 'SUCCEEDED') deps.logger.info('webhook delivery failed', { webhookId: doc._id, webhookType: doc.webhookType, attempt: number, outcome, httpStatus, error });
+        if (nextAt !== null) schedule({ webhookId: doc._id, organizationId: doc.organizationId, webhookEndpointId: doc.webhookEndpointId, position, dueAt: nextAt });
+      },
+      (failure: unknown) => {
+        if (closed) return;
+        // Not recorded: the webhook is still due as the log says, and is attempted again a little later.
+        deps.logger.warn('webhook attempt could not be recorded; attempting it again', { webhookId: doc._id, error: String(failure) });
+        schedule({ webhookId: doc._id, organizationId: doc.organizationId, webhookEndpointId: doc.webhookEndpointId, position: item.position, dueAt: now() + 1_000 });
+      },
+    );
+    recordings.add(recording);
+    void recording.finally(() => recordings.delete(recording));
   }
 
   async function post(target: EndpointTarget, doc: WebhookDocument): Promise<{ httpStatus: number | null; error: string | null; response: string | null }> {
@@ -301,6 +352,8 @@ export function createWebhookDelivery(deps: AppDeps, options: WebhookDeliveryOpt
       if (timer !== null) clearTimeout(timer);
       closing.abort();
       await Promise.allSettled([...running]);
+      await flush();
+      await Promise.allSettled([...recordings]);
     },
   };
 }
