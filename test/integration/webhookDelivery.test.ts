@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadModelStore } from '../../src/application/ports/readModelStore.ts';
-import { startTestServer, until, type TestServer } from '../support/server.ts';
+import { ADMIN_KEY, startTestServer, until, type TestServer } from '../support/server.ts';
 
 /** Webhooks made from domain events and delivered to endpoints (README "Webhooks"). */
 
@@ -47,18 +47,19 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const result = await server!.gql<T>(query, variables);
+async function ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, key?: string): Promise<T> {
+  const result = await server!.gql<T>(query, variables, key);
   expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
   return result.data as T;
 }
 
 const FAST = { WEBHOOK_RETRY_BASE_MS: '40', WEBHOOK_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '400' };
 
-async function createEndpoint(url: string, extra: Record<string, unknown> = {}): Promise<{ id: string; signingSecret: string }> {
+async function createEndpoint(url: string, extra: Record<string, unknown> = {}, key?: string): Promise<{ id: string; signingSecret: string }> {
   const data = await ok<{ createWebhookEndpoint: { webhookEndpoint: { id: string; signingSecret: string } } }>(
     'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { id signingSecret } } }',
     { input: { url, ...extra } },
+    key,
   );
   return data.createWebhookEndpoint.webhookEndpoint;
 }
@@ -81,7 +82,7 @@ async function webhooksOf(endpointId: string): Promise<WebhookView[]> {
   return data.webhooks.edges.map((edge) => edge.node);
 }
 
-const createCustomer = (externalId: string) => ok(`mutation { createCustomer(input: {externalId: "${externalId}", currency: "EUR"}) { customer { externalId } } }`);
+const createCustomer = (externalId: string, key?: string) => ok(`mutation { createCustomer(input: {externalId: "${externalId}", currency: "EUR"}) { customer { externalId } } }`, {}, key);
 
 describe('webhook delivery', () => {
   it('sends a customer.created webhook signed with Standard Webhooks, records it SUCCEEDED, and counts it in /metrics', async () => {
@@ -192,6 +193,46 @@ describe('webhook delivery', () => {
     await until(async () => lago.received.length, (n) => n >= 2);
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(all.received).toHaveLength(before);
+  });
+
+  it('fails a webhook being retried once its endpoint is deleted, without sending it again', async () => {
+    const hooks = await receiver(() => 500);
+    cleanups.push(hooks.close);
+    server = await startTestServer({ ...FAST, WEBHOOK_RETRY_BASE_MS: '300' });
+    const endpoint = await createEndpoint(hooks.url);
+    await createCustomer('cus_1');
+    await until(() => webhooksOf(endpoint.id), (list) => list[0]?.status === 'RETRYING');
+    await ok('mutation($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) { webhookEndpoint { id } } }', { id: endpoint.id });
+    const [webhook] = await until(() => webhooksOf(endpoint.id), (list) => list[0]?.status === 'FAILED');
+    expect(webhook!.attemptHistory.map((a) => [a.outcome, a.httpStatus, a.error])).toEqual([
+      ['RETRYING', 500, 'HTTP 500'],
+      ['FAILED', null, 'the webhook endpoint was deleted'],
+    ]);
+    expect(hooks.received).toHaveLength(1);
+  });
+
+  it('sends an organization’s changes to its own endpoints only', async () => {
+    const mine = await receiver();
+    const theirs = await receiver();
+    cleanups.push(mine.close, theirs.close);
+    server = await startTestServer(FAST);
+    const other = await ok<{ createOrganization: { organization: { id: string }; apiKey: { key: string } } }>(
+      'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } apiKey { key } } }',
+      { input: { name: 'Other Corp', defaultCurrency: 'EUR' } },
+      ADMIN_KEY,
+    );
+    const otherKey = other.createOrganization.apiKey.key;
+    await createEndpoint(mine.url, { eventTypes: ['customer.created'] });
+    await createEndpoint(theirs.url, { eventTypes: ['customer.created'] }, otherKey);
+    await createCustomer('cus_mine');
+    await createCustomer('cus_theirs', otherKey);
+    await until(async () => mine.received.length + theirs.received.length, (n) => n >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(mine.received.map((r) => JSON.parse(r.body).customer.externalId)).toEqual(['cus_mine']);
+    expect(theirs.received.map((r) => JSON.parse(r.body).customer.externalId)).toEqual(['cus_theirs']);
+    expect(JSON.parse(theirs.received[0]!.body).organization_id).toBe(other.createOrganization.organization.id);
+    // Nor are their webhooks listed to the other organization.
+    expect((await ok<{ webhooks: { edges: unknown[] } }>('{ webhooks(first: 10) { edges { node { id } } } }')).webhooks.edges).toHaveLength(1);
   });
 
   it('after a restart, nothing is made or sent twice, and what was still due is sent', async () => {
