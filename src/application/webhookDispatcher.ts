@@ -12,7 +12,7 @@ import { IN_ADVANCE_FEES } from '../../projections/inAdvanceFees.ts';
 import { INVOICES } from '../../projections/invoices.ts';
 import { TRIGGERED_ALERTS } from '../../projections/alerts.ts';
 import { WALLETS, WALLET_TRANSACTIONS } from '../../projections/wallets.ts';
-import { WEBHOOK_ENDPOINTS, type WebhookEndpointDocument } from '../../projections/webhooks.ts';
+import { WEBHOOK_ENDPOINTS, webhookEndpointsProjection, type WebhookEndpointDocument } from '../../projections/webhooks.ts';
 
 /** One webhook a domain event makes: its type and the read-model document sent as its object. */
 export type WebhookSource = { webhookType: WebhookType; collection: string; objectId: string };
@@ -156,26 +156,11 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
     byOrganization.set(doc.organizationId, ids.add(doc._id));
   }
 
-  function learn(event: WebhookEndpointEvent, position: bigint): void {
-    const d = event.data;
-    const known = endpoints.get(d.webhookEndpointId);
-    switch (event.type) {
-      case 'WebhookEndpointCreated':
-        if (known === undefined) {
-          const { webhookEndpointId, ...fields } = event.data;
-          remember({ _id: webhookEndpointId, ...fields, updatedAt: fields.createdAt, deletedAt: null, createdPosition: pad(position), deletedPosition: null });
-        }
-        return;
-      case 'WebhookEndpointUpdated':
-        if (known !== undefined) Object.assign(known, { url: event.data.url, eventTypes: event.data.eventTypes, signatureAlgorithm: event.data.signatureAlgorithm });
-        return;
-      case 'WebhookEndpointSecretRotated':
-        if (known !== undefined) known.secret = event.data.secret;
-        return;
-      case 'WebhookEndpointDeleted':
-        if (known !== undefined && known.deletedPosition === null) Object.assign(known, { deletedAt: event.data.deletedAt, deletedPosition: pad(position) });
-        return;
-    }
+  /** An endpoint event, folded as the read model folds it (the same fold: creation and deletion positions included). */
+  function learn(event: RecordedEvent): void {
+    const id = (event.data as WebhookEndpointEvent['data']).webhookEndpointId;
+    const next = webhookEndpointsProjection.fold(endpoints.get(id) ?? null, event, id) as WebhookEndpointDocument | null;
+    if (next !== null) remember(next);
   }
 
   /** The organization's endpoints that existed at `position` and take `webhookType`. */
@@ -336,7 +321,7 @@ export function createWebhookDispatcher(deps: AppDeps, delivery: WebhookDelivery
 
   async function handle(event: RecordedEvent): Promise<void> {
     if (closed) return;
-    if (event.type.startsWith('WebhookEndpoint')) learn(event as unknown as WebhookEndpointEvent, event.position);
+    if (event.type.startsWith('WebhookEndpoint')) learn(event);
     else if (event.type === 'WebhookRetryRequested') {
       const d = (event as unknown as WebhookRetryRequested).data;
       delivery.schedule({ webhookId: d.webhookId, organizationId: d.organizationId, webhookEndpointId: null, position: event.position, dueAt: Date.now() });

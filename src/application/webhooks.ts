@@ -54,7 +54,8 @@ export function createWebhookService(deps: AppDeps) {
         if (doc.status !== 'FAILED') throw new IllegalStateError(`webhook ${webhookId} is ${doc.status}: only a FAILED webhook can be retried`);
         const endpoint = await deps.readModels.collection(WEBHOOK_ENDPOINTS).findOne({ _id: doc.webhookEndpointId, organizationId });
         if (endpoint !== null && endpoint.deletedAt != null) throw new IllegalStateError(`webhook ${webhookId}: its endpoint ${doc.webhookEndpointId} was deleted`);
-        const event: WebhookRetryRequested = { type: 'WebhookRetryRequested', data: { organizationId, webhookId, requestedAt: deps.clock.now().toISOString() } };
+        // Real time, as every webhook instant: delivery schedules by the wall clock, never by the (manual) billing clock.
+        const event: WebhookRetryRequested = { type: 'WebhookRetryRequested', data: { organizationId, webhookId, requestedAt: new Date().toISOString() } };
         try {
           const { position } = await deps.eventStore.append(stream, [{ ...event, metadata: eventMetadata(deps, actor) }], { expectedRevision: BigInt(doc.revision) });
           await deps.waitForProjections(position, { usage: false });

@@ -352,7 +352,7 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
   }
 
   /**
-   * The pages live subscriptions read last, by (cursor, part, head): followers of the log (the wallet and alert
+   * The pages live subscriptions of the domain log read last, by (cursor, head): followers of the log (the wallet and alert
    * monitors, the webhook dispatcher, the lifetime-usage cache, websocket subscriptions) are woken by the same
    * append and read the same page; it is read and decoded once. The head is read in the same synchronous step as
    * the page (only this connection appends), so a page cached for a head is exactly what a read at that head gives.
@@ -360,7 +360,9 @@ export function createSqliteEventStore(db: DatabaseSync, options: SqliteEventSto
    */
   const recentPages = new Map<string, RecordedEvent[]>();
   function livePage(cursor: bigint, part: LogPart): RecordedEvent[] {
-    const key = `${cursor}/${typeof part === 'object' ? `${part.partition}:${part.of}` : part}/${readHead()}`;
+    // Only the domain log's followers share pages; the projection runner (the whole log or a part) reads alone.
+    if (part !== 'none') return readMerged(cursor, pageSize, part);
+    const key = `${cursor}/${readHead()}`;
     const cached = recentPages.get(key);
     if (cached !== undefined) return cached;
     const page = readMerged(cursor, pageSize, part);
